@@ -1,0 +1,343 @@
+/**
+ * The only reader of pulumi.Config. It reads every setting once, checks it, and returns one typed Settings
+ * object; every mistake is collected and reported together, each naming the setting, the bad value and what
+ * is allowed, before the program declares a single resource.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { findServerType, LOCATIONS, MIN_VOLUME_GB, ServerType, SERVER_TYPES } from "./catalog/serverTypes";
+import { canonicalModelName, DEFAULT_KV_CACHE_KIB_PER_TOKEN, findModel, MODELS } from "./catalog/models";
+import { CREDENTIALS, SETTINGS, SettingName } from "./settingsSchema";
+import { parseCidr, cidrsOverlap } from "./plan/cidr";
+
+export const ENVIRONMENTS = ["dev", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export type Role = "inference" | "operations";
+
+export interface NodeSettings {
+  role: Role;
+  serverType: ServerType;
+  /** Hetzner backups of the server. */
+  backups: boolean;
+  /** Size of the node's data volume, GB. */
+  volumeGb: number;
+}
+
+export interface ModelSettings {
+  /** Canonical `name:tag`. */
+  name: string;
+  fileGb: number;
+  kvCacheKibPerToken: number;
+  embedding: boolean;
+  /** False when the size came from the settings entry rather than the catalog. */
+  fromCatalog: boolean;
+}
+
+export interface Settings {
+  /** The Pulumi project, which is also the settings' namespace. */
+  project: string;
+  environment: Environment;
+  /** `<namePrefix>-<environment>`, the stem of every name. */
+  stem: string;
+  namePrefix: string;
+  location: string;
+  nodes: Record<Role, NodeSettings>;
+  swapGiB: number;
+  protection: boolean;
+  models: ModelSettings[];
+  ollama: { contextLength: number; parallelRequests: number; maxLoadedModels: number };
+  network: { publicWeb: boolean; publicWebSourceRanges: string[]; dockerAddressPool: string };
+}
+
+/** A configuration mistake: printed by Pulumi as its message alone, without a stack trace. */
+export class SettingsError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(
+      `The stack's settings need ${problems.length === 1 ? "a fix" : `${problems.length} fixes`} ` +
+        `before anything is created:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.name = "SettingsError";
+  }
+}
+
+/** Raw access, so that tests and the offline plan can feed settings without a Pulumi engine. */
+export interface ConfigSource {
+  /** The value of `namespace:key`, as the CLI stores it (arrays and objects as JSON text). */
+  get(namespace: string, key: string): string | undefined;
+  /** Every key set in the stack, as `namespace:key`. */
+  keys(): string[];
+  env(name: string): string | undefined;
+}
+
+export function pulumiConfigSource(): ConfigSource {
+  return {
+    // The raw runtime lookup: pulumi.Config.get would warn on a secret whose presence is all we check.
+    get: (namespace, key) => pulumi.runtime.getConfig(`${namespace}:${key}`),
+    keys: () => Object.keys(pulumi.runtime.allConfig()),
+    env: (name) => process.env[name],
+  };
+}
+
+export function loadSettings(
+  source: ConfigSource = pulumiConfigSource(),
+  project: string = pulumi.getProject(),
+  stack: string = pulumi.getStack(),
+): Settings {
+  const problems: string[] = [];
+  const read = new SettingsReader(source, project, problems);
+
+  const environment = (ENVIRONMENTS as readonly string[]).includes(stack) ? (stack as Environment) : undefined;
+  if (!environment) {
+    problems.push(
+      `stack "${stack}" is not a known environment: name the stack one of ${ENVIRONMENTS.join(", ")} ` +
+        `(each has its Pulumi.<stack>.yaml), e.g. \`pulumi stack init dev\``,
+    );
+  }
+
+  checkUnknownKeys(source, project, problems);
+  checkCredentials(source, problems);
+
+  const namePrefix = read.string("namePrefix");
+  if (!/^[a-z][a-z0-9]{0,11}$/.test(namePrefix)) {
+    problems.push(
+      `${project}:namePrefix is "${namePrefix}": use 1 to 12 lowercase letters and digits, starting with a letter`,
+    );
+  }
+
+  const location = read.string("location");
+  const locationKnown = (LOCATIONS as readonly string[]).includes(location);
+  if (!locationKnown) {
+    problems.push(`${project}:location is "${location}": Hetzner's locations are ${LOCATIONS.join(", ")}`);
+  }
+
+  const node = (role: Role, typeKey: SettingName, backupsKey: SettingName, volumeKey: SettingName) => {
+    const typeName = read.string(typeKey);
+    const serverType = findServerType(typeName);
+    if (!serverType) {
+      problems.push(
+        `${project}:${typeKey} is "${typeName}", which is not a Hetzner server type: use one of ` +
+          SERVER_TYPES.map((t) => t.name).join(", "),
+      );
+    } else if (locationKnown && !serverType.locations.includes(location)) {
+      const here = SERVER_TYPES.filter((t) => t.locations.includes(location)).map((t) => t.name);
+      problems.push(
+        `${project}:${typeKey} is "${typeName}", which Hetzner does not offer in ${location} ` +
+          `(only in ${serverType.locations.join(", ")}): in ${location} use one of ${here.join(", ")}, ` +
+          `or change ${project}:location`,
+      );
+    }
+    const volumeGb = read.integer(volumeKey, MIN_VOLUME_GB, 10240);
+    return { role, serverType: serverType ?? SERVER_TYPES[0], backups: read.boolean(backupsKey), volumeGb };
+  };
+  const nodes = {
+    inference: node("inference", "inferenceServerType", "inferenceBackups", "inferenceVolumeGb"),
+    operations: node("operations", "operationsServerType", "operationsBackups", "operationsVolumeGb"),
+  };
+
+  const models = read.array("models").flatMap((entry) => parseModelEntry(entry, project, problems));
+  if (read.array("models").length === 0) {
+    problems.push(`${project}:models is empty: list at least one Ollama model, e.g. ["qwen2.5:3b"]`);
+  }
+  const duplicates = models.map((m) => m.name).filter((n, i, all) => all.indexOf(n) !== i);
+  if (duplicates.length > 0) {
+    problems.push(`${project}:models lists ${[...new Set(duplicates)].join(", ")} more than once: list each once`);
+  }
+
+  const publicWeb = read.boolean("publicWeb");
+  const publicWebSourceRanges = read.array("publicWebSourceRanges");
+  for (const range of publicWebSourceRanges) {
+    const problem = parseCidr(range).problem;
+    if (problem) problems.push(`${project}:publicWebSourceRanges has "${range}": ${problem}`);
+  }
+  if (publicWeb && publicWebSourceRanges.length === 0) {
+    problems.push(
+      `${project}:publicWeb is true but ${project}:publicWebSourceRanges is empty: list the CDN's address ` +
+        `ranges (e.g. Cloudflare's published IPv4 and IPv6 ranges); the platform never opens 80/443 to everyone`,
+    );
+  }
+  const anywhere = publicWebSourceRanges.filter((r) => /^(0\.0\.0\.0|::)\/0$/.test(r.trim()));
+  if (anywhere.length > 0) {
+    problems.push(
+      `${project}:publicWebSourceRanges has ${anywhere.join(" and ")}, which is the whole internet: ` +
+        `list the CDN's ranges only`,
+    );
+  }
+
+  const dockerAddressPool = read.string("dockerAddressPool");
+  const pool = parseCidr(dockerAddressPool);
+  if (pool.problem) {
+    problems.push(`${project}:dockerAddressPool is "${dockerAddressPool}": ${pool.problem}`);
+  } else if (pool.version !== 4 || pool.prefix > 20) {
+    problems.push(
+      `${project}:dockerAddressPool is "${dockerAddressPool}": use an IPv4 private range of /20 or larger ` +
+        `(Docker takes a /24 for each network), e.g. 172.30.0.0/16`,
+    );
+  } else if (cidrsOverlap(dockerAddressPool, "100.64.0.0/10")) {
+    problems.push(
+      `${project}:dockerAddressPool is "${dockerAddressPool}", which overlaps the tailnet's 100.64.0.0/10: ` +
+        `use a private range such as 172.30.0.0/16`,
+    );
+  }
+
+  const settings: Settings = {
+    project,
+    environment: environment ?? "dev",
+    stem: `${namePrefix}-${stack}`,
+    namePrefix,
+    location,
+    nodes,
+    swapGiB: read.integer("swapGiB", 0, 16),
+    protection: read.boolean("protection"),
+    models,
+    ollama: {
+      contextLength: read.integer("contextLength", 512, 131072),
+      parallelRequests: read.integer("parallelRequests", 1, 8),
+      maxLoadedModels: read.integer("maxLoadedModels", 1, 4),
+    },
+    network: { publicWeb, publicWebSourceRanges: publicWebSourceRanges.map((r) => r.trim()), dockerAddressPool },
+  };
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}
+
+/** Reads one project setting at a time, applying the declared default and recording type mistakes. */
+class SettingsReader {
+  constructor(
+    private readonly source: ConfigSource,
+    private readonly project: string,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(key: SettingName): string | undefined {
+    return this.source.get(this.project, key);
+  }
+
+  string(key: SettingName): string {
+    return this.raw(key) ?? String(SETTINGS[key].default);
+  }
+
+  boolean(key: SettingName): boolean {
+    const value = this.raw(key);
+    if (value === undefined) return SETTINGS[key].default as boolean;
+    if (value === "true" || value === "false") return value === "true";
+    this.problems.push(`${this.project}:${key} is "${value}": use true or false`);
+    return SETTINGS[key].default as boolean;
+  }
+
+  integer(key: SettingName, min: number, max: number): number {
+    const value = this.raw(key);
+    if (value === undefined) return SETTINGS[key].default as number;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      this.problems.push(`${this.project}:${key} is "${value}": use a whole number from ${min} to ${max}`);
+      return SETTINGS[key].default as number;
+    }
+    return n;
+  }
+
+  array(key: SettingName): string[] {
+    const value = this.raw(key);
+    if (value === undefined) return [...(SETTINGS[key].default as readonly string[])];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string")) {
+      this.problems.push(
+        `${this.project}:${key} is ${JSON.stringify(value)}: use a list of strings, in the stack file as ` +
+          `a YAML list, or \`pulumi config set --path '${key}[0]' VALUE\``,
+      );
+      return [];
+    }
+    return parsed as string[];
+  }
+}
+
+// name[:tag], optionally namespaced (library/qwen2.5, hf.co/org/model), then an optional =<GB>GB[,<KiB>KiB].
+const MODEL_NAME = /^(?:[a-z0-9][a-z0-9.-]*\/){0,2}[a-z0-9][a-z0-9._-]*(?::[A-Za-z0-9][A-Za-z0-9._-]{0,127})?$/;
+const MODEL_SIZE = /^(\d+(?:\.\d+)?)\s*GB(?:\s*,\s*(\d+(?:\.\d+)?)\s*KiB)?$/;
+
+function parseModelEntry(entry: string, project: string, problems: string[]): ModelSettings[] {
+  const [rawName, rawSize] = entry.split("=", 2).map((s) => s.trim());
+  if (!MODEL_NAME.test(rawName)) {
+    problems.push(
+      `${project}:models has "${entry}", which is not an Ollama model name: use name or name:tag in lowercase ` +
+        `letters, digits, ".", "_" and "-", e.g. qwen2.5:7b or llama3.2:1b`,
+    );
+    return [];
+  }
+  const name = canonicalModelName(rawName);
+  const known = findModel(name);
+  if (rawSize === undefined) {
+    if (known) return [{ name, ...known, fromCatalog: true }];
+    problems.push(
+      `${project}:models has "${entry}", which is not in the model catalog, so its size is unknown: give it ` +
+        `as "${rawName}=<file GB>GB" or "${rawName}=<file GB>GB,<KV cache KiB per token>KiB" ` +
+        `(catalog: ${Object.keys(MODELS).join(", ")})`,
+    );
+    return [];
+  }
+  const size = MODEL_SIZE.exec(rawSize);
+  const fileGb = size ? Number(size[1]) : 0;
+  if (!size || fileGb <= 0) {
+    problems.push(
+      `${project}:models has "${entry}", whose size "${rawSize}" is not understood: write it as 4.1GB ` +
+        `or 4.1GB,64KiB (file size, then KV cache per token of context)`,
+    );
+    return [];
+  }
+  const kv = size[2] === undefined ? (known?.kvCacheKibPerToken ?? DEFAULT_KV_CACHE_KIB_PER_TOKEN) : Number(size[2]);
+  return [{ name, fileGb, kvCacheKibPerToken: kv, embedding: known?.embedding ?? false, fromCatalog: false }];
+}
+
+function checkUnknownKeys(source: ConfigSource, project: string, problems: string[]): void {
+  const known = new Set(Object.keys(SETTINGS));
+  for (const key of source.keys()) {
+    const [namespace, name] = key.split(":", 2);
+    if (namespace !== project || known.has(name)) continue;
+    const near = [...known].filter((k) => k.toLowerCase() === name.toLowerCase() || editDistance(k, name) <= 2);
+    problems.push(
+      `${key} is not a setting of this project` +
+        (near.length > 0 ? `: did you mean ${project}:${near[0]}?` : `: the settings are ${[...known].join(", ")}`),
+    );
+  }
+}
+
+function checkCredentials(source: ConfigSource, problems: string[]): void {
+  const present = (key: string, env: readonly string[]) => {
+    const [namespace, name] = key.split(":", 2);
+    return (source.get(namespace, name) ?? "") !== "" || env.some((e) => (source.env(e) ?? "") !== "");
+  };
+  const [hcloud, tailscale] = CREDENTIALS;
+  if (!present(hcloud.key, hcloud.env)) {
+    problems.push(
+      `${hcloud.key} is not set: give ${hcloud.what}, with \`pulumi config set --secret ${hcloud.key}\` ` +
+        `or the ${hcloud.env.join(" or ")} environment variable`,
+    );
+  }
+  const oauth =
+    present("tailscale:oauthClientId", ["TAILSCALE_OAUTH_CLIENT_ID"]) &&
+    present("tailscale:oauthClientSecret", ["TAILSCALE_OAUTH_CLIENT_SECRET"]);
+  if (!present(tailscale.key, tailscale.env) && !oauth) {
+    problems.push(
+      `${tailscale.key} is not set: give ${tailscale.what}, with \`pulumi config set --secret ${tailscale.key}\` ` +
+        `or the ${tailscale.env.join(" or ")} environment variable`,
+    );
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped setting name. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}

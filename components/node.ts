@@ -1,0 +1,97 @@
+/**
+ * One Hetzner node: the server, its data volume, and the attachment between them. Used for the inference
+ * node and the operations node alike.
+ */
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Ubuntu LTS: the image cloud-init, Docker's and Tailscale's apt repositories all support. */
+export const SERVER_IMAGE = "ubuntu-24.04";
+
+export interface HetznerNodeArgs {
+  /** Hetzner server type name, e.g. "cx43"; validated by the config module. */
+  serverType: string;
+  /** Hetzner location, e.g. "fsn1". */
+  location: string;
+  /** Hetzner id of the SSH key installed for root, so that Hetzner mails no root password. */
+  sshKeyId: pulumi.Input<string>;
+  /** The public firewall, attached from creation so the server is never reachable unfiltered. */
+  firewallId: pulumi.Input<number>;
+  /** Cloud-init user data. A change replaces the server, so it carries bootstrap only. */
+  userData: pulumi.Input<string>;
+  /** Hetzner backups (+20% of the server price). */
+  backups: boolean;
+  /** Size of the data volume in GB (10 at least). */
+  volumeGb: number;
+  /**
+   * Hetzner delete and rebuild protection on the server and the volume, and Pulumi `protect` on the
+   * volume, which holds the node's state.
+   */
+  protection: boolean;
+  /** Labels on every Hetzner resource of the node (environment, role, managed-by). */
+  labels: Record<string, string>;
+}
+
+export class HetznerNode extends pulumi.ComponentResource {
+  readonly serverId: pulumi.Output<number>;
+  readonly serverName: pulumi.Output<string>;
+  readonly ipv4Address: pulumi.Output<string>;
+  readonly ipv6Address: pulumi.Output<string>;
+  readonly volumeId: pulumi.Output<number>;
+
+  constructor(name: string, args: HetznerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiplatform:infra:HetznerNode", name, {}, opts);
+
+    const server = new hcloud.Server(
+      name,
+      {
+        serverType: args.serverType,
+        location: args.location,
+        image: SERVER_IMAGE,
+        sshKeys: [args.sshKeyId],
+        firewallIds: [args.firewallId],
+        userData: args.userData,
+        backups: args.backups,
+        deleteProtection: args.protection,
+        rebuildProtection: args.protection,
+        labels: args.labels,
+        publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+      },
+      // A new image release must not replace a running server.
+      { parent: this, ignoreChanges: ["image"] },
+    );
+
+    // The volume lives apart from the server so that a server replacement keeps Qdrant's and the
+    // databases' data; Hetzner formats it, cloud-init mounts it without knowing its id.
+    const volume = new hcloud.Volume(
+      `${name}-data`,
+      {
+        size: args.volumeGb,
+        location: args.location,
+        format: "ext4",
+        deleteProtection: args.protection,
+        labels: args.labels,
+      },
+      { parent: this, protect: args.protection },
+    );
+
+    new hcloud.VolumeAttachment(
+      `${name}-data`,
+      { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false },
+      { parent: this },
+    );
+
+    this.serverId = server.id.apply(Number);
+    this.serverName = server.name;
+    this.ipv4Address = server.ipv4Address;
+    this.ipv6Address = server.ipv6Address;
+    this.volumeId = volume.id.apply(Number);
+    this.registerOutputs({
+      serverId: this.serverId,
+      serverName: this.serverName,
+      ipv4Address: this.ipv4Address,
+      ipv6Address: this.ipv6Address,
+      volumeId: this.volumeId,
+    });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The stack outputs: a contract for other projects, which read them with `StackReference`. Renaming or
+ * dropping one breaks them; the README documents each.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { RootAccess } from "./access";
+import type { Role, Settings } from "./config";
+import type { HetznerNode } from "./node";
+import type { NodeBudget } from "./plan/capacity";
+import type { CostEstimate } from "./plan/cost";
+import type { TailnetDevice } from "./tailnet";
+
+export interface OutputSources {
+  settings: Settings;
+  budgets: Record<Role, NodeBudget>;
+  cost: CostEstimate;
+  rootAccess: RootAccess;
+  nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice }[];
+}
+
+export function buildOutputs(s: OutputSources) {
+  const nodeOutputs = Object.fromEntries(
+    s.nodes.map(({ role, name, node, device }) => [
+      role,
+      {
+        hostname: name,
+        serverName: node.serverName,
+        serverType: s.settings.nodes[role].serverType.name,
+        location: s.settings.location,
+        publicIpv4: node.ipv4Address,
+        publicIpv6: node.ipv6Address,
+        tailnetName: device.dnsName,
+        tailnetAddresses: device.addresses,
+      },
+    ]),
+  );
+  return {
+    environment: s.settings.environment,
+    nodes: nodeOutputs,
+    models: s.settings.models.map((m) => m.name),
+    monthlyCostEur: s.cost.totalEurMonth,
+    costBreakdown: { pricesAsOf: s.cost.pricesAsOf, lines: s.cost.lines },
+    memoryBudget: Object.fromEntries(
+      Object.values(s.budgets).map((b) => [
+        b.role,
+        {
+          totalMib: b.totalMib,
+          reserveMib: b.reserveMib,
+          headroomMib: b.headroomMib,
+          items: b.items,
+          diskGb: b.diskGb,
+          diskUsedGb: b.diskUsedGb,
+        },
+      ]),
+    ),
+    /** Break-glass root key for the Hetzner rescue console; a secret. */
+    rootSshPrivateKey: pulumi.secret(s.rootAccess.privateKey),
+  };
+}

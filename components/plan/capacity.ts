@@ -1,0 +1,154 @@
+/**
+ * The capacity planner: does each node's workload fit its RAM and disk? Pure: settings in, budget out.
+ * It runs before any resource is declared, so a stack that would run out of memory at 3 AM stops at preview
+ * with a message that says what would fit instead.
+ */
+import { SERVER_TYPES, ServerType } from "../catalog/serverTypes";
+import type { ModelSettings, Role, Settings } from "../config";
+
+const MIB_PER_GB = 1e9 / 2 ** 20;
+const MIB_PER_GIB = 1024;
+
+/**
+ * Memory kept for the kernel, systemd, sshd, tailscaled, containerd and dockerd. A Hetzner "4 GB" server
+ * shows about 3.7 GiB to the OS; the rest of the reserve is the daemons' working set.
+ */
+export const OS_RESERVE_MIB = 768;
+/** Disk kept for the OS, Docker images and logs, in GB. */
+export const OS_DISK_GB = 12;
+/** Ollama's own process: the runner and its buffers beside the weights and the KV cache. */
+export const OLLAMA_RUNTIME_MIB = 256;
+
+/** One line of a node's memory budget; its `mib` becomes the container's memory limit. */
+export interface MemoryItem {
+  /** What the memory is for, e.g. "ollama". */
+  name: string;
+  mib: number;
+  /** How the figure was reached, for the plan's table. */
+  detail: string;
+}
+
+export interface NodeBudget {
+  role: Role;
+  serverType: ServerType;
+  totalMib: number;
+  reserveMib: number;
+  items: MemoryItem[];
+  usedMib: number;
+  /** What is left after the reserve and every item; negative when it does not fit. */
+  headroomMib: number;
+  diskGb: number;
+  diskUsedGb: number;
+}
+
+export interface OllamaSettings {
+  contextLength: number;
+  parallelRequests: number;
+  maxLoadedModels: number;
+}
+
+/** KV cache a chat model allocates when loaded: context x parallel requests x per-token size. */
+export function kvCacheMib(model: ModelSettings, ollama: OllamaSettings): number {
+  if (model.embedding) return 0;
+  return (model.kvCacheKibPerToken * ollama.contextLength * ollama.parallelRequests) / 1024;
+}
+
+function modelMib(model: ModelSettings, ollama: OllamaSettings): number {
+  return model.fileGb * MIB_PER_GB + kvCacheMib(model, ollama);
+}
+
+/**
+ * Ollama's peak: the `maxLoadedModels` largest chat models at once, plus every embedding model (small, and
+ * loaded beside a chat model in a retrieval request), plus the runtime.
+ */
+export function ollamaMemory(models: ModelSettings[], ollama: OllamaSettings): MemoryItem {
+  const chat = models.filter((m) => !m.embedding).sort((a, b) => modelMib(b, ollama) - modelMib(a, ollama));
+  const loaded = [...chat.slice(0, ollama.maxLoadedModels), ...models.filter((m) => m.embedding)];
+  const mib = Math.ceil(OLLAMA_RUNTIME_MIB + loaded.reduce((sum, m) => sum + modelMib(m, ollama), 0));
+  const parts = loaded.map((m) => {
+    const kv = kvCacheMib(m, ollama);
+    return kv > 0 ? `${m.name} ${gb(m.fileGb * MIB_PER_GB)} + KV ${gb(kv)}` : `${m.name} ${gb(m.fileGb * MIB_PER_GB)}`;
+  });
+  return { name: "ollama", mib, detail: `${parts.join(", ")}, runtime ${gb(OLLAMA_RUNTIME_MIB)}` };
+}
+
+/** Formats MiB as GB with one decimal, the unit Hetzner sells RAM in. */
+export function gb(mib: number): string {
+  return `${(mib / MIB_PER_GIB).toFixed(1)} GB`;
+}
+
+export function budgetFor(role: Role, serverType: ServerType, items: MemoryItem[], diskUsedGb: number): NodeBudget {
+  const totalMib = serverType.memoryGb * MIB_PER_GIB;
+  const usedMib = items.reduce((sum, i) => sum + i.mib, 0);
+  return {
+    role,
+    serverType,
+    totalMib,
+    reserveMib: OS_RESERVE_MIB,
+    items,
+    usedMib,
+    headroomMib: totalMib - OS_RESERVE_MIB - usedMib,
+    diskGb: serverType.diskGb,
+    diskUsedGb: OS_DISK_GB + diskUsedGb,
+  };
+}
+
+/** The workloads each node carries; later service groups add their items here. */
+export function workloads(settings: Settings): Record<Role, { items: MemoryItem[]; diskGb: number }> {
+  return {
+    inference: {
+      items: [ollamaMemory(settings.models, settings.ollama)],
+      diskGb: settings.models.reduce((sum, m) => sum + m.fileGb, 0),
+    },
+    operations: { items: [], diskGb: 0 },
+  };
+}
+
+export function planCapacity(settings: Settings): Record<Role, NodeBudget> {
+  const load = workloads(settings);
+  const budget = (role: Role) =>
+    budgetFor(role, settings.nodes[role].serverType, load[role].items, load[role].diskGb);
+  return { inference: budget("inference"), operations: budget("operations") };
+}
+
+/**
+ * What is wrong with a budget, phrased as what to change: empty when the node fits.
+ * The suggested server type is the cheapest one in the same location that would hold the same workload.
+ */
+export function capacityProblems(settings: Settings, budgets: Record<Role, NodeBudget>): string[] {
+  const problems: string[] = [];
+  for (const budget of Object.values(budgets)) {
+    const key = `${settings.project}:${budget.role}ServerType`;
+    const needMib = budget.reserveMib + budget.usedMib;
+    const bigger = (fits: (t: ServerType) => boolean) =>
+      SERVER_TYPES.filter((t) => t.locations.includes(settings.location) && fits(t)).sort(
+        (a, b) => a.priceEurMonth - b.priceEurMonth,
+      )[0];
+    if (budget.headroomMib < 0) {
+      const fix: string[] = [];
+      if (budget.role === "inference") {
+        const largest = [...settings.models].sort((a, b) => b.fileGb - a.fileGb)[0];
+        if (largest && settings.models.length > 1) fix.push(`drop ${largest.name}`);
+        else if (largest) fix.push(`use a smaller model than ${largest.name}`);
+        if (settings.ollama.contextLength > 2048) fix.push("lower the context");
+        if (settings.ollama.parallelRequests > 1) fix.push("lower parallelRequests");
+      }
+      const type = bigger((t) => t.memoryGb * MIB_PER_GIB >= needMib && t.diskGb >= budget.diskUsedGb);
+      if (type) fix.push(`use ${type.name} (${key})`);
+      problems.push(
+        `the ${budget.role} node needs ${gb(needMib)} but ${budget.serverType.name} has ` +
+          `${budget.serverType.memoryGb} GB (${budget.items.map((i) => `${i.name} ${gb(i.mib)}`).join(", ")}, ` +
+          `OS ${gb(budget.reserveMib)}): ${fix.join(", or ")}`,
+      );
+    }
+    if (budget.diskUsedGb > budget.diskGb) {
+      const type = bigger((t) => t.diskGb >= budget.diskUsedGb && t.memoryGb * MIB_PER_GIB >= needMib);
+      problems.push(
+        `the ${budget.role} node needs ${budget.diskUsedGb.toFixed(1)} GB of disk but ` +
+          `${budget.serverType.name} has ${budget.diskGb} GB: drop a model` +
+          (type ? `, or use ${type.name} (${key})` : ""),
+      );
+    }
+  }
+  return problems;
+}

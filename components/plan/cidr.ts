@@ -1,0 +1,59 @@
+/** CIDR parsing for settings: IPv4 and IPv6, network address only, as Hetzner's firewall API wants them. */
+import { isIPv4, isIPv6 } from "node:net";
+
+export interface ParsedCidr {
+  version: 4 | 6;
+  prefix: number;
+  /** The address as a bigint, for overlap checks. */
+  network: bigint;
+  /** Why the text is not a usable CIDR, or undefined when it is. */
+  problem?: string;
+}
+
+function ipv4ToBigInt(address: string): bigint {
+  return address.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+}
+
+function ipv6ToBigInt(address: string): bigint {
+  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || "0", 16)), 0n);
+}
+
+export function parseCidr(text: string): ParsedCidr {
+  const invalid = (problem: string): ParsedCidr => ({ version: 4, prefix: 0, network: 0n, problem });
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(text.trim());
+  if (!match) return invalid("write it as address/prefix, e.g. 173.245.48.0/20 or 2400:cb00::/32");
+  const [, address, prefixText] = match;
+  const prefix = Number(prefixText);
+  const version = isIPv4(address) ? 4 : isIPv6(address) && !address.includes(".") ? 6 : undefined;
+  if (!version) return invalid(`"${address}" is not an IPv4 or IPv6 address`);
+  const bits = version === 4 ? 32 : 128;
+  if (prefix > bits) return invalid(`the prefix /${prefix} is longer than an IPv${version} address (/${bits} at most)`);
+  const value = version === 4 ? ipv4ToBigInt(address) : ipv6ToBigInt(address);
+  const hostBits = BigInt(bits - prefix);
+  const network = (value >> hostBits) << hostBits;
+  if (network !== value) {
+    return invalid(`it has host bits set after /${prefix}: write the network address, ${format(network, version)}/${prefix}`);
+  }
+  return { version, prefix, network };
+}
+
+function format(value: bigint, version: 4 | 6): string {
+  if (version === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join(".");
+  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::").replace(/:{3,}/, "::");
+}
+
+/** True when the two valid CIDRs of the same IP version share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (x.problem || y.problem || x.version !== y.version) return false;
+  const bits = x.version === 4 ? 32 : 128;
+  const shift = BigInt(bits - Math.min(x.prefix, y.prefix));
+  return x.network >> shift === y.network >> shift;
+}

@@ -1,0 +1,70 @@
+/**
+ * The self-hosted AI platform: settings -> plan -> components -> stack outputs. Wiring only; what each
+ * piece does lives in components/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { RootAccess } from "./components/access";
+import { loadSettings, Role, SettingsError } from "./components/config";
+import { PublicFirewall } from "./components/firewall";
+import { HetznerNode } from "./components/node";
+import { capacityProblems, planCapacity } from "./components/plan/capacity";
+import { estimateCost } from "./components/plan/cost";
+import { publicFirewallRules } from "./components/plan/exposure";
+import { renderCloudInit } from "./components/render/cloudInit";
+import { nodeTag } from "./components/render/tailnetPolicy";
+import { TailnetAuthKey, TailnetDevice } from "./components/tailnet";
+import { buildOutputs } from "./components/outputs";
+
+/** Where each node mounts its data volume. */
+const DATA_MOUNT_POINT = "/srv/data";
+
+export = async () => {
+  const settings = loadSettings();
+  const budgets = planCapacity(settings);
+  const misfits = capacityProblems(settings, budgets);
+  if (misfits.length > 0) throw new SettingsError(misfits);
+
+  const labels = (role?: Role): Record<string, string> => ({
+    "managed-by": "pulumi",
+    project: settings.project,
+    environment: settings.environment,
+    ...(role ? { role } : {}),
+  });
+
+  const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labels() });
+
+  const nodes = (["inference", "operations"] as Role[]).map((role) => {
+    const name = `${settings.stem}-${role}`;
+    const tags = [nodeTag(settings.namePrefix, settings.environment, role)];
+    const firewall = new PublicFirewall(name, {
+      rules: publicFirewallRules(role, settings.network),
+      labels: labels(role),
+    });
+    const authKey = new TailnetAuthKey(name, { hostname: name, tags });
+    const userData = authKey.key.apply((key) =>
+      renderCloudInit({
+        hostname: name,
+        tailscaleAuthKey: key,
+        tailscaleTags: tags,
+        swapGiB: settings.swapGiB,
+        dockerAddressPool: settings.network.dockerAddressPool,
+        dataMountPoint: DATA_MOUNT_POINT,
+      }),
+    );
+    const node = new HetznerNode(name, {
+      serverType: settings.nodes[role].serverType.name,
+      location: settings.location,
+      sshKeyId: rootAccess.sshKeyId,
+      firewallId: firewall.firewallId,
+      userData: pulumi.secret(userData),
+      backups: settings.nodes[role].backups,
+      volumeGb: settings.nodes[role].volumeGb,
+      protection: settings.protection,
+      labels: labels(role),
+    });
+    const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId });
+    return { role, name, node, device };
+  });
+
+  return buildOutputs({ settings, budgets, cost: estimateCost(settings), rootAccess, nodes });
+};

@@ -1,0 +1,195 @@
+/**
+ * The config module: one typed object from the real stack files, and a clear message for each mistake,
+ * naming the setting, the bad value and what is allowed.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigSource, loadSettings, SettingsError } from "../components/config";
+import { OFFLINE_CREDENTIALS, projectName, stackConfig } from "./harness";
+
+const PROJECT = projectName();
+
+function source(values: Record<string, string>, env: Record<string, string> = {}): ConfigSource {
+  return {
+    get: (namespace, key) => values[`${namespace}:${key}`],
+    keys: () => Object.keys(values),
+    env: (name) => env[name],
+  };
+}
+
+/** Settings of a real stack file, changed by `set` (values as the CLI stores them) and `unset`. */
+function load(stack: string, set: Record<string, unknown> = {}, unset: string[] = [], env: Record<string, string> = {}) {
+  const values: Record<string, string> = { ...stackConfig(stack), ...OFFLINE_CREDENTIALS };
+  for (const [k, v] of Object.entries(set)) values[k.includes(":") ? k : `${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const k of unset) delete values[k];
+  return loadSettings(source(values, env), PROJECT, stack);
+}
+
+/** The problems a load reports; fails when it reports none. */
+function problems(stack: string, set: Record<string, unknown> = {}, unset: string[] = [], env: Record<string, string> = {}): string[] {
+  try {
+    load(stack, set, unset, env);
+  } catch (err) {
+    assert.ok(err instanceof SettingsError, `expected a SettingsError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail("expected the settings to be refused");
+}
+
+function assertOneProblem(found: string[], ...parts: (string | RegExp)[]) {
+  assert.equal(found.length, 1, `expected exactly one problem, got:\n${found.join("\n")}`);
+  for (const part of parts) {
+    if (typeof part === "string") assert.ok(found[0].includes(part), `"${found[0]}" should mention "${part}"`);
+    else assert.match(found[0], part);
+  }
+}
+
+describe("settings of the real stacks", () => {
+  it("dev: the smallest servers, a 1B model, nothing protected", () => {
+    const s = load("dev");
+    assert.equal(s.environment, "dev");
+    assert.equal(s.stem, "ai-dev");
+    assert.equal(s.nodes.inference.serverType.name, "cx23");
+    assert.equal(s.nodes.operations.serverType.name, "cx23");
+    assert.deepEqual(
+      s.models.map((m) => m.name),
+      ["llama3.2:1b", "nomic-embed-text:latest"],
+    );
+    assert.equal(s.protection, false);
+    assert.equal(s.nodes.operations.backups, false);
+  });
+
+  it("prod: a 16 GB inference node, an 8 GB operations node, backups and protection on", () => {
+    const s = load("prod");
+    assert.equal(s.environment, "prod");
+    assert.equal(s.nodes.inference.serverType.memoryGb, 16);
+    assert.equal(s.nodes.operations.serverType.memoryGb, 8);
+    assert.equal(s.nodes.operations.backups, true);
+    assert.equal(s.protection, true);
+    assert.ok(s.models.some((m) => m.name === "qwen2.5:7b"));
+  });
+
+  it("a model outside the catalog is accepted with its size, and its KV figure when given", () => {
+    const s = load("dev", { models: ["acme/coder:7b=4.5GB,64KiB", "tinyllama:1.1b=0.6GB"] });
+    assert.deepEqual(
+      s.models.map((m) => [m.name, m.fileGb, m.kvCacheKibPerToken, m.fromCatalog]),
+      [
+        ["acme/coder:7b", 4.5, 64, false],
+        ["tinyllama:1.1b", 0.6, 128, false],
+      ],
+    );
+  });
+
+  it("credentials may come from the environment instead of the stack", () => {
+    const s = load("dev", {}, Object.keys(OFFLINE_CREDENTIALS), { HCLOUD_TOKEN: "x", TAILSCALE_API_KEY: "y" });
+    assert.equal(s.environment, "dev");
+  });
+
+  it("a Tailscale OAuth client stands in for an API key", () => {
+    const s = load("dev", { "tailscale:oauthClientId": "id", "tailscale:oauthClientSecret": "secret" }, [
+      "tailscale:apiKey",
+    ]);
+    assert.equal(s.environment, "dev");
+  });
+});
+
+describe("every mistake gets a message naming the setting, the value and what is allowed", () => {
+  it("an unknown server type lists the valid ones", () => {
+    assertOneProblem(problems("dev", { inferenceServerType: "cx99" }), `${PROJECT}:inferenceServerType`, '"cx99"', /cx23, cx33, cx43/);
+  });
+
+  it("an unknown location lists Hetzner's locations", () => {
+    assertOneProblem(problems("prod", { location: "fra1" }), `${PROJECT}:location`, '"fra1"', "fsn1, nbg1, hel1, ash, hil, sin");
+  });
+
+  it("a type not offered in the location says where it is offered and what is", () => {
+    const found = problems("prod", { location: "ash" });
+    assert.equal(found.length, 2, found.join("\n"));
+    assert.match(found[0], /inferenceServerType is "cx43", which Hetzner does not offer in ash \(only in fsn1, nbg1, hel1\)/);
+    assert.match(found[0], /in ash use one of .*ccx13/);
+    assert.match(found[1], /operationsServerType is "cx33"/);
+  });
+
+  it("a malformed model name", () => {
+    assertOneProblem(problems("dev", { models: ["Qwen 2.5!"] }), `${PROJECT}:models`, '"Qwen 2.5!"', "not an Ollama model name", "qwen2.5:7b");
+  });
+
+  it("a model missing from the catalog whose size is not given", () => {
+    assertOneProblem(problems("dev", { models: ["acme/coder:7b"] }), `${PROJECT}:models`, '"acme/coder:7b"', "not in the model catalog", "acme/coder:7b=<file GB>GB");
+  });
+
+  it("a model size that cannot be read", () => {
+    assertOneProblem(problems("dev", { models: ["acme/coder:7b=big"] }), `"acme/coder:7b=big"`, "4.1GB");
+  });
+
+  it("an empty model list", () => {
+    assertOneProblem(problems("dev", { models: [] }), `${PROJECT}:models is empty`);
+  });
+
+  it("an invalid CIDR in the public web ranges", () => {
+    assertOneProblem(problems("prod", { publicWeb: "true", publicWebSourceRanges: ["173.245.48.0/33"] }), `${PROJECT}:publicWebSourceRanges`, '"173.245.48.0/33"', "/32 at most");
+    assertOneProblem(problems("prod", { publicWebSourceRanges: ["cloudflare"] }), '"cloudflare"', "address/prefix");
+    assertOneProblem(problems("prod", { publicWebSourceRanges: ["10.0.0.1/8"] }), "host bits", "10.0.0.0/8");
+  });
+
+  it("public web on with no ranges, or with the whole internet", () => {
+    assertOneProblem(problems("prod", { publicWeb: "true" }), `${PROJECT}:publicWeb is true`, "publicWebSourceRanges is empty");
+    assertOneProblem(problems("prod", { publicWeb: "true", publicWebSourceRanges: ["0.0.0.0/0"] }), "whole internet");
+  });
+
+  it("an invalid Docker address pool", () => {
+    assertOneProblem(problems("dev", { dockerAddressPool: "172.30.0.0" }), `${PROJECT}:dockerAddressPool`, "address/prefix");
+    assertOneProblem(problems("dev", { dockerAddressPool: "100.64.0.0/16" }), "overlaps the tailnet");
+  });
+
+  it("a missing Hetzner token", () => {
+    assertOneProblem(problems("dev", {}, ["hcloud:token"]), "hcloud:token is not set", "pulumi config set --secret hcloud:token", "HCLOUD_TOKEN");
+  });
+
+  it("missing Tailscale credentials", () => {
+    assertOneProblem(problems("dev", {}, ["tailscale:apiKey"]), "tailscale:apiKey is not set", "tailscale:oauthClientId", "TAILSCALE_API_KEY");
+  });
+
+  it("an unknown environment name", () => {
+    const found: string[] = (() => {
+      try {
+        loadSettings(source({ ...stackConfig("dev"), ...OFFLINE_CREDENTIALS }), PROJECT, "staging");
+      } catch (err) {
+        assert.ok(err instanceof SettingsError);
+        return err.problems;
+      }
+      return [];
+    })();
+    assertOneProblem(found, 'stack "staging" is not a known environment', "dev, prod");
+  });
+
+  it("numbers out of range, and booleans that are not", () => {
+    assertOneProblem(problems("dev", { contextLength: "100" }), `${PROJECT}:contextLength is "100"`, "512 to 131072");
+    assertOneProblem(problems("dev", { parallelRequests: "two" }), `${PROJECT}:parallelRequests is "two"`, "whole number");
+    assertOneProblem(problems("dev", { inferenceVolumeGb: "5" }), "inferenceVolumeGb", "10 to 10240");
+    assertOneProblem(problems("dev", { protection: "yes" }), `${PROJECT}:protection is "yes"`, "true or false");
+  });
+
+  it("a mistyped setting name suggests the right one", () => {
+    assertOneProblem(problems("dev", { inferenceServerTyp: "cx43" }), `${PROJECT}:inferenceServerTyp is not a setting`, `did you mean ${PROJECT}:inferenceServerType`);
+  });
+
+  it("a bad name prefix", () => {
+    assertOneProblem(problems("dev", { namePrefix: "My-AI" }), `${PROJECT}:namePrefix is "My-AI"`, "lowercase");
+  });
+
+  it("several mistakes are reported together, in one message without a stack trace", () => {
+    let error: unknown;
+    try {
+      load("dev", { inferenceServerType: "cx99", location: "mars" }, ["hcloud:token"]);
+    } catch (err) {
+      error = err;
+    }
+    assert.ok(error instanceof SettingsError);
+    assert.equal(error.problems.length, 3);
+    assert.match(error.message, /need 3 fixes before anything is created/);
+    // RunError is what Pulumi prints as its message alone, without the program's stack.
+    assert.equal(error.constructor.name, "SettingsError");
+    assert.ok((error as { __pulumiRunError?: boolean }).__pulumiRunError);
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * The offline plan's report: what the program declares for a stack, read off the recorded resources and
+ * the stack outputs, so that it grows with the program. Pure: a recorded run in, text and files out.
+ */
+import { findServerType } from "../components/catalog/serverTypes";
+import { gb } from "../components/plan/capacity";
+import { isAfterDeploy, ProgramRun, RecordedResource } from "../test/harness";
+
+const SERVER = "hcloud:index/server:Server";
+const FIREWALL = "hcloud:index/firewall:Firewall";
+const CONTAINER = "docker:index/container:Container";
+
+export interface RenderedFile {
+  /** Path inside the output folder. */
+  path: string;
+  content: string;
+}
+
+/** Shows a value the cloud assigns as such, never as a made-up value. */
+export function shown(value: unknown): string {
+  if (value === undefined || value === null) return "-";
+  if (isAfterDeploy(value)) return "(known after deploy)";
+  return String(value);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+interface FirewallRuleInput {
+  direction: string;
+  protocol: string;
+  port?: string;
+  sourceIps?: string[];
+  description?: string;
+}
+
+interface PortInput {
+  internal: number;
+  external?: number;
+  ip?: string;
+  protocol?: string;
+}
+
+/** The role a resource belongs to, from its `<prefix>-<env>-<role>` name. */
+function roleOf(resource: RecordedResource): string {
+  return /-(inference|operations)/.exec(resource.name)?.[1] ?? "shared";
+}
+
+function bindScope(ip: string | undefined): "public" | "tailnet" | "node" {
+  if (ip === undefined || ip === "" || ip === "0.0.0.0" || ip === "::") return "public";
+  if (ip.startsWith("127.") || ip === "::1") return "node";
+  return "tailnet";
+}
+
+export function buildReport(run: ProgramRun): string {
+  const out = run.outputs as {
+    environment: string;
+    monthlyCostEur: number;
+    costBreakdown: { pricesAsOf: string; lines: { item: string; eurMonth: number }[] };
+    memoryBudget: Record<
+      string,
+      {
+        totalMib: number;
+        reserveMib: number;
+        headroomMib: number;
+        items: { name: string; mib: number; detail: string }[];
+        diskGb: number;
+        diskUsedGb: number;
+      }
+    >;
+    models: string[];
+  };
+  const sections: string[] = [];
+  sections.push(
+    `Offline plan for stack "${run.stack}" (environment ${out.environment}): ` +
+      `${run.resources.filter((r) => r.custom).length} resources declared, evaluated under mocks with no ` +
+      `credentials. "(known after deploy)" marks what only the cloud assigns.`,
+  );
+
+  const servers = run.ofType(SERVER);
+  sections.push(
+    "## Nodes\n" +
+      table(
+        ["role", "type", "location", "vCPU", "RAM", "disk", "EUR/month", "backups", "protection", "public IPv4"],
+        servers.map((s) => {
+          const type = findServerType(String(s.inputs.serverType));
+          return [
+            roleOf(s),
+            String(s.inputs.serverType),
+            String(s.inputs.location),
+            String(type?.vcpus ?? "?"),
+            `${type?.memoryGb ?? "?"} GB`,
+            `${type?.diskGb ?? "?"} GB`,
+            (type?.priceEurMonth ?? 0).toFixed(2),
+            s.inputs.backups ? "on" : "off",
+            s.inputs.deleteProtection ? "on" : "off",
+            shown(s.state.ipv4Address),
+          ];
+        }),
+      ),
+  );
+
+  const containers = run.ofType(CONTAINER);
+  const serviceRows: string[][] = [];
+  for (const c of containers) {
+    const ports = (c.inputs.ports ?? []) as PortInput[];
+    const limit = typeof c.inputs.memory === "number" ? `${c.inputs.memory} MiB` : "NONE";
+    const listen = ports.length
+      ? ports.map((p) => `${shown(p.ip ?? "0.0.0.0")}:${p.external ?? p.internal}->${p.internal}/${p.protocol ?? "tcp"}`).join(", ")
+      : "not published";
+    serviceRows.push([roleOf(c), String(c.inputs.name ?? c.name), shown(c.inputs.image), limit, listen]);
+  }
+  sections.push(
+    "## Services\n" +
+      (serviceRows.length
+        ? table(["node", "container", "image", "memory limit", "listens on"], serviceRows)
+        : "No containers are declared yet."),
+  );
+
+  const exposure: string[][] = [];
+  for (const fw of run.ofType(FIREWALL)) {
+    for (const rule of (fw.inputs.rules ?? []) as FirewallRuleInput[]) {
+      if (rule.direction !== "in") continue;
+      exposure.push([
+        roleOf(fw),
+        "public internet",
+        `${rule.protocol}${rule.port ? `/${rule.port}` : ""}`,
+        (rule.sourceIps ?? []).join(" "),
+        rule.description ?? "",
+      ]);
+    }
+  }
+  for (const c of containers) {
+    for (const p of (c.inputs.ports ?? []) as PortInput[]) {
+      const scope = bindScope(isAfterDeploy(p.ip) ? "tailnet" : p.ip);
+      exposure.push([
+        roleOf(c),
+        scope === "public" ? "PUBLIC (all addresses)" : scope === "tailnet" ? "tailnet" : "inside the node",
+        `${p.protocol ?? "tcp"}/${p.external ?? p.internal}`,
+        scope === "tailnet" ? "per the tailnet policy" : scope === "node" ? "loopback" : "anyone",
+        String(c.inputs.name ?? c.name),
+      ]);
+    }
+    if (((c.inputs.ports ?? []) as PortInput[]).length === 0) {
+      exposure.push([roleOf(c), "inside the node", "-", "Docker networks only", String(c.inputs.name ?? c.name)]);
+    }
+  }
+  const unfiltered = servers.filter((s) => !Array.isArray(s.inputs.firewallIds) || s.inputs.firewallIds.length === 0);
+  sections.push(
+    "## Exposure\n" +
+      table(["node", "reachable from", "port", "from", "what"], exposure) +
+      (unfiltered.length ? `\nWARNING: no firewall on ${unfiltered.map(roleOf).join(", ")}` : "") +
+      "\nOutbound traffic is unrestricted; inbound traffic not listed here is dropped by the cloud firewall.",
+  );
+
+  const budgetRows: string[][] = [];
+  for (const [role, b] of Object.entries(out.memoryBudget)) {
+    for (const item of b.items) budgetRows.push([role, item.name, gb(item.mib), item.detail]);
+    budgetRows.push([role, "OS reserve", gb(b.reserveMib), "kernel, Docker, tailscaled"]);
+    budgetRows.push([
+      role,
+      "headroom",
+      gb(b.headroomMib),
+      `of ${gb(b.totalMib)}; disk ${b.diskUsedGb.toFixed(1)} of ${b.diskGb} GB`,
+    ]);
+  }
+  sections.push("## Memory budget\n" + table(["node", "item", "memory", "how"], budgetRows));
+  sections.push(`## Models\n${out.models.join(", ")}`);
+
+  sections.push(
+    `## Monthly cost (EUR before VAT, prices as of ${out.costBreakdown.pricesAsOf})\n` +
+      table(
+        ["item", "EUR/month"],
+        [...out.costBreakdown.lines.map((l) => [l.item, l.eurMonth.toFixed(2)]), ["total", out.monthlyCostEur.toFixed(2)]],
+      ),
+  );
+  return sections.join("\n\n") + "\n";
+}
+
+/** Every file the program renders for a real program to read, found in the resources' inputs. */
+export function renderedFiles(run: ProgramRun): RenderedFile[] {
+  const files: RenderedFile[] = [];
+  for (const s of run.ofType(SERVER)) {
+    if (typeof s.inputs.userData === "string") files.push({ path: `${s.name}/user-data.yaml`, content: s.inputs.userData });
+  }
+  for (const c of run.ofType(CONTAINER)) {
+    for (const upload of (c.inputs.uploads ?? []) as { file: string; content?: string }[]) {
+      if (typeof upload.content === "string") {
+        files.push({ path: `${c.name}${upload.file}`, content: upload.content });
+      }
+    }
+  }
+  for (const acl of run.ofType("tailscale:index/acl:Acl")) {
+    files.push({ path: "tailnet-policy.hujson", content: String(acl.inputs.acl) });
+  }
+  const policy = run.outputs.tailnetPolicy;
+  if (typeof policy === "string" && !files.some((f) => f.path === "tailnet-policy.hujson")) {
+    files.push({ path: "tailnet-policy.hujson", content: policy });
+  }
+  return files;
+}
