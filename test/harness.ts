@@ -30,6 +30,8 @@ export interface RecordedResource {
   parent: string;
   ignoreChanges: string[];
   dependencies: string[];
+  /** Paths of the inputs that arrived as secrets, e.g. "userData" or "envs[2]". */
+  secretInputs: string[];
 }
 
 export interface RecordedCall {
@@ -42,7 +44,7 @@ export interface ProgramRun {
   resources: RecordedResource[];
   calls: RecordedCall[];
   outputs: Record<string, unknown>;
-  /** The secret outputs' names. */
+  /** Paths of the outputs that are secrets, e.g. "rootSshPrivateKey". */
   secretOutputs: string[];
   ofType(type: string): RecordedResource[];
   one(type: string, nameIncludes: string): RecordedResource;
@@ -94,6 +96,11 @@ export interface RunOptions {
 }
 
 let ids = 1000;
+let lastRecorded: RecordedResource[] = [];
+
+/** What the latest run declared, even when it failed: a refused setting must leave this empty. */
+export const recorded = (): readonly RecordedResource[] =>
+  lastRecorded.filter((r) => r.type !== "pulumi:pulumi:Stack");
 
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
@@ -122,6 +129,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const resources: RecordedResource[] = [];
   const calls: RecordedCall[] = [];
   const byName = new Map<string, RecordedResource>();
+  lastRecorded = resources;
 
   const config: Record<string, string> = {
     ...stackConfig(stack),
@@ -136,12 +144,15 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     {
       newResource(args) {
         const id = String(++ids);
-        const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+        const secretInputs: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, unknown>;
+        const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
         const record: RecordedResource = {
           type: args.type,
           name: args.name,
           urn: "",
-          inputs: args.inputs as Record<string, unknown>,
+          inputs,
+          secretInputs,
           state,
           id,
           custom: args.custom ?? true,
@@ -202,8 +213,26 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     });
 
   const program = await loadProgram();
-  const rawOutputs = (await pulumi.runtime.runInPulumiStack(program)) ?? {};
-  const { outputs, secretOutputs } = await resolveOutputs(rawOutputs);
+  // The program's own failure (a refused setting) is caught here and rethrown once the runtime is idle,
+  // so that it surfaces as one rejection rather than through every pending output of the stack.
+  let failure: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      return await program();
+    } catch (err) {
+      failure = err;
+      return {};
+    }
+  });
+  // Stack outputs and component outputs are registered after the program returns; wait for every RPC.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  // The stack's outputs as the engine receives them, secrets still marked.
+  const stackState = [...(settings as unknown as MockMonitor).resources.values()].find((r) =>
+    r.urn.includes("pulumi:pulumi:Stack"),
+  )?.state as { toJavaScript?(): unknown } | undefined;
+  if (failure !== undefined) throw failure;
+  const secretOutputs: string[] = [];
+  const outputs = unwrapSecrets(stackState?.toJavaScript?.() ?? {}, "", secretOutputs) as Record<string, unknown>;
   const own = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   return {
     stack,
@@ -226,20 +255,25 @@ async function loadProgram(): Promise<() => Promise<Record<string, unknown>>> {
   return program;
 }
 
-/** Resolves every output to plain data, noting which top-level outputs are secret. */
-async function resolveOutputs(raw: Record<string, unknown>) {
-  const outputs: Record<string, unknown> = {};
-  const secretOutputs: string[] = [];
-  for (const [key, value] of Object.entries(raw)) {
-    const output = pulumi.output(value);
-    // In a preview an unknown output never calls apply: report it as after-deploy instead of waiting.
-    const known = await output.isKnown;
-    const [plain, secret] = await Promise.all([
-      known ? new Promise<unknown>((resolve) => output.apply((v) => resolve(v))) : afterDeploy(key),
-      output.isSecret,
-    ]);
-    outputs[key] = plain;
-    if (secret) secretOutputs.push(key);
+type MockMonitor = { resources: Map<string, { urn: string; state: unknown }> };
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Replaces the wire form of secrets with their values, noting where each one was. */
+function unwrapSecrets(value: unknown, at: string, secrets: string[]): unknown {
+  if (value === UNKNOWN) return afterDeploy(at || "value");
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secrets));
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) {
+      secrets.push(at);
+      return unwrapSecrets(obj.value, at, []);
+    }
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secrets)]),
+    );
   }
-  return { outputs, secretOutputs };
+  return value;
 }

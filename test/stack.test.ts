@@ -1,0 +1,186 @@
+/**
+ * The whole program, run under mocks with the real Pulumi.dev.yaml and Pulumi.prod.yaml: what each
+ * environment declares, how it is protected, and that a bad setting stops it before any resource.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { ProgramRun, projectName, recorded, runProgram } from "./harness";
+
+const PROJECT = projectName();
+const SERVER = "hcloud:index/server:Server";
+const VOLUME = "hcloud:index/volume:Volume";
+const FIREWALL = "hcloud:index/firewall:Firewall";
+
+interface Rule {
+  direction: string;
+  protocol: string;
+  port?: string;
+  sourceIps: string[];
+  description?: string;
+}
+
+for (const stack of ["dev", "prod"] as const) {
+  describe(`the ${stack} stack`, () => {
+    let run: ProgramRun;
+    before(async () => {
+      run = await runProgram(stack);
+    });
+
+    it("declares an inference node and an operations node, named from the environment", () => {
+      const servers = run.ofType(SERVER);
+      assert.deepEqual(servers.map((s) => s.name).sort(), [`ai-${stack}-inference`, `ai-${stack}-operations`]);
+      for (const s of servers) {
+        assert.equal(s.inputs.labels && (s.inputs.labels as Record<string, string>).environment, stack);
+        assert.match(String((s.inputs.labels as Record<string, string>).role), /^(inference|operations)$/);
+        assert.equal(s.inputs.image, "ubuntu-24.04");
+        assert.ok(s.ignoreChanges.includes("image"), "a new image release must not replace the server");
+      }
+    });
+
+    it("gives every server an SSH key, so Hetzner mails no root password", () => {
+      const key = run.one("hcloud:index/sshKey:SshKey", `ai-${stack}-root`);
+      for (const s of run.ofType(SERVER)) {
+        assert.deepEqual(s.inputs.sshKeys, [key.id]);
+      }
+    });
+
+    it("attaches every server to its own firewall from creation", () => {
+      for (const s of run.ofType(SERVER)) {
+        const firewall = run.one(FIREWALL, s.name);
+        assert.deepEqual(s.inputs.firewallIds, [Number(firewall.id)]);
+      }
+    });
+
+    it("opens no inbound TCP port to the public internet", () => {
+      for (const fw of run.ofType(FIREWALL)) {
+        const rules = fw.inputs.rules as Rule[];
+        assert.deepEqual(rules.filter((r) => r.protocol === "tcp"), [], `${fw.name} has an inbound TCP rule`);
+        assert.deepEqual(
+          rules.map((r) => `${r.direction} ${r.protocol} ${r.port ?? ""}`.trim()).sort(),
+          ["in icmp", "in udp 41641"],
+        );
+        assert.ok(rules.every((r) => (r.description ?? "").length > 0), "every rule says what it is for");
+      }
+    });
+
+    it("keeps each node's state on a volume of its own, attached to its server", () => {
+      for (const role of ["inference", "operations"]) {
+        const volume = run.one(VOLUME, `ai-${stack}-${role}-data`);
+        const server = run.one(SERVER, `ai-${stack}-${role}`);
+        const attachment = run.one("hcloud:index/volumeAttachment:VolumeAttachment", `ai-${stack}-${role}-data`);
+        assert.equal(attachment.inputs.volumeId, Number(volume.id));
+        assert.equal(attachment.inputs.serverId, Number(server.id));
+        assert.equal(volume.inputs.location, server.inputs.location);
+      }
+    });
+
+    it("passes the user data, which carries the tailnet auth key, only as a secret", () => {
+      for (const s of run.ofType(SERVER)) {
+        assert.ok(s.secretInputs.includes("userData"), `${s.name}'s user data is not secret`);
+        assert.match(String(s.inputs.userData), /^#cloud-config\n/);
+      }
+      assert.ok(run.secretOutputs.includes("rootSshPrivateKey"));
+    });
+
+    it("joins each node with a single-use, preauthorized, tagged key that is never recreated", () => {
+      for (const role of ["inference", "operations"]) {
+        const key = run.one("tailscale:index/tailnetKey:TailnetKey", `ai-${stack}-${role}`);
+        assert.equal(key.inputs.reusable, false);
+        assert.equal(key.inputs.preauthorized, true);
+        assert.equal(key.inputs.recreateIfInvalid, "never");
+        assert.deepEqual(key.inputs.tags, [`tag:ai-${stack}-${role}`]);
+      }
+    });
+
+    it("reports the monthly cost and a memory budget with headroom on both nodes", () => {
+      assert.equal(typeof run.outputs.monthlyCostEur, "number");
+      const budget = run.outputs.memoryBudget as Record<string, { headroomMib: number }>;
+      assert.ok(budget.inference.headroomMib > 0);
+      assert.ok(budget.operations.headroomMib > 0);
+    });
+  });
+}
+
+describe("protection differs by environment", () => {
+  it("prod protects its servers from deletion and rebuild, and its volumes with Pulumi protect", async () => {
+    const run = await runProgram("prod");
+    for (const s of run.ofType(SERVER)) {
+      assert.equal(s.inputs.deleteProtection, true);
+      assert.equal(s.inputs.rebuildProtection, true);
+    }
+    for (const v of run.ofType(VOLUME)) {
+      assert.equal(v.protect, true, `${v.name} must be protected`);
+      assert.equal(v.inputs.deleteProtection, true);
+    }
+    assert.equal(run.one(SERVER, "operations").inputs.backups, true);
+  });
+
+  it("dev can be torn down: nothing protected, no backups", async () => {
+    const run = await runProgram("dev");
+    for (const r of [...run.ofType(SERVER), ...run.ofType(VOLUME)]) {
+      assert.equal(r.protect, false);
+      assert.equal(r.inputs.deleteProtection, false);
+    }
+    assert.ok(run.ofType(SERVER).every((s) => s.inputs.backups === false));
+  });
+
+  it("dev and prod never share a resource name", async () => {
+    // One at a time: the mocks are process-wide.
+    const dev = await runProgram("dev");
+    const prod = await runProgram("prod");
+    const devNames = new Set(dev.resources.map((r) => r.name));
+    assert.deepEqual(prod.resources.filter((r) => devNames.has(r.name)).map((r) => r.name), []);
+  });
+});
+
+describe("public web entry", () => {
+  it("opens TCP 80/443 on the operations node only, from the given ranges only", async () => {
+    const ranges = ["173.245.48.0/20", "2400:cb00::/32"];
+    const run = await runProgram("prod", {
+      set: { [`${PROJECT}:publicWeb`]: "true", [`${PROJECT}:publicWebSourceRanges`]: ranges },
+    });
+    const ops = run.one(FIREWALL, "operations").inputs.rules as Rule[];
+    const tcp = ops.filter((r) => r.protocol === "tcp");
+    assert.deepEqual(tcp.map((r) => r.port).sort(), ["443", "80"]);
+    for (const r of tcp) assert.deepEqual(r.sourceIps, ranges);
+    const inference = run.one(FIREWALL, "inference").inputs.rules as Rule[];
+    assert.deepEqual(inference.filter((r) => r.protocol === "tcp"), []);
+  });
+});
+
+describe("a bad setting stops the program before any resource is declared", () => {
+  const cases: [string, Record<string, unknown>, string[], RegExp][] = [
+    ["an unknown server type", { [`${PROJECT}:inferenceServerType`]: "cx99" }, [], /inferenceServerType is "cx99".*cx23/],
+    ["a malformed model", { [`${PROJECT}:models`]: ["Bad Model"] }, [], /models has "Bad Model"/],
+    ["a missing Hetzner token", {}, ["hcloud:token"], /hcloud:token is not set/],
+    ["an invalid CIDR", { [`${PROJECT}:publicWebSourceRanges`]: ["1.2.3.0/99"] }, [], /publicWebSourceRanges has "1.2.3.0\/99"/],
+    [
+      "a model that does not fit the inference node's RAM",
+      { [`${PROJECT}:models`]: ["llama3.1:8b"] },
+      [],
+      /the inference node needs \d+\.\d GB but cx23 has 4 GB \(ollama \d+\.\d GB, OS 0\.8 GB\): use a smaller model than llama3.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)/,
+    ],
+  ];
+  for (const [what, set, unset, message] of cases) {
+    it(what, async () => {
+      let resources = -1;
+      await assert.rejects(
+        async () => {
+          const run = await runProgram("dev", { set, unset });
+          resources = run.resources.length;
+        },
+        (err: Error) => {
+          assert.equal(err.name, "SettingsError");
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+      assert.equal(resources, -1, "the program must not finish");
+    });
+  }
+
+  it("and declares none: the mocks see no resource at all", async () => {
+    await assert.rejects(runProgram("dev", { set: { [`${PROJECT}:location`]: "mars" } }));
+    assert.equal(recorded().length, 0);
+  });
+});
