@@ -18,7 +18,7 @@ import { buildOutputs } from "./components/outputs";
 /** Where each node mounts its data volume. */
 const DATA_MOUNT_POINT = "/srv/data";
 
-export = async () => {
+export = () => {
   const settings = loadSettings();
   const budgets = planCapacity(settings);
   const misfits = capacityProblems(settings, budgets);

@@ -250,7 +250,7 @@ class SettingsReader {
       );
       return [];
     }
-    return parsed as string[];
+    return parsed;
   }
 }
 

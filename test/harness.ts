@@ -168,7 +168,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       call(args) {
         calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
         if (args.token === "tailscale:index/getDevice:getDevice") {
-          const hostname = String(args.inputs.hostname ?? args.inputs.name);
+          const inputs = args.inputs as { hostname?: string; name?: string };
+          const hostname = String(inputs.hostname ?? inputs.name);
           return {
             id: afterDeploy("device-id"),
             nodeId: afterDeploy("device-node-id"),
@@ -230,7 +231,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   const stackState = [...(settings as unknown as MockMonitor).resources.values()].find((r) =>
     r.urn.includes("pulumi:pulumi:Stack"),
   )?.state as { toJavaScript?(): unknown } | undefined;
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
   const secretOutputs: string[] = [];
   const outputs = unwrapSecrets(stackState?.toJavaScript?.() ?? {}, "", secretOutputs) as Record<string, unknown>;
   const own = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");

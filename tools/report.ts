@@ -20,7 +20,7 @@ export interface RenderedFile {
 export function shown(value: unknown): string {
   if (value === undefined || value === null) return "-";
   if (isAfterDeploy(value)) return "(known after deploy)";
-  return String(value);
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -47,6 +47,10 @@ interface PortInput {
 /** The role a resource belongs to, from its `<prefix>-<env>-<role>` name. */
 function roleOf(resource: RecordedResource): string {
   return /-(inference|operations)/.exec(resource.name)?.[1] ?? "shared";
+}
+
+function containerName(c: RecordedResource): string {
+  return typeof c.inputs.name === "string" ? c.inputs.name : c.name;
 }
 
 function bindScope(ip: string | undefined): "public" | "tailnet" | "node" {
@@ -111,7 +115,7 @@ export function buildReport(run: ProgramRun): string {
     const listen = ports.length
       ? ports.map((p) => `${shown(p.ip ?? "0.0.0.0")}:${p.external ?? p.internal}->${p.internal}/${p.protocol ?? "tcp"}`).join(", ")
       : "not published";
-    serviceRows.push([roleOf(c), String(c.inputs.name ?? c.name), shown(c.inputs.image), limit, listen]);
+    serviceRows.push([roleOf(c), containerName(c), shown(c.inputs.image), limit, listen]);
   }
   sections.push(
     "## Services\n" +
@@ -141,11 +145,11 @@ export function buildReport(run: ProgramRun): string {
         scope === "public" ? "PUBLIC (all addresses)" : scope === "tailnet" ? "tailnet" : "inside the node",
         `${p.protocol ?? "tcp"}/${p.external ?? p.internal}`,
         scope === "tailnet" ? "per the tailnet policy" : scope === "node" ? "loopback" : "anyone",
-        String(c.inputs.name ?? c.name),
+        containerName(c),
       ]);
     }
     if (((c.inputs.ports ?? []) as PortInput[]).length === 0) {
-      exposure.push([roleOf(c), "inside the node", "-", "Docker networks only", String(c.inputs.name ?? c.name)]);
+      exposure.push([roleOf(c), "inside the node", "-", "Docker networks only", containerName(c)]);
     }
   }
   const unfiltered = servers.filter((s) => !Array.isArray(s.inputs.firewallIds) || s.inputs.firewallIds.length === 0);

@@ -18,9 +18,9 @@ function ipv6ToBigInt(address: string): bigint {
   const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
   const headGroups = head ? head.split(":") : [];
   const tailGroups = tail ? tail.split(":") : [];
-  const groups =
-    tail === undefined ? headGroups : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || "0", 16)), 0n);
+  const zeros = Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => "0");
+  const groups: string[] = tail === undefined ? headGroups : [...headGroups, ...zeros, ...tailGroups];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g === "" ? "0" : g, 16)), 0n);
 }
 
 export function parseCidr(text: string): ParsedCidr {

@@ -4,7 +4,7 @@
 // the Hetzner server, so nothing about services or models may enter here; those reach the node later through
 // the Docker provider over Tailscale SSH.
 
-import { Document } from "yaml";
+import { Document, isSeq } from "yaml";
 
 /** Everything the bootstrap of one node needs; nothing about services or models may enter here. */
 export interface BootstrapSpec {
@@ -102,6 +102,7 @@ export function renderCloudInit(spec: BootstrapSpec): string {
     // Hetzner puts the project's SSH key on root; keep it usable (by key only, see the sshd drop-in).
     disable_root: false,
     package_update: true,
+    // Security fixes before anything listens; a new kernel waits for a planned reboot.
     package_upgrade: true,
     packages: ["ca-certificates", "curl", "gnupg", "unattended-upgrades"],
     ...(spec.swapGiB > 0 ? { swap: swapFile(spec.swapGiB) } : {}),
@@ -134,7 +135,16 @@ export function renderCloudInit(spec: BootstrapSpec): string {
   // cloud-init reads YAML 1.1: serializing as 1.1 quotes strings such as "0600" or "on" that it would
   // otherwise read as numbers or booleans.
   const doc = new Document(config, { version: "1.1" });
-  return "#cloud-config\n" + doc.toString({ lineWidth: 0, blockQuote: "literal" });
+  // A command reads best on one line, as the argument list it is.
+  for (const key of ["bootcmd", "runcmd"]) {
+    const commands = doc.get(key);
+    if (isSeq(commands)) {
+      for (const command of commands.items) {
+        if (isSeq(command)) command.flow = true;
+      }
+    }
+  }
+  return "#cloud-config\n" + doc.toString({ lineWidth: 0, blockQuote: "literal", flowCollectionPadding: false });
 }
 
 function checkSpec(spec: BootstrapSpec): void {
@@ -289,7 +299,7 @@ write_apt_source() {
 mount_data_volume() {
   local mount_point=$1 device="" waited=0 candidate fs_type mounted_at
   case "$mount_point" in
-    /*[[:space:]]* | /*[[:space:]]) die "data mount point has white space: $mount_point" ;;
+    *[[:space:]]*) die "data mount point has white space: $mount_point" ;;
     /?*) ;;
     *) die "data mount point is not an absolute path: $mount_point" ;;
   esac
@@ -353,8 +363,8 @@ log "data volume"
 mount_data_volume "$data_mount_point"
 
 log "apt repositories of Tailscale and Docker"
-# shellcheck source=/dev/null
-codename=$(. /etc/os-release && printf '%s' "$VERSION_CODENAME")
+codename=$(awk -F= '$1 == "VERSION_CODENAME" { print $2 }' /etc/os-release)
+[ -n "$codename" ] || die "no VERSION_CODENAME in /etc/os-release"
 install_apt_key "https://pkgs.tailscale.com/stable/ubuntu/$codename.noarmor.gpg" \
   2596A99EAAB33821893C0A79458CA832957F5868 /etc/apt/keyrings/tailscale.gpg
 write_apt_source tailscale https://pkgs.tailscale.com/stable/ubuntu "$codename" main /etc/apt/keyrings/tailscale.gpg
@@ -388,7 +398,7 @@ systemctl try-reload-or-restart ssh.service
 systemctl enable --now unattended-upgrades.service
 
 # The very last step: whoever waits for the node's bootstrap waits for this file.
-install -d -m 0755 "$(dirname ${BOOTSTRAP_MARKER_PATH})"
+install -d -m 0755 ${dirname(BOOTSTRAP_MARKER_PATH)}
 date -u +%Y-%m-%dT%H:%M:%SZ >${BOOTSTRAP_MARKER_PATH}.tmp
 mv -f ${BOOTSTRAP_MARKER_PATH}.tmp ${BOOTSTRAP_MARKER_PATH}
 log "done"
