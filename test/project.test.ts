@@ -1,0 +1,67 @@
+/**
+ * The project's own files agree with the code: Pulumi.yaml declares every setting the config module reads,
+ * with the same type and default; the stack files set only known settings; the README documents them.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { SETTINGS } from "../components/settingsSchema";
+import { PROJECT_ROOT } from "./harness";
+
+const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
+const project = parse(read("Pulumi.yaml")) as {
+  name: string;
+  runtime: { name: string };
+  config: Record<string, { type: string; default: unknown; description: string; items?: { type: string } }>;
+};
+
+describe("Pulumi.yaml", () => {
+  it("is a Node.js project", () => {
+    assert.equal(project.runtime.name, "nodejs");
+    assert.match(project.name, /^[A-Za-z0-9_.-]+$/);
+  });
+
+  it("declares exactly the settings the config module reads, with the same type, default and description", () => {
+    assert.deepEqual(Object.keys(project.config).sort(), Object.keys(SETTINGS).sort());
+    for (const [key, declared] of Object.entries(SETTINGS)) {
+      const inYaml = project.config[key];
+      assert.equal(inYaml.type, declared.type, key);
+      assert.deepEqual(inYaml.default, declared.default, key);
+      assert.equal(inYaml.description, declared.description, key);
+      if (declared.type === "array") assert.deepEqual(inYaml.items, { type: "string" }, key);
+    }
+  });
+});
+
+describe("the stack files", () => {
+  for (const stack of ["dev", "prod"]) {
+    it(`Pulumi.${stack}.yaml sets only declared settings, and no secret in plain text`, () => {
+      const text = read(`Pulumi.${stack}.yaml`);
+      const config = ((parse(text) as { config?: Record<string, unknown> }).config ?? {});
+      for (const key of Object.keys(config)) {
+        const [namespace, name] = key.split(":");
+        assert.equal(namespace, project.name, `${key} is outside the project's namespace`);
+        assert.ok(name in SETTINGS, `${key} is not a declared setting`);
+      }
+      assert.doesNotMatch(text, /token|apiKey|secret|tskey-/i);
+    });
+  }
+});
+
+describe("README", () => {
+  const readme = read("README.md");
+  it("documents every setting with its default in the settings table", () => {
+    for (const [key, declared] of Object.entries(SETTINGS)) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${key}\``));
+      assert.ok(row, `README has no row for ${key}`);
+      assert.ok(row.includes(`\`${JSON.stringify(declared.default).replace(/^"|"$/g, "")}\``), `README's default for ${key} is not ${JSON.stringify(declared.default)}`);
+    }
+  });
+
+  it("gives the two commands: the offline plan and the tests", () => {
+    assert.match(readme, /npm ci && npm run plan -- dev/);
+    assert.match(readme, /npm ci && npm test/);
+  });
+});
