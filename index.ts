@@ -4,16 +4,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RootAccess } from "./components/access";
-import { loadSettings, Role, SettingsError } from "./components/config";
+import { ENVIRONMENTS, loadSettings, Role, SettingsError } from "./components/config";
 import { PublicFirewall } from "./components/firewall";
 import { HetznerNode } from "./components/node";
 import { capacityProblems, planCapacity } from "./components/plan/capacity";
 import { estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
+import { NodeReadiness } from "./components/readiness";
 import { renderCloudInit } from "./components/render/cloudInit";
-import { nodeTag } from "./components/render/tailnetPolicy";
-import { TailnetAuthKey, TailnetDevice } from "./components/tailnet";
+import { buildTailnetPolicy, nodeTag, renderTailnetPolicy } from "./components/render/tailnetPolicy";
+import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/tailnet";
 import { buildOutputs } from "./components/outputs";
+
 
 /** Where each node mounts its data volume. */
 const DATA_MOUNT_POINT = "/srv/data";
@@ -30,6 +32,21 @@ export = () => {
     environment: settings.environment,
     ...(role ? { role } : {}),
   });
+
+  // One policy for the whole tailnet, covering every environment: written by the one stack that manages it,
+  // an output to merge by hand everywhere else.
+  const tailnetPolicy = renderTailnetPolicy(
+    buildTailnetPolicy({
+      prefix: settings.namePrefix,
+      environments: [...ENVIRONMENTS],
+      admins: settings.tailnet.admins,
+      deployers: settings.tailnet.deployers,
+      users: settings.tailnet.users,
+    }),
+  );
+  const policyFile = settings.tailnet.managePolicy
+    ? new TailnetPolicyFile(`${settings.namePrefix}-tailnet-policy`, { policy: tailnetPolicy })
+    : undefined;
 
   const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labels() });
 
@@ -62,9 +79,26 @@ export = () => {
       protection: settings.protection,
       labels: labels(role),
     });
-    const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId });
-    return { role, name, node, device };
+    const device = new TailnetDevice(
+      name,
+      { hostname: name, tags, serverId: node.serverId },
+      // A managed policy must own the node's tag before the device is re-tagged with it.
+      { dependsOn: policyFile ? [policyFile] : [] },
+    );
+    const readiness = new NodeReadiness(name, {
+      tailnetAddress: device.addresses.apply((a) => a[0]),
+      privateKey: rootAccess.privateKey,
+      serverId: node.serverId,
+    });
+    return { role, name, node, device, readiness };
   });
 
-  return buildOutputs({ settings, budgets, cost: estimateCost(settings), rootAccess, nodes });
+  return buildOutputs({
+    settings,
+    budgets,
+    cost: estimateCost(settings),
+    rootAccess,
+    nodes,
+    tailnetPolicy: policyFile ? undefined : tailnetPolicy,
+  });
 };

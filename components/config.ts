@@ -46,6 +46,7 @@ export interface Settings {
   models: ModelSettings[];
   ollama: { contextLength: number; parallelRequests: number; maxLoadedModels: number };
   network: { publicWeb: boolean; publicWebSourceRanges: string[]; dockerAddressPool: string };
+  tailnet: { deployers: string[]; admins: string[]; users: string[]; managePolicy: boolean };
 }
 
 /** A configuration mistake: printed by Pulumi as its message alone, without a stack trace. */
@@ -178,6 +179,28 @@ export function loadSettings(
     );
   }
 
+  const tailnet = {
+    deployers: read.array("tailnetDeployers"),
+    admins: read.array("tailnetAdmins"),
+    users: read.array("tailnetUsers"),
+    managePolicy: read.boolean("manageTailnetPolicy"),
+  };
+  checkIdentities(project, "tailnetDeployers", tailnet.deployers, ["tag", "user"], problems);
+  checkIdentities(project, "tailnetAdmins", tailnet.admins, ["group", "user"], problems);
+  checkIdentities(project, "tailnetUsers", tailnet.users, ["user"], problems);
+  if (tailnet.deployers.length === 0) {
+    problems.push(
+      `${project}:tailnetDeployers is empty: name who runs \`pulumi up\` (it reaches the nodes by Tailscale SSH), ` +
+        `e.g. ["tag:${namePrefix}-deployer"] for a CI runner or ["you@example.com"] for your laptop`,
+    );
+  }
+  if (tailnet.managePolicy && tailnet.users.length === 0) {
+    problems.push(
+      `${project}:manageTailnetPolicy is true but ${project}:tailnetUsers is empty: list the user e-mails that ` +
+        `may reach LiteLLM and Qdrant, or leave the policy unmanaged and merge the output by hand`,
+    );
+  }
+
   const settings: Settings = {
     project,
     environment: environment ?? "dev",
@@ -194,6 +217,7 @@ export function loadSettings(
       maxLoadedModels: read.integer("maxLoadedModels", 1, 4),
     },
     network: { publicWeb, publicWebSourceRanges: publicWebSourceRanges.map((r) => r.trim()), dockerAddressPool },
+    tailnet,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;
@@ -289,6 +313,27 @@ function parseModelEntry(entry: string, project: string, problems: string[]): Mo
   }
   const kv = size[2] === undefined ? (known?.kvCacheKibPerToken ?? DEFAULT_KV_CACHE_KIB_PER_TOKEN) : Number(size[2]);
   return [{ name, fileGb, kvCacheKibPerToken: kv, embedding: known?.embedding ?? false, fromCatalog: false }];
+}
+
+type IdentityKind = "tag" | "group" | "user";
+const IDENTITY_FORMS: Record<IdentityKind, { pattern: RegExp; example: string }> = {
+  // Tailscale tag and group names: a letter, then letters, digits and dashes.
+  tag: { pattern: /^tag:[a-z][a-z0-9-]*$/, example: "tag:ai-deployer" },
+  group: { pattern: /^group:[a-z][a-z0-9-]*$/, example: "group:platform-admins" },
+  user: { pattern: /^[^\s@:]+@[^\s@:]+$/, example: "alice@example.com" },
+};
+
+function checkIdentities(project: string, key: SettingName, values: string[], kinds: IdentityKind[], problems: string[]) {
+  for (const value of values) {
+    if (kinds.some((kind) => IDENTITY_FORMS[kind].pattern.test(value))) continue;
+    const malformedTag = value.startsWith("tag:") && kinds.includes("tag");
+    problems.push(
+      `${project}:${key} has "${value}", which is not ` +
+        (malformedTag
+          ? `a valid tag: write tag: and a name of lowercase letters, digits and dashes, starting with a letter (e.g. ${IDENTITY_FORMS.tag.example})`
+          : `${kinds.map((k) => `a ${k} (e.g. ${IDENTITY_FORMS[k].example})`).join(" or ")}`),
+    );
+  }
 }
 
 function checkUnknownKeys(source: ConfigSource, project: string, problems: string[]): void {

@@ -8,6 +8,7 @@ import type { Role, Settings } from "./config";
 import type { HetznerNode } from "./node";
 import type { NodeBudget } from "./plan/capacity";
 import type { CostEstimate } from "./plan/cost";
+import type { NodeReadiness } from "./readiness";
 import type { TailnetDevice } from "./tailnet";
 
 export interface OutputSources {
@@ -15,12 +16,14 @@ export interface OutputSources {
   budgets: Record<Role, NodeBudget>;
   cost: CostEstimate;
   rootAccess: RootAccess;
-  nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice }[];
+  nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
+  /** The tailnet policy to merge by hand, when this stack does not manage it. */
+  tailnetPolicy?: string;
 }
 
 export function buildOutputs(s: OutputSources) {
   const nodeOutputs = Object.fromEntries(
-    s.nodes.map(({ role, name, node, device }) => [
+    s.nodes.map(({ role, name, node, device, readiness }) => [
       role,
       {
         hostname: name,
@@ -31,6 +34,7 @@ export function buildOutputs(s: OutputSources) {
         publicIpv6: node.ipv6Address,
         tailnetName: device.dnsName,
         tailnetAddresses: device.addresses,
+        dockerVersion: readiness.dockerVersion,
       },
     ]),
   );
@@ -53,6 +57,7 @@ export function buildOutputs(s: OutputSources) {
         },
       ]),
     ),
+    ...(s.tailnetPolicy === undefined ? {} : { tailnetPolicy: s.tailnetPolicy }),
     /** Break-glass root key for the Hetzner rescue console; a secret. */
     rootSshPrivateKey: pulumi.secret(s.rootAccess.privateKey),
   };

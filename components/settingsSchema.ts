@@ -103,6 +103,29 @@ export const SETTINGS = {
     default: "172.30.0.0/16",
     description: "CIDR Docker carves its container networks from (/24 each); must not overlap the tailnet's 100.64.0.0/10.",
   },
+  tailnetDeployers: {
+    type: "array",
+    default: ["tag:ai-deployer"],
+    description:
+      "Tailnet identities that run pulumi up and reach the nodes by Tailscale SSH as root: a tag (a CI runner or a tagged laptop) or a user e-mail.",
+  },
+  tailnetAdmins: {
+    type: "array",
+    default: [],
+    description:
+      "Tailnet identities with access to every service port (never Ollama's): user e-mails or group: names. The tailnet's admins (autogroup:admin) always have it.",
+  },
+  tailnetUsers: {
+    type: "array",
+    default: [],
+    description: "User e-mails of the group that reaches LiteLLM and Qdrant and nothing else.",
+  },
+  manageTailnetPolicy: {
+    type: "boolean",
+    default: false,
+    description:
+      "Let this stack write the tailnet's whole policy file (it covers every environment; turn it on in one stack only). Off: the policy is a stack output to merge by hand.",
+  },
 } as const satisfies Record<string, SettingDeclaration>;
 
 export type SettingName = keyof typeof SETTINGS;

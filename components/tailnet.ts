@@ -72,3 +72,25 @@ export class TailnetDevice extends pulumi.ComponentResource {
     this.registerOutputs({ deviceId: this.deviceId, addresses: this.addresses, dnsName: this.dnsName });
   }
 }
+
+export interface TailnetPolicyFileArgs {
+  /** The whole policy file (HuJSON), from render/tailnetPolicy.ts. */
+  policy: string;
+}
+
+/**
+ * The tailnet's policy file, written whole. The control plane runs the policy's own tests before it accepts
+ * it, so a change that breaks an accept or a deny fails `pulumi up` instead of reaching the tailnet.
+ */
+export class TailnetPolicyFile extends pulumi.ComponentResource {
+  constructor(name: string, args: TailnetPolicyFileArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiplatform:tailnet:PolicyFile", name, {}, opts);
+    new tailscale.Acl(
+      name,
+      // Opting in to management is opting in to replacing what the tailnet has.
+      { acl: args.policy, overwriteExistingContent: true },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -119,6 +119,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "tailscale:index/tailnetKey:TailnetKey":
       // Shaped like a key so that files which carry it stay valid; a marker all the same.
       return { key: `tskey-auth-${AFTER_DEPLOY}` };
+    case "command:remote:Command":
+      return { stdout: afterDeploy(`stdout:${name}`), stderr: "" };
     default:
       return {};
   }

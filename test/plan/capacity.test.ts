@@ -27,6 +27,7 @@ function settings(inference: string, models: ModelSettings[], ollama = { context
     models,
     ollama,
     network: { publicWeb: false, publicWebSourceRanges: [], dockerAddressPool: "172.30.0.0/16" },
+    tailnet: { deployers: ["tag:ai-deployer"], admins: [], users: [], managePolicy: false },
   };
 }
 

@@ -1,0 +1,75 @@
+/**
+ * The way into a node once it exists: a step that waits, over Tailscale SSH, until the node's bootstrap has
+ * finished, and a Docker provider that reaches the node's Docker engine over the same path. Everything
+ * deployed to a node goes through `dockerProvider` and so waits for the bootstrap.
+ */
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { BOOTSTRAP_MARKER_PATH } from "./render/cloudInit";
+
+/** Seconds between SSH attempts, and how many, while the node boots and joins the tailnet (about 15 min). */
+const DIAL_TIMEOUT_SECONDS = 15;
+const DIAL_ATTEMPTS = 60;
+/** How long the bootstrap may take once SSH answers (package installs on a fresh server). */
+const BOOTSTRAP_WAIT_SECONDS = 1200;
+
+export interface NodeReadinessArgs {
+  /** The node's tailnet address (or MagicDNS name); SSH to it is Tailscale SSH, never the public address. */
+  tailnetAddress: pulumi.Input<string>;
+  /**
+   * Root's private key. Tailscale SSH authorizes by tailnet identity and ignores it; it is offered for the
+   * case where the node's own sshd answers instead (before `tailscale up --ssh` has run).
+   */
+  privateKey: pulumi.Input<string>;
+  /** The server's id: a replaced server is waited for again. */
+  serverId: pulumi.Input<number>;
+}
+
+/** The wait, as a shell script run on the node: cloud-init done, and our bootstrap's marker written. */
+export function bootstrapWaitScript(): string {
+  return [
+    "set -eu",
+    `timeout ${BOOTSTRAP_WAIT_SECONDS} cloud-init status --wait >/dev/null || true`,
+    `test -f ${BOOTSTRAP_MARKER_PATH} || { echo "bootstrap did not finish: see /var/log/cloud-init-output.log" >&2; exit 1; }`,
+    "docker info --format '{{.ServerVersion}}'",
+  ].join("\n");
+}
+
+export class NodeReadiness extends pulumi.ComponentResource {
+  /** Docker engine version reported by the node once it is ready. */
+  readonly dockerVersion: pulumi.Output<string>;
+  /** Reaches the node's Docker engine over SSH on the tailnet; resources using it wait for the bootstrap. */
+  readonly dockerProvider: docker.Provider;
+
+  constructor(name: string, args: NodeReadinessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiplatform:infra:NodeReadiness", name, {}, opts);
+    const wait = new command.remote.Command(
+      `${name}-bootstrap`,
+      {
+        connection: {
+          host: args.tailnetAddress,
+          user: "root",
+          privateKey: args.privateKey,
+          perDialTimeout: DIAL_TIMEOUT_SECONDS,
+          dialErrorLimit: DIAL_ATTEMPTS,
+        },
+        create: bootstrapWaitScript(),
+        triggers: [args.serverId],
+      },
+      { parent: this },
+    );
+    this.dockerVersion = wait.stdout.apply((s) => s.trim());
+    this.dockerProvider = new docker.Provider(
+      name,
+      {
+        host: pulumi.interpolate`ssh://root@${args.tailnetAddress}`,
+        // The tailnet has already authenticated the peer by its WireGuard key; a host key pinned in
+        // known_hosts would only break on every server replacement.
+        sshOpts: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+      },
+      { parent: this, dependsOn: [wait] },
+    );
+    this.registerOutputs({ dockerVersion: this.dockerVersion });
+  }
+}
