@@ -57,7 +57,9 @@ export = () => {
       rules: publicFirewallRules(role, settings.network),
       labels: labels(role),
     });
-    const authKey = new TailnetAuthKey(name, { hostname: name, tags });
+    // A managed policy must define the node's tag before a key or a device can carry it.
+    const policyFirst = { dependsOn: policyFile ? [policyFile] : [] };
+    const authKey = new TailnetAuthKey(name, { hostname: name, tags }, policyFirst);
     const userData = authKey.key.apply((key) =>
       renderCloudInit({
         hostname: name,
@@ -79,12 +81,7 @@ export = () => {
       protection: settings.protection,
       labels: labels(role),
     });
-    const device = new TailnetDevice(
-      name,
-      { hostname: name, tags, serverId: node.serverId },
-      // A managed policy must own the node's tag before the device is re-tagged with it.
-      { dependsOn: policyFile ? [policyFile] : [] },
-    );
+    const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId }, policyFirst);
     const readiness = new NodeReadiness(name, {
       tailnetAddress: device.addresses.apply((a) => a[0]),
       privateKey: rootAccess.privateKey,

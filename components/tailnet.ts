@@ -41,7 +41,8 @@ export class TailnetAuthKey extends pulumi.ComponentResource {
         // replace the server.
         recreateIfInvalid: "never",
       },
-      { parent: this },
+      // Children do not inherit the component's dependsOn; a tagged key needs the policy that owns its tag.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.key = pulumi.secret(key.key);
     this.registerOutputs({ key: this.key });
@@ -64,8 +65,9 @@ export class TailnetDevice extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new tailscale.DeviceKey(name, { deviceId: device.nodeId, keyExpiryDisabled: true }, { parent: this });
-    new tailscale.DeviceTags(name, { deviceId: device.nodeId, tags: args.tags }, { parent: this });
+    const after = { parent: this, dependsOn: opts?.dependsOn };
+    new tailscale.DeviceKey(name, { deviceId: device.nodeId, keyExpiryDisabled: true }, after);
+    new tailscale.DeviceTags(name, { deviceId: device.nodeId, tags: args.tags }, after);
     this.deviceId = device.nodeId;
     this.addresses = device.addresses;
     this.dnsName = device.apply((d) => d.name ?? args.hostname);

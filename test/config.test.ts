@@ -174,6 +174,25 @@ describe("every mistake gets a message naming the setting, the value and what is
     assertOneProblem(problems("dev", { inferenceServerTyp: "cx43" }), `${PROJECT}:inferenceServerTyp is not a setting`, `did you mean ${PROJECT}:inferenceServerType`);
   });
 
+  it("a malformed tag among the deployers", () => {
+    assertOneProblem(problems("dev", { tailnetDeployers: ["tag:CI Runner"] }), `${PROJECT}:tailnetDeployers has "tag:CI Runner"`, "not a valid tag", "tag:ai-deployer");
+    assertOneProblem(problems("dev", { tailnetDeployers: ["ci-runner"] }), `"ci-runner"`, "a tag (e.g. tag:ai-deployer) or a user (e.g. alice@example.com)");
+  });
+
+  it("a deployer identity missing", () => {
+    assertOneProblem(problems("dev", { tailnetDeployers: [] }), `${PROJECT}:tailnetDeployers is empty`, "Tailscale SSH", '["tag:ai-deployer"]');
+  });
+
+  it("an empty user group while the policy is managed", () => {
+    assertOneProblem(problems("prod", { manageTailnetPolicy: "true" }), `${PROJECT}:manageTailnetPolicy is true but ${PROJECT}:tailnetUsers is empty`);
+    assert.equal(load("prod", { manageTailnetPolicy: "true", tailnetUsers: ["alice@example.com"] }).tailnet.managePolicy, true);
+  });
+
+  it("admins and users that are not identities", () => {
+    assertOneProblem(problems("dev", { tailnetAdmins: ["admins"] }), `${PROJECT}:tailnetAdmins has "admins"`, "a group (e.g. group:platform-admins) or a user");
+    assertOneProblem(problems("dev", { tailnetUsers: ["group:devs"] }), `${PROJECT}:tailnetUsers has "group:devs"`, "a user (e.g. alice@example.com)");
+  });
+
   it("a bad name prefix", () => {
     assertOneProblem(problems("dev", { namePrefix: "My-AI" }), `${PROJECT}:namePrefix is "My-AI"`, "lowercase");
   });

@@ -148,7 +148,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         const id = String(++ids);
         const secretInputs: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, unknown>;
-        const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
+        // A preview of a new stack: the cloud has assigned nothing yet, so ids and computed values stay unknown.
+        const state = options.preview ? inputs : { ...inputs, ...computedState(args.type, args.name, inputs) };
         const record: RecordedResource = {
           type: args.type,
           name: args.name,
@@ -165,7 +166,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
         };
         resources.push(record);
         byName.set(`${args.type}::${args.name}`, record);
-        return { id: args.custom === false ? undefined : id, state };
+        return { id: args.custom === false || options.preview ? undefined : id, state };
       },
       call(args) {
         calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });

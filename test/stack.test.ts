@@ -154,6 +154,15 @@ describe("a bad setting stops the program before any resource is declared", () =
     ["a malformed model", { [`${PROJECT}:models`]: ["Bad Model"] }, [], /models has "Bad Model"/],
     ["a missing Hetzner token", {}, ["hcloud:token"], /hcloud:token is not set/],
     ["an invalid CIDR", { [`${PROJECT}:publicWebSourceRanges`]: ["1.2.3.0/99"] }, [], /publicWebSourceRanges has "1.2.3.0\/99"/],
+    ["public web with no ranges", { [`${PROJECT}:publicWeb`]: "true" }, [], /publicWebSourceRanges is empty/],
+    ["a malformed tag", { [`${PROJECT}:tailnetDeployers`]: ["tag:Bad_Tag"] }, [], /tailnetDeployers has "tag:Bad_Tag", which is not a valid tag/],
+    ["a deployer identity missing", { [`${PROJECT}:tailnetDeployers`]: [] }, [], /tailnetDeployers is empty/],
+    [
+      "an empty user group while the policy is managed",
+      { [`${PROJECT}:manageTailnetPolicy`]: "true" },
+      [],
+      /manageTailnetPolicy is true but ai-platform:tailnetUsers is empty/,
+    ],
     [
       "a model that does not fit the inference node's RAM",
       { [`${PROJECT}:models`]: ["llama3.1:8b"] },
@@ -182,5 +191,90 @@ describe("a bad setting stops the program before any resource is declared", () =
   it("and declares none: the mocks see no resource at all", async () => {
     await assert.rejects(runProgram("dev", { set: { [`${PROJECT}:location`]: "mars" } }));
     assert.equal(recorded().length, 0);
+  });
+});
+
+describe("the tailnet", () => {
+  it("user data stays byte-for-byte the same when models and service settings change", async () => {
+    const before = await runProgram("dev");
+    const after = await runProgram("dev", {
+      set: {
+        [`${PROJECT}:models`]: ["qwen2.5:3b", "mxbai-embed-large"],
+        [`${PROJECT}:contextLength`]: "2048",
+        [`${PROJECT}:parallelRequests`]: "2",
+        [`${PROJECT}:maxLoadedModels`]: "2",
+        [`${PROJECT}:publicWeb`]: "true",
+        [`${PROJECT}:publicWebSourceRanges`]: ["173.245.48.0/20"],
+        [`${PROJECT}:tailnetUsers`]: ["alice@example.com"],
+        [`${PROJECT}:tailnetAdmins`]: ["bob@example.com"],
+      },
+    });
+    for (const role of ["inference", "operations"]) {
+      const a = before.one(SERVER, role).inputs.userData;
+      const b = after.one(SERVER, role).inputs.userData;
+      assert.equal(typeof a, "string");
+      assert.equal(a, b, `${role}'s user data changed, which would replace the server`);
+    }
+    // The change did reach the stack: the memory budget moved.
+    assert.notDeepEqual(before.outputs.memoryBudget, after.outputs.memoryBudget);
+  });
+
+  it("a new stack's first preview neither waits for nor looks up a device that does not exist yet", async () => {
+    const run = await runProgram("dev", { preview: true });
+    assert.deepEqual(
+      run.calls.filter((c) => c.token === "tailscale:index/getDevice:getDevice"),
+      [],
+      "the device lookup ran at preview",
+    );
+    assert.equal(run.ofType(SERVER).length, 2);
+  });
+
+  it("after the node joins, its key expiry is turned off and its tags are the expected ones", async () => {
+    const run = await runProgram("prod");
+    for (const role of ["inference", "operations"]) {
+      const lookup = run.calls.find((c) => c.token === "tailscale:index/getDevice:getDevice" && c.inputs.hostname === `ai-prod-${role}`);
+      assert.ok(lookup, `no device lookup for ${role}`);
+      assert.equal(lookup.inputs.waitFor, "10m");
+      assert.equal(run.one("tailscale:index/deviceKey:DeviceKey", `ai-prod-${role}`).inputs.keyExpiryDisabled, true);
+      assert.deepEqual(run.one("tailscale:index/deviceTags:DeviceTags", `ai-prod-${role}`).inputs.tags, [`tag:ai-prod-${role}`]);
+    }
+  });
+
+  it("waits for each node's bootstrap over the tailnet, and reaches Docker only through that path", async () => {
+    const run = await runProgram("prod");
+    for (const role of ["inference", "operations"]) {
+      const wait = run.one("command:remote:Command", `ai-prod-${role}-bootstrap`);
+      const connection = wait.inputs.connection as { host: string; user: string };
+      assert.match(connection.host, /tailnet-ipv4/, "SSH goes to the tailnet address, never the public one");
+      assert.equal(connection.user, "root");
+      assert.match(String(wait.inputs.create), /\/var\/lib\/ai-platform\/bootstrap-done/);
+      assert.ok(wait.secretInputs.includes("connection.privateKey") || wait.secretInputs.includes("connection"));
+      const provider = run.one("pulumi:providers:docker", `ai-prod-${role}`);
+      assert.match(String(provider.inputs.host), /^ssh:\/\/root@known-after-deploy:tailnet-ipv4$/);
+      assert.ok(provider.dependencies.includes(wait.urn), "the Docker provider must wait for the bootstrap");
+    }
+  });
+
+  it("without opting in, the policy is an output and no Acl is declared", async () => {
+    const run = await runProgram("prod");
+    assert.equal(run.ofType("tailscale:index/acl:Acl").length, 0);
+    assert.equal(typeof run.outputs.tailnetPolicy, "string");
+    assert.match(String(run.outputs.tailnetPolicy), /"tag:ai-prod-inference"/);
+  });
+
+  it("opting in writes the whole policy, and drops the output", async () => {
+    const run = await runProgram("prod", {
+      set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"] },
+    });
+    const acl = run.one("tailscale:index/acl:Acl", "ai-tailnet-policy");
+    assert.equal(acl.inputs.overwriteExistingContent, true);
+    assert.match(String(acl.inputs.acl), /"group:ai-users": \[\s*"alice@example.com"\s*\]/);
+    assert.equal(run.outputs.tailnetPolicy, undefined);
+    // The policy defines the tags, so every tagged key and device waits for it.
+    for (const role of ["inference", "operations"]) {
+      for (const type of ["tailscale:index/tailnetKey:TailnetKey", "tailscale:index/deviceTags:DeviceTags", "tailscale:index/deviceKey:DeviceKey"]) {
+        assert.ok(run.one(type, `ai-prod-${role}`).dependencies.includes(acl.urn), `${type} ${role} does not wait for the policy`);
+      }
+    }
   });
 });

@@ -2,7 +2,10 @@
  * The offline plan's report: what the program declares for a stack, read off the recorded resources and
  * the stack outputs, so that it grows with the program. Pure: a recorded run in, text and files out.
  */
+import { parse as parseHujson } from "jsonc-parser";
 import { findServerType } from "../components/catalog/serverTypes";
+import { reachMatrix } from "../components/plan/tailnetAccess";
+import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
 import { isAfterDeploy, ProgramRun, RecordedResource } from "../test/harness";
 
@@ -159,6 +162,24 @@ export function buildReport(run: ProgramRun): string {
       (unfiltered.length ? `\nWARNING: no firewall on ${unfiltered.map(roleOf).join(", ")}` : "") +
       "\nOutbound traffic is unrestricted; inbound traffic not listed here is dropped by the cloud firewall.",
   );
+
+  const policyText = renderedFiles(run).find((f) => f.path === "tailnet-policy.hujson")?.content;
+  if (policyText !== undefined) {
+    const policy = parseHujson(policyText) as TailnetPolicy;
+    const tags = new Set(servers.map((s) => `tag:${s.name}`));
+    const rows = reachMatrix(policy).filter((r) => tags.has(r.tag));
+    const managed = run.ofType("tailscale:index/acl:Acl").length > 0;
+    sections.push(
+      "## Tailnet access (who may reach each port over the tailnet)\n" +
+        table(
+          ["node", "port", "service", "who may reach it"],
+          rows.map((r) => [r.tag.replace(/^tag:/, ""), String(r.port), r.service, r.sources.join(", ") || "nobody"]),
+        ) +
+        (managed
+          ? "\nThe policy is managed by this stack: `pulumi up` writes it, and the control plane runs its tests first."
+          : "\nThe policy is not managed by this stack: merge tailnet-policy.hujson into the tailnet's policy by hand."),
+    );
+  }
 
   const budgetRows: string[][] = [];
   for (const [role, b] of Object.entries(out.memoryBudget)) {
