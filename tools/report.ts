@@ -130,7 +130,8 @@ export function buildReport(run: ProgramRun): string {
   const exposure: string[][] = [];
   for (const fw of run.ofType(FIREWALL)) {
     for (const rule of (fw.inputs.rules ?? []) as FirewallRuleInput[]) {
-      if (rule.direction !== "in") continue;
+      // ICMP opens no port; it is named below the table.
+      if (rule.direction !== "in" || rule.protocol === "icmp") continue;
       exposure.push([
         roleOf(fw),
         "public internet",
@@ -155,11 +156,15 @@ export function buildReport(run: ProgramRun): string {
       exposure.push([roleOf(c), "inside the node", "-", "Docker networks only", containerName(c)]);
     }
   }
+  const icmpAllowed = run
+    .ofType(FIREWALL)
+    .some((fw) => ((fw.inputs.rules ?? []) as FirewallRuleInput[]).some((r) => r.protocol === "icmp"));
   const unfiltered = servers.filter((s) => !Array.isArray(s.inputs.firewallIds) || s.inputs.firewallIds.length === 0);
   sections.push(
     "## Exposure\n" +
       table(["node", "reachable from", "port", "from", "what"], exposure) +
       (unfiltered.length ? `\nWARNING: no firewall on ${unfiltered.map(roleOf).join(", ")}` : "") +
+      (icmpAllowed ? "\nICMP (ping, path MTU discovery) is let in from anywhere; it opens no port." : "") +
       "\nOutbound traffic is unrestricted; inbound traffic not listed here is dropped by the cloud firewall.",
   );
 

@@ -43,10 +43,11 @@ for (const stack of ["dev", "prod"]) {
       assert.doesNotMatch(run.stdout, /known-after-deploy/);
     });
 
-    it("lists only ICMP and Tailscale's UDP port as open to the public internet", () => {
+    it("lists nothing but Tailscale's UDP port as open to the public internet", () => {
       const publicLines = run.stdout.split("\n").filter((l) => l.includes("public internet"));
-      assert.ok(publicLines.length > 0);
-      for (const line of publicLines) assert.match(line, /public internet\s+(icmp|udp\/41641)\s/);
+      assert.equal(publicLines.length, 2, "one line per node");
+      for (const line of publicLines) assert.match(line, /^(inference|operations)\s+public internet\s+udp\/41641\s/);
+      assert.match(run.stdout, /ICMP \(ping, path MTU discovery\) is let in from anywhere; it opens no port\./);
     });
 
     it("gives the memory headroom of both nodes and the monthly total", () => {
