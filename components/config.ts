@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findServerType, LOCATIONS, MIN_VOLUME_GB, ServerType, SERVER_TYPES } from "./catalog/serverTypes";
 import { canonicalModelName, DEFAULT_KV_CACHE_KIB_PER_TOKEN, findModel, MODELS } from "./catalog/models";
-import { CREDENTIALS, SETTINGS, SettingName } from "./settingsSchema";
+import { CREDENTIALS, SECRET_SETTINGS, SecretSettingName, SETTINGS, SettingName } from "./settingsSchema";
 import { parseCidr, cidrsOverlap } from "./plan/cidr";
 
 export const ENVIRONMENTS = ["dev", "prod"] as const;
@@ -44,9 +44,53 @@ export interface Settings {
   swapGiB: number;
   protection: boolean;
   models: ModelSettings[];
-  ollama: { contextLength: number; parallelRequests: number; maxLoadedModels: number };
+  ollama: OllamaSettings;
+  litellm: LiteLlmSettings;
+  qdrant: { vectors: number; dimensions: number };
   network: { publicWeb: boolean; publicWebSourceRanges: string[]; dockerAddressPool: string };
   tailnet: { deployers: string[]; admins: string[]; users: string[]; managePolicy: boolean };
+}
+
+export const KV_CACHE_TYPES = ["f16", "q8_0", "q4_0"] as const;
+export type KvCacheType = (typeof KV_CACHE_TYPES)[number];
+
+export interface OllamaSettings {
+  contextLength: number;
+  parallelRequests: number;
+  maxLoadedModels: number;
+  /** OLLAMA_KEEP_ALIVE, e.g. "1h". */
+  keepAlive: string;
+  flashAttention: boolean;
+  kvCacheType: KvCacheType;
+}
+
+export const CLOUD_PROVIDERS = ["openai", "anthropic", "openai-compatible"] as const;
+export type CloudProvider = (typeof CLOUD_PROVIDERS)[number];
+
+/** The secret setting that holds each provider's key. */
+export const CLOUD_KEY_SETTING: Record<CloudProvider, SecretSettingName> = {
+  openai: "openaiApiKey",
+  anthropic: "anthropicApiKey",
+  "openai-compatible": "openaiCompatibleApiKey",
+};
+
+export interface CloudModelSettings {
+  /** The name clients ask for. */
+  name: string;
+  provider: CloudProvider;
+  /** The provider's model id. */
+  model: string;
+  apiBase?: string;
+}
+
+export interface LiteLlmSettings {
+  cloudModels: CloudModelSettings[];
+  /** Model name -> the models its failed requests go to, in order. */
+  fallbacks: Record<string, string[]>;
+  rateLimits: Record<string, { rpm?: number; tpm?: number }>;
+  database: boolean;
+  /** The cloud providers' keys that are set, as secrets. */
+  cloudKeys: Partial<Record<CloudProvider, pulumi.Output<string>>>;
 }
 
 /** A configuration mistake: printed by Pulumi as its message alone, without a stack trace. */
@@ -201,6 +245,26 @@ export function loadSettings(
     );
   }
 
+  const ollama: OllamaSettings = {
+    contextLength: read.integer("contextLength", 512, 131072),
+    parallelRequests: read.integer("parallelRequests", 1, 8),
+    maxLoadedModels: read.integer("maxLoadedModels", 1, 4),
+    keepAlive: read.string("ollamaKeepAlive"),
+    flashAttention: read.boolean("flashAttention"),
+    kvCacheType: read.choice("kvCacheType", KV_CACHE_TYPES),
+  };
+  if (!/^(-1|0|\d+(ms|s|m|h))$/.test(ollama.keepAlive)) {
+    problems.push(`${project}:ollamaKeepAlive is "${ollama.keepAlive}": use a duration such as 30m, 1h or 24h, 0 to unload at once, or -1 to keep models loaded`);
+  }
+  if (ollama.kvCacheType !== "f16" && !ollama.flashAttention) {
+    problems.push(
+      `${project}:kvCacheType is "${ollama.kvCacheType}" but ${project}:flashAttention is false: Ollama quantizes ` +
+        `the KV cache only with flash attention; set flashAttention to true or kvCacheType to f16`,
+    );
+  }
+
+  const litellm = readLiteLlm(read, source, project, models, problems);
+
   const settings: Settings = {
     project,
     environment: environment ?? "dev",
@@ -211,11 +275,9 @@ export function loadSettings(
     swapGiB: read.integer("swapGiB", 0, 16),
     protection: read.boolean("protection"),
     models,
-    ollama: {
-      contextLength: read.integer("contextLength", 512, 131072),
-      parallelRequests: read.integer("parallelRequests", 1, 8),
-      maxLoadedModels: read.integer("maxLoadedModels", 1, 4),
-    },
+    ollama,
+    litellm,
+    qdrant: { vectors: read.integer("qdrantVectors", 0, 100_000_000), dimensions: read.integer("qdrantDimensions", 1, 65536) },
     network: { publicWeb, publicWebSourceRanges: publicWebSourceRanges.map((r) => r.trim()), dockerAddressPool },
     tailnet,
   };
@@ -237,6 +299,13 @@ class SettingsReader {
 
   string(key: SettingName): string {
     return this.raw(key) ?? String(SETTINGS[key].default);
+  }
+
+  choice<T extends string>(key: SettingName, allowed: readonly T[]): T {
+    const value = this.string(key);
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${this.project}:${key} is "${value}": use one of ${allowed.join(", ")}`);
+    return SETTINGS[key].default as T;
   }
 
   boolean(key: SettingName): boolean {
@@ -275,6 +344,122 @@ class SettingsReader {
       return [];
     }
     return parsed;
+  }
+}
+
+// A name clients use for a cloud model: letters, digits and . _ - : /
+const ROUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+
+function readLiteLlm(
+  read: SettingsReader,
+  source: ConfigSource,
+  project: string,
+  models: ModelSettings[],
+  problems: string[],
+): LiteLlmSettings {
+  const cloudKeys: Partial<Record<CloudProvider, pulumi.Output<string>>> = {};
+  for (const provider of CLOUD_PROVIDERS) {
+    const value = source.get(project, CLOUD_KEY_SETTING[provider]);
+    if (value !== undefined && value !== "") cloudKeys[provider] = pulumi.secret(value);
+  }
+
+  const localNames = new Set(models.map((m) => m.name));
+  const cloudModels: CloudModelSettings[] = [];
+  for (const entry of read.array("cloudModels")) {
+    const match = /^([^=\s]+)=(openai|anthropic|openai-compatible)\/([^@\s]+)(?:@(\S+))?$/.exec(entry.trim());
+    if (!match || !ROUTE_NAME.test(match[1])) {
+      problems.push(
+        `${project}:cloudModels has "${entry}": write name=provider/model with provider one of ` +
+          `${CLOUD_PROVIDERS.join(", ")}, e.g. gpt-4o-mini=openai/gpt-4o-mini or ` +
+          `llama-70b=openai-compatible/meta-llama/Llama-3.3-70B@https://api.example.com/v1`,
+      );
+      continue;
+    }
+    const [, name, providerText, model, apiBase] = match;
+    const provider = providerText as CloudProvider;
+    if (provider === "openai-compatible" && apiBase === undefined) {
+      problems.push(`${project}:cloudModels has "${entry}": an openai-compatible model needs its endpoint, as ${name}=openai-compatible/${model}@https://host/v1`);
+      continue;
+    }
+    if (apiBase !== undefined && !isHttpUrl(apiBase)) {
+      problems.push(`${project}:cloudModels has "${entry}", whose endpoint "${apiBase}" is not an http(s) URL`);
+      continue;
+    }
+    if (localNames.has(canonicalModelName(name)) || localNames.has(name)) {
+      problems.push(`${project}:cloudModels has "${entry}", whose name ${name} is already a local model: give the cloud model another name`);
+      continue;
+    }
+    if (!cloudKeys[provider]) {
+      problems.push(
+        `${project}:cloudModels has "${entry}" but ${project}:${CLOUD_KEY_SETTING[provider]} is not set: ` +
+          `\`pulumi config set --secret ${project}:${CLOUD_KEY_SETTING[provider]}\`, or remove the model`,
+      );
+    }
+    cloudModels.push({ name, provider, model, ...(apiBase ? { apiBase } : {}) });
+  }
+  const duplicateRoutes = cloudModels.map((m) => m.name).filter((n, i, all) => all.indexOf(n) !== i);
+  if (duplicateRoutes.length > 0) problems.push(`${project}:cloudModels names ${duplicateRoutes.join(", ")} more than once`);
+
+  // Models are referred to as written in the settings or by their canonical name:tag.
+  const resolve = (name: string): string | undefined => {
+    if (cloudModels.some((m) => m.name === name)) return name;
+    const local = canonicalModelName(name);
+    return localNames.has(local) ? local : undefined;
+  };
+  const known = () => [...localNames, ...cloudModels.map((m) => m.name)].join(", ");
+
+  const fallbacks: Record<string, string[]> = {};
+  for (const entry of read.array("fallbacks")) {
+    const [from, to] = entry.split("=", 2).map((x) => x.trim());
+    const targets = (to ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+    if (!from || targets.length === 0) {
+      problems.push(`${project}:fallbacks has "${entry}": write model=other[,other...], e.g. qwen2.5:7b=gpt-4o-mini`);
+      continue;
+    }
+    const source = resolve(from);
+    const missing = [from, ...targets].filter((n) => resolve(n) === undefined);
+    if (source === undefined || missing.length > 0) {
+      problems.push(
+        `${project}:fallbacks has "${entry}", which names ${missing.join(" and ")}, not a model of this stack: ` +
+          `use one of ${known()} (a cloud model goes in ${project}:cloudModels first, with its key)`,
+      );
+      continue;
+    }
+    fallbacks[source] = targets.map((t) => resolve(t) ?? t).filter((t) => t !== source);
+  }
+
+  const rateLimits: Record<string, { rpm?: number; tpm?: number }> = {};
+  for (const entry of read.array("rateLimits")) {
+    const [name, limits] = entry.split("=", 2).map((x) => x.trim());
+    const model = name ? resolve(name) : undefined;
+    const parsed: { rpm?: number; tpm?: number } = {};
+    let valid = limits !== undefined && limits !== "";
+    for (const part of (limits ?? "").split(",").map((p) => p.trim())) {
+      const m = /^(-?\d+)(rpm|tpm)$/.exec(part);
+      if (!m || Number(m[1]) <= 0 || parsed[m[2] as "rpm" | "tpm"] !== undefined) valid = false;
+      else parsed[m[2] as "rpm" | "tpm"] = Number(m[1]);
+    }
+    if (!valid) {
+      problems.push(
+        `${project}:rateLimits has "${entry}": write model=<n>rpm, model=<n>tpm or model=<n>rpm,<n>tpm with ` +
+          `whole numbers above 0, e.g. qwen2.5:7b=60rpm,20000tpm`,
+      );
+    } else if (model === undefined) {
+      problems.push(`${project}:rateLimits has "${entry}", but ${name} is not a model of this stack: use one of ${known()}`);
+    } else {
+      rateLimits[model] = parsed;
+    }
+  }
+
+  return { cloudModels, fallbacks, rateLimits, database: read.boolean("litellmDatabase"), cloudKeys };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
   }
 }
 
@@ -337,7 +522,7 @@ function checkIdentities(project: string, key: SettingName, values: string[], ki
 }
 
 function checkUnknownKeys(source: ConfigSource, project: string, problems: string[]): void {
-  const known = new Set(Object.keys(SETTINGS));
+  const known = new Set([...Object.keys(SETTINGS), ...Object.keys(SECRET_SETTINGS)]);
   for (const key of source.keys()) {
     const [namespace, name] = key.split(":", 2);
     if (namespace !== project || known.has(name)) continue;

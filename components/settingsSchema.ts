@@ -75,7 +75,7 @@ export const SETTINGS = {
   },
   contextLength: {
     type: "integer",
-    default: 4096,
+    default: 8192,
     description: "Ollama's context length in tokens for chat models; 512 to 131072.",
   },
   parallelRequests: {
@@ -87,6 +87,53 @@ export const SETTINGS = {
     type: "integer",
     default: 1,
     description: "Chat models Ollama keeps in memory at once (OLLAMA_MAX_LOADED_MODELS); 1 to 4. Embedding models count apart.",
+  },
+  ollamaKeepAlive: {
+    type: "string",
+    default: "1h",
+    description: "How long Ollama keeps an idle model in memory (OLLAMA_KEEP_ALIVE), e.g. 30m, 1h, 24h; -1 for always.",
+  },
+  flashAttention: {
+    type: "boolean",
+    default: true,
+    description: "Ollama's flash attention (OLLAMA_FLASH_ATTENTION); needed for a quantized KV cache.",
+  },
+  kvCacheType: {
+    type: "string",
+    default: "q8_0",
+    description: "Ollama's KV cache type (OLLAMA_KV_CACHE_TYPE): f16, q8_0 (half of f16) or q4_0 (a quarter); q8_0 and q4_0 need flashAttention.",
+  },
+  cloudModels: {
+    type: "array",
+    default: [],
+    description:
+      "Cloud models LiteLLM offers beside the local ones, as name=provider/model, provider openai, anthropic or openai-compatible (then name=openai-compatible/model@https://base/v1). Their keys are secrets: openaiApiKey, anthropicApiKey, openaiCompatibleApiKey.",
+  },
+  fallbacks: {
+    type: "array",
+    default: [],
+    description:
+      "Where a model's failed requests go next, as model=other[,other...], e.g. qwen2.5:7b=gpt-4o-mini: self-hosted for the baseline, cloud for the peaks.",
+  },
+  rateLimits: {
+    type: "array",
+    default: [],
+    description: "Per-model limits in LiteLLM, as model=<n>rpm, model=<n>tpm or model=<n>rpm,<n>tpm.",
+  },
+  litellmDatabase: {
+    type: "boolean",
+    default: true,
+    description: "Run Postgres for LiteLLM's virtual keys and spend tracking (its data on the inference node's volume).",
+  },
+  qdrantVectors: {
+    type: "integer",
+    default: 100000,
+    description: "Vectors Qdrant is sized for (memory budget: vectors x dimensions x 4 bytes x 1.5); 0 to 100000000.",
+  },
+  qdrantDimensions: {
+    type: "integer",
+    default: 768,
+    description: "Dimensions of those vectors (nomic-embed-text: 768, mxbai-embed-large: 1024); 1 to 65536.",
   },
   publicWeb: {
     type: "boolean",
@@ -129,6 +176,19 @@ export const SETTINGS = {
 } as const satisfies Record<string, SettingDeclaration>;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/**
+ * The project's secret settings. Pulumi.yaml cannot declare them (a declared setting without a default is
+ * required, and a secret takes no default), so they are listed here, in the README, and accepted by the
+ * config module's check for unknown keys.
+ */
+export const SECRET_SETTINGS = {
+  openaiApiKey: "OpenAI API key, for cloudModels with provider openai.",
+  anthropicApiKey: "Anthropic API key, for cloudModels with provider anthropic.",
+  openaiCompatibleApiKey: "API key of the OpenAI-compatible endpoint, for cloudModels with provider openai-compatible.",
+} as const;
+
+export type SecretSettingName = keyof typeof SECRET_SETTINGS;
 
 /** Settings of the providers that the program needs, read from their own namespaces or the environment. */
 export const CREDENTIALS = [

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigSource, loadSettings, SettingsError } from "../components/config";
-import { OFFLINE_CREDENTIALS, projectName, stackConfig } from "./harness";
+import { loadStackSettings, OFFLINE_CREDENTIALS, projectName, stackConfig } from "./harness";
 
 const PROJECT = projectName();
 
@@ -17,13 +17,7 @@ function source(values: Record<string, string>, env: Record<string, string> = {}
   };
 }
 
-/** Settings of a real stack file, changed by `set` (values as the CLI stores them) and `unset`. */
-function load(stack: string, set: Record<string, unknown> = {}, unset: string[] = [], env: Record<string, string> = {}) {
-  const values: Record<string, string> = { ...stackConfig(stack), ...OFFLINE_CREDENTIALS };
-  for (const [k, v] of Object.entries(set)) values[k.includes(":") ? k : `${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  for (const k of unset) delete values[k];
-  return loadSettings(source(values, env), PROJECT, stack);
-}
+const load = loadStackSettings;
 
 /** The problems a load reports; fails when it reports none. */
 function problems(stack: string, set: Record<string, unknown> = {}, unset: string[] = [], env: Record<string, string> = {}): string[] {
@@ -53,7 +47,7 @@ describe("settings of the real stacks", () => {
     assert.equal(s.nodes.operations.serverType.name, "cx23");
     assert.deepEqual(
       s.models.map((m) => m.name),
-      ["llama3.2:1b", "nomic-embed-text:latest"],
+      ["gemma3:1b", "nomic-embed-text:latest"],
     );
     assert.equal(s.protection, false);
     assert.equal(s.nodes.operations.backups, false);
@@ -191,6 +185,47 @@ describe("every mistake gets a message naming the setting, the value and what is
   it("admins and users that are not identities", () => {
     assertOneProblem(problems("dev", { tailnetAdmins: ["admins"] }), `${PROJECT}:tailnetAdmins has "admins"`, "a group (e.g. group:platform-admins) or a user");
     assertOneProblem(problems("dev", { tailnetUsers: ["group:devs"] }), `${PROJECT}:tailnetUsers has "group:devs"`, "a user (e.g. alice@example.com)");
+  });
+
+  it("a cloud model that is malformed, or lacks its endpoint", () => {
+    assertOneProblem(problems("prod", { cloudModels: ["gpt-4o-mini"] }), `${PROJECT}:cloudModels has "gpt-4o-mini"`, "name=provider/model");
+    assertOneProblem(problems("prod", { cloudModels: ["big=mistral/large"] }), "openai, anthropic, openai-compatible");
+    assertOneProblem(problems("prod", { cloudModels: ["big=openai-compatible/llama-70b"] }, [], {}), "needs its endpoint", "@https://host/v1");
+  });
+
+  it("a fallback to a cloud model that has no key", () => {
+    const found = problems("prod", { cloudModels: ["gpt-4o-mini=openai/gpt-4o-mini"], fallbacks: ["qwen2.5:7b=gpt-4o-mini"] });
+    assertOneProblem(found, `${PROJECT}:cloudModels has "gpt-4o-mini=openai/gpt-4o-mini" but ${PROJECT}:openaiApiKey is not set`, `pulumi config set --secret ${PROJECT}:openaiApiKey`);
+  });
+
+  it("a cloud model with its key, and a fallback to it, are accepted", () => {
+    const s = load("prod", {
+      cloudModels: ["gpt-4o-mini=openai/gpt-4o-mini"],
+      fallbacks: ["qwen2.5:7b=gpt-4o-mini"],
+      rateLimits: ["qwen2.5:7b=60rpm,20000tpm", "gpt-4o-mini=100rpm"],
+      openaiApiKey: "placeholder-not-a-key",
+    });
+    assert.deepEqual(s.litellm.cloudModels, [{ name: "gpt-4o-mini", provider: "openai", model: "gpt-4o-mini" }]);
+    assert.deepEqual(s.litellm.fallbacks, { "qwen2.5:7b": ["gpt-4o-mini"] });
+    assert.deepEqual(s.litellm.rateLimits, { "qwen2.5:7b": { rpm: 60, tpm: 20000 }, "gpt-4o-mini": { rpm: 100 } });
+    assert.ok(s.litellm.cloudKeys.openai, "the key is carried, as a secret");
+  });
+
+  it("a fallback naming a model the stack does not have", () => {
+    assertOneProblem(problems("prod", { fallbacks: ["qwen2.5:7b=gpt-5"] }), `${PROJECT}:fallbacks has "qwen2.5:7b=gpt-5", which names gpt-5`, "qwen2.5:7b");
+  });
+
+  it("negative or zero rate limits", () => {
+    assertOneProblem(problems("prod", { rateLimits: ["qwen2.5:7b=0rpm"] }), `${PROJECT}:rateLimits has "qwen2.5:7b=0rpm"`, "whole numbers above 0");
+    assertOneProblem(problems("prod", { rateLimits: ["qwen2.5:7b=-5tpm"] }), `"qwen2.5:7b=-5tpm"`);
+    assertOneProblem(problems("prod", { rateLimits: ["llama3.1:8b=10rpm"] }), "llama3.1:8b is not a model of this stack");
+  });
+
+  it("a context length Ollama does not accept, and Ollama's other knobs", () => {
+    assertOneProblem(problems("prod", { contextLength: "262144" }), `${PROJECT}:contextLength is "262144"`, "512 to 131072");
+    assertOneProblem(problems("prod", { kvCacheType: "q8_0", flashAttention: "false" }), "flashAttention is false", "only with flash attention");
+    assertOneProblem(problems("prod", { kvCacheType: "q5" }), `${PROJECT}:kvCacheType is "q5"`, "f16, q8_0, q4_0");
+    assertOneProblem(problems("prod", { ollamaKeepAlive: "forever" }), `${PROJECT}:ollamaKeepAlive is "forever"`, "-1");
   });
 
   it("a bad name prefix", () => {

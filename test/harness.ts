@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { loadSettings, Settings } from "../components/config";
 
 export const AFTER_DEPLOY = "known-after-deploy";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -80,6 +81,23 @@ export function stackConfig(stack: string): Record<string, string> {
     for (const [key, value] of Object.entries(values)) config[key] = configText(value);
   }
   return config;
+}
+
+/**
+ * A stack's Settings, as the config module reads them from its real files, with `set` (keys without a
+ * namespace are the project's) and `unset` applied. Throws the config module's SettingsError.
+ */
+export function loadStackSettings(
+  stack: string,
+  set: Record<string, unknown> = {},
+  unset: string[] = [],
+  env: Record<string, string> = {},
+): Settings {
+  const project = projectName();
+  const values: Record<string, string> = { ...stackConfig(stack), ...OFFLINE_CREDENTIALS };
+  for (const [k, v] of Object.entries(set)) values[k.includes(":") ? k : `${project}:${k}`] = configText(v);
+  for (const k of unset) delete values[k];
+  return loadSettings({ get: (n, k) => values[`${n}:${k}`], keys: () => Object.keys(values), env: (n) => env[n] }, project, stack);
 }
 
 export const projectName = (): string => (readYaml("Pulumi.yaml") as { name: string }).name;

@@ -4,7 +4,7 @@
  * with a message that says what would fit instead.
  */
 import { SERVER_TYPES, ServerType } from "../catalog/serverTypes";
-import type { ModelSettings, Role, Settings } from "../config";
+import type { KvCacheType, ModelSettings, OllamaSettings, Role, Settings } from "../config";
 
 const MIB_PER_GB = 1e9 / 2 ** 20;
 const MIB_PER_GIB = 1024;
@@ -41,19 +41,20 @@ export interface NodeBudget {
   diskUsedGb: number;
 }
 
-export interface OllamaSettings {
-  contextLength: number;
-  parallelRequests: number;
-  maxLoadedModels: number;
-}
+/** The share of an f16 KV cache that each cache type takes; quantization needs flash attention. */
+const KV_CACHE_SHARE: Record<KvCacheType, number> = { f16: 1, q8_0: 0.5, q4_0: 0.25 };
+
+type OllamaSizing = Pick<OllamaSettings, "contextLength" | "parallelRequests" | "maxLoadedModels"> &
+  Partial<Pick<OllamaSettings, "flashAttention" | "kvCacheType">>;
 
 /** KV cache a chat model allocates when loaded: context x parallel requests x per-token size. */
-export function kvCacheMib(model: ModelSettings, ollama: OllamaSettings): number {
+export function kvCacheMib(model: ModelSettings, ollama: OllamaSizing): number {
   if (model.embedding) return 0;
-  return (model.kvCacheKibPerToken * ollama.contextLength * ollama.parallelRequests) / 1024;
+  const share = ollama.flashAttention ? KV_CACHE_SHARE[ollama.kvCacheType ?? "f16"] : 1;
+  return (model.kvCacheKibPerToken * ollama.contextLength * ollama.parallelRequests * share) / 1024;
 }
 
-function modelMib(model: ModelSettings, ollama: OllamaSettings): number {
+function modelMib(model: ModelSettings, ollama: OllamaSizing): number {
   return model.fileGb * MIB_PER_GB + kvCacheMib(model, ollama);
 }
 
@@ -61,7 +62,7 @@ function modelMib(model: ModelSettings, ollama: OllamaSettings): number {
  * Ollama's peak: the `maxLoadedModels` largest chat models at once, plus every embedding model (small, and
  * loaded beside a chat model in a retrieval request), plus the runtime.
  */
-export function ollamaMemory(models: ModelSettings[], ollama: OllamaSettings): MemoryItem {
+export function ollamaMemory(models: ModelSettings[], ollama: OllamaSizing): MemoryItem {
   const chat = models.filter((m) => !m.embedding).sort((a, b) => modelMib(b, ollama) - modelMib(a, ollama));
   const loaded = [...chat.slice(0, ollama.maxLoadedModels), ...models.filter((m) => m.embedding)];
   const mib = Math.ceil(OLLAMA_RUNTIME_MIB + loaded.reduce((sum, m) => sum + modelMib(m, ollama), 0));
@@ -93,15 +94,65 @@ export function budgetFor(role: Role, serverType: ServerType, items: MemoryItem[
   };
 }
 
-/** The workloads each node carries; later service groups add their items here. */
+/**
+ * Memory of the services whose need does not depend on settings, in MiB. Each figure becomes the
+ * container's memory limit. Sources: ../shared/FACTS.md (LiteLLM about 1 GiB per worker, Grafana 512 MB
+ * minimum, cAdvisor 40-90 MiB when tuned, node-exporter about 700 series) and each image's idle footprint.
+ */
+export const SERVICE_MEMORY_MIB = {
+  litellm: 1024,
+  postgres: 256,
+  nodeExporter: 64,
+  cadvisor: 128,
+} as const;
+
+/** Qdrant's floor beside its vectors: the process, its WAL and its optimizer's buffers. */
+export const QDRANT_BASE_MIB = 192;
+
+/** Qdrant's memory: vectors x dimensions x 4 bytes x 1.5 (index and payload overhead), plus its base. */
+export function qdrantMemory(vectors: number, dimensions: number): MemoryItem {
+  const vectorMib = (vectors * dimensions * 4 * 1.5) / 2 ** 20;
+  return {
+    name: "qdrant",
+    mib: Math.ceil((QDRANT_BASE_MIB + vectorMib) / 16) * 16,
+    detail: `${vectors} vectors x ${dimensions} dims x 4 B x 1.5 = ${gb(vectorMib)}, base ${gb(QDRANT_BASE_MIB)}`,
+  };
+}
+
+const fixed = (name: keyof typeof SERVICE_MEMORY_MIB, detail: string): MemoryItem => ({
+  name,
+  mib: SERVICE_MEMORY_MIB[name],
+  detail,
+});
+
+/** Exporters run on both nodes. */
+const exporters = (): MemoryItem[] => [
+  fixed("nodeExporter", "node-exporter"),
+  fixed("cadvisor", "cAdvisor, housekeeping tuned down"),
+];
+
+/** The workloads each node carries; each service group's items are its containers' memory limits. */
 export function workloads(settings: Settings): Record<Role, { items: MemoryItem[]; diskGb: number }> {
   return {
     inference: {
-      items: [ollamaMemory(settings.models, settings.ollama)],
+      items: [
+        ollamaMemory(settings.models, settings.ollama),
+        fixed("litellm", "one worker"),
+        ...(settings.litellm.database ? [fixed("postgres", "LiteLLM's keys and spend")] : []),
+        qdrantMemory(settings.qdrant.vectors, settings.qdrant.dimensions),
+        ...exporters(),
+      ],
       diskGb: settings.models.reduce((sum, m) => sum + m.fileGb, 0),
     },
-    operations: { items: [], diskGb: 0 },
+    operations: { items: [...exporters()], diskGb: 0 },
   };
+}
+
+/** The memory limit the budget gives a service, in MiB. */
+export function memoryLimitMib(budget: NodeBudget, name: string): number {
+  const item = budget.items.find((i) => i.name === name);
+  if (!item) throw new Error(`the ${budget.role} node's budget has no item ${name}`);
+  return item.mib;
 }
 
 export function planCapacity(settings: Settings): Record<Role, NodeBudget> {

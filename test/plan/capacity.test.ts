@@ -3,7 +3,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { findServerType } from "../../components/catalog/serverTypes";
 import type { ModelSettings, Settings } from "../../components/config";
-import { capacityProblems, kvCacheMib, ollamaMemory, OLLAMA_RUNTIME_MIB, planCapacity } from "../../components/plan/capacity";
+import {
+  capacityProblems,
+  kvCacheMib,
+  ollamaMemory,
+  OLLAMA_RUNTIME_MIB,
+  planCapacity,
+  QDRANT_BASE_MIB,
+} from "../../components/plan/capacity";
+import { loadStackSettings } from "../harness";
 
 const model = (name: string, fileGb: number, kv: number, embedding = false): ModelSettings => ({
   name,
@@ -13,21 +21,14 @@ const model = (name: string, fileGb: number, kv: number, embedding = false): Mod
   fromCatalog: true,
 });
 
-function settings(inference: string, models: ModelSettings[], ollama = { contextLength: 4096, parallelRequests: 1, maxLoadedModels: 1 }): Settings {
-  const node = (role: "inference" | "operations", type: string) => ({ role, serverType: findServerType(type)!, backups: false, volumeGb: 10 });
+/** The dev stack's settings with the inference server, the models and Ollama's sizing replaced. */
+function settings(inference: string, models: ModelSettings[], ollama: Partial<Settings["ollama"]> = {}): Settings {
+  const base = loadStackSettings("dev", { kvCacheType: "f16" });
   return {
-    project: "ai-platform",
-    environment: "dev",
-    stem: "ai-dev",
-    namePrefix: "ai",
-    location: "fsn1",
-    nodes: { inference: node("inference", inference), operations: node("operations", "cx23") },
-    swapGiB: 0,
-    protection: false,
+    ...base,
+    nodes: { ...base.nodes, inference: { ...base.nodes.inference, serverType: findServerType(inference)! } },
     models,
-    ollama,
-    network: { publicWeb: false, publicWebSourceRanges: [], dockerAddressPool: "172.30.0.0/16" },
-    tailnet: { deployers: ["tag:ai-deployer"], admins: [], users: [], managePolicy: false },
+    ollama: { ...base.ollama, contextLength: 4096, parallelRequests: 1, maxLoadedModels: 1, ...ollama },
   };
 }
 
@@ -50,6 +51,33 @@ describe("Ollama's memory", () => {
   });
 });
 
+describe("the other services' share", () => {
+  it("Qdrant grows with vectors x dimensions x 4 bytes x 1.5", () => {
+    const small = planCapacity(loadStackSettings("dev", { qdrantVectors: "0" })).inference;
+    const large = planCapacity(loadStackSettings("dev", { qdrantVectors: "1000000", qdrantDimensions: "1024" })).inference;
+    const qdrant = (b: typeof small) => b.items.find((i) => i.name === "qdrant")!.mib;
+    assert.equal(qdrant(small), QDRANT_BASE_MIB);
+    // 1e6 x 1024 x 4 x 1.5 bytes = 5859.4 MiB, rounded up to 16 MiB with the base.
+    assert.equal(qdrant(large), Math.ceil((QDRANT_BASE_MIB + 5859.375) / 16) * 16);
+  });
+
+  it("Postgres is budgeted only when LiteLLM's database is on", () => {
+    const names = (database: string) =>
+      planCapacity(loadStackSettings("dev", { litellmDatabase: database })).inference.items.map((i) => i.name);
+    assert.ok(names("true").includes("postgres"));
+    assert.ok(!names("false").includes("postgres"));
+  });
+
+  it("a quantized KV cache takes half (q8_0) or a quarter (q4_0) of f16, only with flash attention", () => {
+    const m = model("llama3.1:8b", 4.9, 128);
+    const sizing = { contextLength: 8192, parallelRequests: 1, maxLoadedModels: 1 };
+    assert.equal(kvCacheMib(m, { ...sizing, flashAttention: true, kvCacheType: "f16" }), 1024);
+    assert.equal(kvCacheMib(m, { ...sizing, flashAttention: true, kvCacheType: "q8_0" }), 512);
+    assert.equal(kvCacheMib(m, { ...sizing, flashAttention: true, kvCacheType: "q4_0" }), 256);
+    assert.equal(kvCacheMib(m, { ...sizing, flashAttention: false, kvCacheType: "q8_0" }), 1024);
+  });
+});
+
 describe("fitting the node", () => {
   it("a 7B model fits a 16 GB node with room to spare", () => {
     const s = settings("cx43", [model("qwen2.5:7b", 4.7, 56)]);
@@ -62,7 +90,10 @@ describe("fitting the node", () => {
     const s = settings("cx23", [model("llama3.1:8b", 4.9, 128), model("nomic-embed-text:latest", 0.27, 0, true)]);
     const [problem, ...rest] = capacityProblems(s, planCapacity(s));
     assert.deepEqual(rest, []);
-    assert.match(problem, /^the inference node needs 6\.\d GB but cx23 has 4 GB \(ollama 5\.\d GB, OS 0\.8 GB\): drop llama3\.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)$/);
+    assert.match(
+      problem,
+      /^the inference node needs 7\.\d GB but cx23 has 4 GB \(ollama 5\.\d GB, litellm 1\.0 GB, qdrant 0\.2 GB, nodeExporter 0\.1 GB, cadvisor 0\.1 GB, OS 0\.8 GB\): drop llama3\.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)$/,
+    );
   });
 
   it("suggests lowering parallel requests when they multiply the context", () => {

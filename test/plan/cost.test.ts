@@ -1,14 +1,8 @@
 /** The monthly cost: servers, IPv4, backups and volumes from the dated catalog. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadSettings } from "../../components/config";
 import { estimateCost } from "../../components/plan/cost";
-import { OFFLINE_CREDENTIALS, projectName, stackConfig } from "../harness";
-
-const settingsOf = (stack: string) => {
-  const values = { ...stackConfig(stack), ...OFFLINE_CREDENTIALS };
-  return loadSettings({ get: (n, k) => values[`${n}:${k}`], keys: () => Object.keys(values), env: () => undefined }, projectName(), stack);
-};
+import { loadStackSettings as settingsOf } from "../harness";
 
 describe("monthly cost", () => {
   it("prod: cx43 + cx33, two IPv4, the operations node's backups and two 10 GB volumes", () => {
