@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", "plan-out/", "eslint.config.mjs"] },
+  { ignores: ["node_modules/", "bin/", "plan-out/", ".tools/", ".venv-litellm/", "eslint.config.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -7,10 +7,12 @@ import { RootAccess } from "./components/access";
 import { ENVIRONMENTS, loadSettings, Role, SettingsError } from "./components/config";
 import { PublicFirewall } from "./components/firewall";
 import { HetznerNode } from "./components/node";
-import { capacityProblems, planCapacity } from "./components/plan/capacity";
+import { capacityProblems, memoryLimitMib, planCapacity } from "./components/plan/capacity";
 import { estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
 import { NodeReadiness } from "./components/readiness";
+import { Exporters } from "./components/services/exporters";
+import { InferenceServices } from "./components/services/inference";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { buildTailnetPolicy, nodeTag, renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/tailnet";
@@ -87,7 +89,33 @@ export = () => {
       privateKey: rootAccess.privateKey,
       serverId: node.serverId,
     });
-    return { role, name, node, device, readiness };
+    const tailnetAddress = device.addresses.apply((a) => a[0]);
+    new Exporters(`${name}-exporters`, {
+      provider: readiness.dockerProvider,
+      tailnetAddress,
+      memoryMib: {
+        nodeExporter: memoryLimitMib(budgets[role], "nodeExporter"),
+        cadvisor: memoryLimitMib(budgets[role], "cadvisor"),
+      },
+    });
+    return { role, name, node, device, readiness, tailnetAddress };
+  });
+
+  const inferenceNode = nodes[0];
+  const inference = new InferenceServices(`${settings.stem}-inference-services`, {
+    provider: inferenceNode.readiness.dockerProvider,
+    tailnetAddress: inferenceNode.tailnetAddress,
+    dataDir: DATA_MOUNT_POINT,
+    models: settings.models,
+    ollama: settings.ollama,
+    litellm: settings.litellm,
+    memoryMib: {
+      ollama: memoryLimitMib(budgets.inference, "ollama"),
+      litellm: memoryLimitMib(budgets.inference, "litellm"),
+      postgres: settings.litellm.database ? memoryLimitMib(budgets.inference, "postgres") : undefined,
+      qdrant: memoryLimitMib(budgets.inference, "qdrant"),
+    },
+    ssh: { host: inferenceNode.tailnetAddress, privateKey: rootAccess.privateKey },
   });
 
   return buildOutputs({
@@ -96,6 +124,7 @@ export = () => {
     cost: estimateCost(settings),
     rootAccess,
     nodes,
+    inference,
     tailnetPolicy: policyFile ? undefined : tailnetPolicy,
   });
 };

@@ -9,6 +9,7 @@ import type { HetznerNode } from "./node";
 import type { NodeBudget } from "./plan/capacity";
 import type { CostEstimate } from "./plan/cost";
 import type { NodeReadiness } from "./readiness";
+import type { InferenceServices } from "./services/inference";
 import type { TailnetDevice } from "./tailnet";
 
 export interface OutputSources {
@@ -17,6 +18,7 @@ export interface OutputSources {
   cost: CostEstimate;
   rootAccess: RootAccess;
   nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
+  inference: InferenceServices;
   /** The tailnet policy to merge by hand, when this stack does not manage it. */
   tailnetPolicy?: string;
 }
@@ -42,6 +44,20 @@ export function buildOutputs(s: OutputSources) {
     environment: s.settings.environment,
     nodes: nodeOutputs,
     models: s.settings.models.map((m) => m.name),
+    litellm: {
+      url: s.inference.litellmUrl,
+      /** Secret: the master key; create virtual keys per application with it. */
+      masterKey: s.inference.litellmMasterKey,
+      models: [
+        ...s.settings.models.filter((m) => !m.embedding).map((m) => m.name),
+        ...s.settings.litellm.cloudModels.map((m) => m.name),
+      ],
+    },
+    qdrant: {
+      url: s.inference.qdrantUrl,
+      apiKey: s.inference.qdrantApiKey,
+      readOnlyApiKey: s.inference.qdrantReadOnlyApiKey,
+    },
     monthlyCostEur: s.cost.totalEurMonth,
     costBreakdown: { pricesAsOf: s.cost.pricesAsOf, lines: s.cost.lines },
     memoryBudget: Object.fromEntries(

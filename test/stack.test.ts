@@ -167,7 +167,7 @@ describe("a bad setting stops the program before any resource is declared", () =
       "a model that does not fit the inference node's RAM",
       { [`${PROJECT}:models`]: ["llama3.1:8b"] },
       [],
-      /the inference node needs \d+\.\d GB but cx23 has 4 GB \(ollama \d+\.\d GB, OS 0\.8 GB\): use a smaller model than llama3.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)/,
+      /the inference node needs \d+\.\d GB but cx23 has 4 GB \(ollama \d+\.\d GB, litellm 1\.0 GB, .*OS 0\.8 GB\): use a smaller model than llama3.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)/,
     ],
   ];
   for (const [what, set, unset, message] of cases) {
@@ -196,13 +196,21 @@ describe("a bad setting stops the program before any resource is declared", () =
 
 describe("the tailnet", () => {
   it("user data stays byte-for-byte the same when models and service settings change", async () => {
-    const before = await runProgram("dev");
-    const after = await runProgram("dev", {
+    const before = await runProgram("prod");
+    const after = await runProgram("prod", {
       set: {
-        [`${PROJECT}:models`]: ["qwen2.5:3b", "mxbai-embed-large"],
+        [`${PROJECT}:models`]: ["qwen2.5:3b", "llama3.2:3b", "mxbai-embed-large"],
         [`${PROJECT}:contextLength`]: "2048",
         [`${PROJECT}:parallelRequests`]: "2",
         [`${PROJECT}:maxLoadedModels`]: "2",
+        [`${PROJECT}:ollamaKeepAlive`]: "24h",
+        [`${PROJECT}:kvCacheType`]: "f16",
+        [`${PROJECT}:litellmDatabase`]: "false",
+        [`${PROJECT}:qdrantVectors`]: "500000",
+        [`${PROJECT}:cloudModels`]: ["gpt-4o-mini=openai/gpt-4o-mini"],
+        [`${PROJECT}:openaiApiKey`]: "placeholder-not-a-key",
+        [`${PROJECT}:fallbacks`]: ["qwen2.5:3b=gpt-4o-mini"],
+        [`${PROJECT}:rateLimits`]: ["qwen2.5:3b=30rpm"],
         [`${PROJECT}:publicWeb`]: "true",
         [`${PROJECT}:publicWebSourceRanges`]: ["173.245.48.0/20"],
         [`${PROJECT}:tailnetUsers`]: ["alice@example.com"],

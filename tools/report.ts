@@ -52,6 +52,13 @@ function roleOf(resource: RecordedResource): string {
   return /-(inference|operations)/.exec(resource.name)?.[1] ?? "shared";
 }
 
+/** A published port's host address, naming the tailnet address even before it is known. */
+function hostAddress(ip: string | undefined): string {
+  if (ip === undefined || ip === "") return "0.0.0.0";
+  if (isAfterDeploy(ip) && ip.includes("tailnet")) return "tailnet-ip";
+  return shown(ip);
+}
+
 function containerName(c: RecordedResource): string {
   return typeof c.inputs.name === "string" ? c.inputs.name : c.name;
 }
@@ -110,15 +117,17 @@ export function buildReport(run: ProgramRun): string {
       ),
   );
 
-  const containers = run.ofType(CONTAINER);
+  const containers = run.ofType(CONTAINER).sort((a, b) => roleOf(a).localeCompare(roleOf(b)));
   const serviceRows: string[][] = [];
   for (const c of containers) {
     const ports = (c.inputs.ports ?? []) as PortInput[];
     const limit = typeof c.inputs.memory === "number" ? `${c.inputs.memory} MiB` : "NONE";
     const listen = ports.length
-      ? ports.map((p) => `${shown(p.ip ?? "0.0.0.0")}:${p.external ?? p.internal}->${p.internal}/${p.protocol ?? "tcp"}`).join(", ")
+      ? ports.map((p) => `${hostAddress(p.ip)}:${p.external ?? p.internal}->${p.internal}/${p.protocol ?? "tcp"}`).join(", ")
       : "not published";
-    serviceRows.push([roleOf(c), containerName(c), shown(c.inputs.image), limit, listen]);
+    // The image id is the pulled digest; before a deployment it is the pinned reference and a marker.
+    const image = String(c.inputs.image).replace(/@known-after-deploy$/, "");
+    serviceRows.push([roleOf(c), containerName(c), shown(image), limit, listen]);
   }
   sections.push(
     "## Services\n" +
@@ -199,6 +208,14 @@ export function buildReport(run: ProgramRun): string {
   }
   sections.push("## Memory budget\n" + table(["node", "item", "memory", "how"], budgetRows));
   sections.push(`## Models\n${out.models.join(", ")}`);
+  const endpoints = endpointRows(run.outputs);
+  if (endpoints.length > 0) {
+    sections.push(
+      "## Endpoints (over the tailnet; credentials are secret stack outputs)\n" +
+        table(["service", "URL", "credentials"], endpoints) +
+        "\nThe URLs use the node's tailnet address: `pulumi stack output --json` after `pulumi up` gives them whole.",
+    );
+  }
 
   sections.push(
     `## Monthly cost (EUR before VAT, prices as of ${out.costBreakdown.pricesAsOf})\n` +
@@ -208,6 +225,19 @@ export function buildReport(run: ProgramRun): string {
       ),
   );
   return sections.join("\n\n") + "\n";
+}
+
+/** Each `{ url, ... }` stack output is an endpoint; its other string fields name its credentials. */
+function endpointRows(outputs: Record<string, unknown>): string[][] {
+  const rows: string[][] = [];
+  for (const [name, value] of Object.entries(outputs)) {
+    if (!value || typeof value !== "object" || !("url" in value)) continue;
+    const entry = value as Record<string, unknown>;
+    const url = String(entry.url).replace(/known-after-deploy:tailnet-ipv4/, "<tailnet-ip>");
+    const credentials = Object.keys(entry).filter((k) => /key|password|token/i.test(k));
+    rows.push([name, url, credentials.map((k) => `${name}.${k}`).join(", ") || "-"]);
+  }
+  return rows;
 }
 
 /** Every file the program renders for a real program to read, found in the resources' inputs. */

@@ -1,0 +1,83 @@
+/**
+ * One service container, declared the same way everywhere: a pinned image pulled through the node's Docker
+ * provider, a memory limit from the capacity plan, a restart policy, every published port bound to a named
+ * host address, secrets only as secret inputs.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ImagePin, imageRef } from "../catalog/images";
+
+export interface PublishedPort {
+  /** Port inside the container. */
+  port: number;
+  /** Port on the host; the container's port when not given. */
+  hostPort?: number;
+  /** The host address it listens on: the node's tailnet address or 127.0.0.1, never all addresses. */
+  hostIp: pulumi.Input<string>;
+}
+
+export interface ServiceContainerArgs {
+  /** Container name, also its host name on the Docker network (e.g. "ollama"). */
+  name: string;
+  image: ImagePin;
+  /** Memory limit, MiB, from the node's budget in plan/capacity.ts. */
+  memoryMib: number;
+  /** The node's Docker provider (components/readiness.ts). */
+  provider: docker.Provider;
+  /** The Docker network the service shares with its peers; none for a standalone service. */
+  network?: pulumi.Input<string>;
+  ports?: PublishedPort[];
+  /** Plain environment variables. */
+  env?: Record<string, pulumi.Input<string>>;
+  /** Environment variables that carry credentials: passed as secrets. */
+  secretEnv?: Record<string, pulumi.Input<string>>;
+  /** Host directory -> container directory. Host paths live under the node's data volume for state. */
+  volumes?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
+  /** Files written into the container before it starts (rendered configs). */
+  files?: { path: string; content: pulumi.Input<string> }[];
+  command?: string[];
+  /** Docker health check: the test command, run every 30 s. */
+  healthcheck?: string[];
+  /** Extra container options (user, capabilities, mounts) for the services that need them. */
+  extra?: Partial<docker.ContainerArgs>;
+}
+
+export class ServiceContainer extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  readonly containerName: string;
+
+  constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiplatform:services:Container", name, {}, opts);
+    const providerOpts = { parent: this, provider: args.provider };
+    const image = new docker.RemoteImage(name, { name: imageRef(args.image), keepLocally: true }, providerOpts);
+
+    const plainEnv = Object.entries(args.env ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+    const secretEnv = Object.entries(args.secretEnv ?? {}).map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`));
+    const envs = secretEnv.length > 0 ? pulumi.secret(pulumi.all([...plainEnv, ...secretEnv])) : pulumi.all(plainEnv);
+
+    this.containerName = args.name;
+    this.container = new docker.Container(
+      name,
+      {
+        name: args.name,
+        image: image.imageId,
+        restart: "unless-stopped",
+        memory: args.memoryMib,
+        networksAdvanced: args.network === undefined ? undefined : [{ name: args.network, aliases: [args.name] }],
+        ports: (args.ports ?? []).map((p) => ({ internal: p.port, external: p.hostPort ?? p.port, ip: p.hostIp })),
+        envs,
+        volumes: (args.volumes ?? []).map((v) => ({ ...v })),
+        uploads: (args.files ?? []).map((f) => ({ file: f.path, content: f.content })),
+        command: args.command,
+        healthcheck: args.healthcheck
+          ? { tests: args.healthcheck, interval: "30s", timeout: "10s", retries: 3, startPeriod: "60s" }
+          : undefined,
+        // Log rotation comes from the node's daemon.json; a container that keeps failing stays visible
+        // (restarting) rather than gone, so the restart alert can see it.
+        ...args.extra,
+      },
+      { ...providerOpts, deleteBeforeReplace: true },
+    );
+    this.registerOutputs({ containerName: this.containerName });
+  }
+}

@@ -1,0 +1,280 @@
+// Grafana's provisioning files and the stack overview dashboard: the YAML Grafana reads, the dashboard's
+// structure and queries, and every query checked by the real promtool.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import {
+  GRAFANA_DASHBOARDS_DIR,
+  PROMETHEUS_DATASOURCE_UID,
+  STACK_OVERVIEW_DASHBOARD_UID,
+  buildStackOverviewDashboard,
+  dashboardQueries,
+  renderDashboardProvider,
+  renderGrafanaDatasources,
+  type GrafanaSpec,
+} from "../../components/render/grafana";
+import { promtoolCheckExpressions } from "../validators/promql";
+
+const spec: GrafanaSpec = { environment: "dev", prometheusUrl: "http://prometheus:9090" };
+
+interface Target {
+  expr: string;
+  legendFormat?: string;
+  refId: string;
+  datasource?: { type?: string; uid?: string };
+}
+
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type?: string; uid?: string };
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets?: Target[];
+  panels?: Panel[];
+  collapsed?: boolean;
+}
+
+interface Dashboard {
+  title: string;
+  uid: string;
+  schemaVersion: number;
+  editable: boolean;
+  tags: string[];
+  panels: Panel[];
+}
+
+const json = buildStackOverviewDashboard(spec);
+const board = JSON.parse(json) as Dashboard;
+const rows = board.panels.filter((panel) => panel.type === "row");
+const panels = board.panels.filter((panel) => panel.type !== "row");
+
+/** The panels between the row titled `title` and the next row. */
+function rowPanels(title: string): Panel[] {
+  const start = board.panels.findIndex((panel) => panel.type === "row" && panel.title === title);
+  assert.notEqual(start, -1, `no row "${title}"`);
+  const end = board.panels.findIndex((panel, index) => index > start && panel.type === "row");
+  return board.panels.slice(start + 1, end === -1 ? undefined : end);
+}
+
+/** The one panel of the row whose title matches, with its queries. */
+function panel(row: string, title: RegExp): { panel: Panel; exprs: string[]; legends: string[] } {
+  const matches = rowPanels(row).filter((p) => title.test(p.title));
+  assert.equal(matches.length, 1, `expected one panel matching ${String(title)} in row "${row}", got ${matches.length}`);
+  const found = matches[0];
+  const targets = found.targets ?? [];
+  return { panel: found, exprs: targets.map((t) => t.expr), legends: targets.map((t) => t.legendFormat ?? "") };
+}
+
+describe("stack overview dashboard", () => {
+  it("is a Grafana dashboard with a title, a fixed uid and a schema version", () => {
+    assert.equal(board.title, "AI platform stack overview (dev)");
+    assert.equal(board.uid, STACK_OVERVIEW_DASHBOARD_UID);
+    assert.ok(board.uid.length <= 40, "Grafana uids are at most 40 characters");
+    assert.equal(typeof board.schemaVersion, "number");
+    assert.ok(board.schemaVersion >= 39, `schemaVersion ${board.schemaVersion}`);
+    assert.equal(board.editable, false, "provisioned read-only: the code is the only source");
+    assert.deepEqual(board.tags, ["ai-platform", "dev"]);
+  });
+
+  it("queries the provisioned Prometheus datasource in every panel and every target", () => {
+    assert.ok(panels.length >= 15, `only ${panels.length} panels`);
+    for (const p of panels) {
+      assert.deepEqual(p.datasource, { type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID }, p.title);
+      assert.ok((p.targets ?? []).length >= 1, `panel "${p.title}" has no query`);
+      for (const t of p.targets ?? []) {
+        assert.equal(t.datasource?.uid, PROMETHEUS_DATASOURCE_UID, `${p.title} ${t.refId}`);
+        assert.ok(t.expr.trim().length > 0, `${p.title} ${t.refId} has an empty expr`);
+      }
+      const refIds = (p.targets ?? []).map((t) => t.refId);
+      assert.equal(new Set(refIds).size, refIds.length, `${p.title}: duplicate refIds ${refIds.join(",")}`);
+    }
+  });
+
+  it("gives every panel a unique id and a place on the 24-column grid", () => {
+    const ids = board.panels.map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length, `duplicate panel ids: ${ids.join(",")}`);
+    for (const p of board.panels) {
+      assert.ok(p.id > 0, `${p.title} has id ${p.id}`);
+      assert.ok(p.gridPos.x >= 0 && p.gridPos.w > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title} ${JSON.stringify(p.gridPos)}`);
+    }
+    const titles = board.panels.map((p) => p.title);
+    assert.equal(new Set(titles).size, titles.length, "panel titles are unique");
+  });
+
+  it("groups the panels in expanded rows, which Grafana shows only when the panels follow the row", () => {
+    assert.deepEqual(
+      rows.map((r) => r.title),
+      ["LiteLLM", "Qdrant", "Service health", "Nodes", "Containers"],
+    );
+    for (const r of rows) {
+      assert.equal(r.collapsed, false, r.title);
+      assert.deepEqual(r.panels, [], `row "${r.title}" must not nest panels while expanded`);
+      assert.ok(rowPanels(r.title).length >= 2, `row "${r.title}" has fewer than two panels`);
+    }
+  });
+
+  it("shows LiteLLM requests, latency, tokens and errors per model", () => {
+    const requests = panel("LiteLLM", /requests per second/);
+    assert.match(requests.exprs[0], /^sum by \(requested_model\) \(rate\(litellm_proxy_total_requests_metric_total\{job="litellm"\}/);
+    assert.deepEqual(requests.legends, ["{{requested_model}}"]);
+
+    const latency = panel("LiteLLM", /latency/);
+    assert.equal(latency.exprs.length, 2);
+    assert.match(latency.exprs[0], /^histogram_quantile\(0\.5, sum by \(le, requested_model\) \(rate\(litellm_request_total_latency_metric_bucket/);
+    assert.match(latency.exprs[1], /^histogram_quantile\(0\.95, sum by \(le, requested_model\) \(rate\(litellm_request_total_latency_metric_bucket/);
+    assert.deepEqual(latency.legends, ["{{requested_model}} p50", "{{requested_model}} p95"]);
+    assert.equal(latency.panel.type, "timeseries");
+
+    const tokens = panel("LiteLLM", /tokens per second/);
+    assert.match(tokens.exprs[0], /sum by \(requested_model\) \(rate\(litellm_total_tokens_total\{job="litellm"\}/);
+    assert.match(tokens.exprs[1], /sum by \(requested_model\) \(rate\(litellm_output_tokens_total\{job="litellm"\}/);
+
+    const errors = panel("LiteLLM", /error rate/);
+    assert.match(
+      errors.exprs[0],
+      /^sum by \(requested_model\) \(rate\(litellm_proxy_failed_requests_metric_total.*\) \/ sum by \(requested_model\) \(rate\(litellm_proxy_total_requests_metric_total/,
+    );
+    assert.deepEqual(errors.legends, ["{{requested_model}}"]);
+  });
+
+  it("shows Qdrant collections, vectors, request rate and latency", () => {
+    assert.match(panel("Qdrant", /collections/).exprs[0], /collections_total\{job="qdrant"\}/);
+    assert.match(panel("Qdrant", /vectors/).exprs[0], /collections_vector_total\{job="qdrant"\}/);
+    const requests = panel("Qdrant", /requests per second/);
+    assert.match(requests.exprs[0], /rate\(rest_responses_total\{job="qdrant"\}/);
+    assert.ok(requests.exprs.some((e) => e.includes("grpc_responses_total")), "gRPC requests");
+    const latency = panel("Qdrant", /latency/);
+    assert.deepEqual(
+      latency.exprs.map((e) => /^histogram_quantile\((0\.\d+), .*rest_responses_duration_seconds_bucket\{job="qdrant"\}/.exec(e)?.[1]),
+      ["0.5", "0.95"],
+    );
+  });
+
+  it("shows each service's probe and the scrape targets that are up", () => {
+    const probes = panel("Service health", /probes/);
+    assert.equal(probes.exprs[0], 'min by (service) (probe_success{job="probe"})');
+    assert.deepEqual(probes.legends, ["{{service}}"]);
+    assert.match(panel("Service health", /targets up/).exprs[0], /\bup\b/);
+  });
+
+  it("shows CPU, memory and disk per node", () => {
+    const cpu = panel("Nodes", /CPU/);
+    assert.match(cpu.exprs[0], /avg by \(role, instance\) \(rate\(node_cpu_seconds_total\{job="node", mode="idle"\}/);
+    const memory = panel("Nodes", /memory/);
+    assert.match(memory.exprs[0], /node_memory_MemTotal_bytes\{job="node"\} - node_memory_MemAvailable_bytes\{job="node"\}/);
+    assert.match(memory.exprs[1], /^node_memory_MemAvailable_bytes\{job="node"\}$/);
+    assert.match(panel("Nodes", /disk used/).exprs[0], /node_filesystem_avail_bytes\{.*\} \/ node_filesystem_size_bytes/);
+    assert.match(panel("Nodes", /disk free/).exprs[0], /^node_filesystem_avail_bytes\{job="node", fstype=~"[^"]+"\}$/);
+    for (const p of rowPanels("Nodes")) {
+      for (const legend of p.targets?.map((t) => t.legendFormat ?? "") ?? []) {
+        assert.match(legend, /\{\{role\}\} .*\(\{\{instance\}\}\)/, `${p.title}: one series per node`);
+      }
+    }
+  });
+
+  it("shows CPU, memory against its limit, and restarts per container", () => {
+    assert.match(panel("Containers", /CPU/).exprs[0], /sum by \(instance, name\) \(rate\(container_cpu_usage_seconds_total\{job="cadvisor", name!=""\}/);
+    const memory = panel("Containers", /working set vs limit/);
+    assert.match(memory.exprs[0], /container_memory_working_set_bytes\{job="cadvisor", name!=""\}/);
+    assert.match(memory.exprs[1], /container_spec_memory_limit_bytes\{job="cadvisor", name!=""\}\) > 0$/);
+    assert.match(panel("Containers", /% of limit/).exprs[0], /working_set_bytes.*\/ \(.*container_spec_memory_limit_bytes/);
+    assert.match(panel("Containers", /restarts/).exprs[0], /changes\(container_start_time_seconds\{job="cadvisor", name!=""\}\[1h\]\)/);
+    for (const p of rowPanels("Containers")) {
+      for (const expr of p.targets?.map((t) => t.expr) ?? []) {
+        assert.match(expr, /name!=""/, `${p.title}: containers only, not every cgroup`);
+      }
+    }
+  });
+
+  it("is the same text on every run, and only the environment's title and tag differ between environments", () => {
+    assert.equal(buildStackOverviewDashboard(spec), json);
+    assert.ok(json.endsWith("}\n"));
+    const prod = JSON.parse(buildStackOverviewDashboard({ ...spec, environment: "prod" })) as Dashboard;
+    assert.equal(prod.title, "AI platform stack overview (prod)");
+    assert.deepEqual(prod.tags, ["ai-platform", "prod"]);
+    assert.equal(prod.uid, board.uid);
+    assert.deepEqual(prod.panels, board.panels);
+  });
+
+  it("rejects an environment or a Prometheus URL it cannot use, naming the value", () => {
+    assert.throws(() => buildStackOverviewDashboard({ ...spec, environment: "Prod env" }), /environment "Prod env"/);
+    assert.throws(() => buildStackOverviewDashboard({ ...spec, environment: "" }), /environment ""/);
+    assert.throws(() => renderGrafanaDatasources({ ...spec, prometheusUrl: "prometheus:9090" }), /prometheusUrl "prometheus:9090"/);
+    assert.throws(() => renderGrafanaDatasources({ ...spec, scrapeInterval: "15" }), /scrapeInterval "15"/);
+  });
+});
+
+describe("dashboardQueries", () => {
+  it("returns every query of the dashboard in panel order", () => {
+    const queries = dashboardQueries(json);
+    assert.deepEqual(queries, panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)));
+    assert.ok(queries.length >= 20, `${queries.length} queries`);
+  });
+
+  it("also reads the panels of collapsed rows", () => {
+    const collapsed = JSON.stringify({
+      panels: [
+        { type: "row", collapsed: true, panels: [{ type: "timeseries", targets: [{ expr: "up" }, { refId: "B" }] }] },
+        { type: "stat", targets: [{ expr: "vector(1)" }] },
+      ],
+    });
+    assert.deepEqual(dashboardQueries(collapsed), ["up", "vector(1)"]);
+  });
+
+  it("are all PromQL that the real promtool accepts", () => {
+    const queries = dashboardQueries(json);
+    // The only Grafana variables the dashboard uses are its range macros, which Grafana replaces before a
+    // query reaches Prometheus; the stand-ins are what Grafana picks for a 15s scrape interval.
+    const macros = { __rate_interval: "1m", __interval: "15s", __range: "6h" };
+    for (const expr of queries) {
+      for (const variable of expr.match(/\$\w+/g) ?? []) {
+        assert.ok(variable.slice(1) in macros, `${expr} uses ${variable}`);
+      }
+    }
+    promtoolCheckExpressions(queries, macros);
+  });
+});
+
+describe("Grafana provisioning", () => {
+  it("provisions Prometheus as the default datasource under the fixed uid, not editable", () => {
+    const text = renderGrafanaDatasources(spec);
+    const config = parse(text) as {
+      apiVersion: number;
+      datasources: { name: string; uid: string; type: string; access: string; url: string; isDefault: boolean; editable: boolean; jsonData: Record<string, unknown> }[];
+    };
+    assert.equal(config.apiVersion, 1);
+    assert.equal(config.datasources.length, 1);
+    const [datasource] = config.datasources;
+    assert.equal(datasource.uid, PROMETHEUS_DATASOURCE_UID);
+    assert.equal(datasource.type, "prometheus");
+    assert.equal(datasource.access, "proxy");
+    assert.equal(datasource.url, "http://prometheus:9090");
+    assert.equal(datasource.isDefault, true);
+    assert.equal(datasource.editable, false);
+    assert.equal(datasource.jsonData.timeInterval, undefined, "no scrape interval claimed unless given");
+    assert.equal(renderGrafanaDatasources(spec), text, "stable output");
+  });
+
+  it("tells Grafana the scrape interval when it is given", () => {
+    const config = parse(renderGrafanaDatasources({ ...spec, scrapeInterval: "30s" })) as {
+      datasources: { jsonData: Record<string, unknown> }[];
+    };
+    assert.equal(config.datasources[0].jsonData.timeInterval, "30s");
+  });
+
+  it("loads dashboards read-only from the dashboards directory", () => {
+    const config = parse(renderDashboardProvider()) as {
+      apiVersion: number;
+      providers: { type: string; disableDeletion: boolean; allowUiUpdates: boolean; options: { path: string } }[];
+    };
+    assert.equal(config.apiVersion, 1);
+    assert.equal(config.providers.length, 1);
+    const [provider] = config.providers;
+    assert.equal(provider.type, "file");
+    assert.equal(provider.disableDeletion, true);
+    assert.equal(provider.allowUiUpdates, false);
+    assert.equal(provider.options.path, GRAFANA_DASHBOARDS_DIR);
+    assert.match(GRAFANA_DASHBOARDS_DIR, /^\/(etc|var\/lib)\/grafana\/dashboards$/);
+  });
+});
