@@ -13,6 +13,7 @@ import { publicFirewallRules } from "./components/plan/exposure";
 import { NodeReadiness } from "./components/readiness";
 import { Exporters } from "./components/services/exporters";
 import { InferenceServices } from "./components/services/inference";
+import { OperationsServices } from "./components/services/operations";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { buildTailnetPolicy, nodeTag, renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/tailnet";
@@ -114,8 +115,29 @@ export = () => {
       litellm: memoryLimitMib(budgets.inference, "litellm"),
       postgres: settings.litellm.database ? memoryLimitMib(budgets.inference, "postgres") : undefined,
       qdrant: memoryLimitMib(budgets.inference, "qdrant"),
+      blackbox: memoryLimitMib(budgets.inference, "blackbox"),
     },
     ssh: { host: inferenceNode.tailnetAddress, privateKey: rootAccess.privateKey },
+  });
+
+  const operationsNode = nodes[1];
+  const operations = new OperationsServices(`${settings.stem}-operations-services`, {
+    provider: operationsNode.readiness.dockerProvider,
+    environment: settings.environment,
+    tailnetAddress: operationsNode.tailnetAddress,
+    inferenceAddress: inferenceNode.tailnetAddress,
+    litellmMasterKey: inference.litellmMasterKey,
+    qdrantApiKey: inference.qdrantReadOnlyApiKey,
+    dataDir: DATA_MOUNT_POINT,
+    settings: settings.operations,
+    dockerAddressPool: settings.network.dockerAddressPool,
+    memoryMib: {
+      prometheus: memoryLimitMib(budgets.operations, "prometheus"),
+      alertmanager: memoryLimitMib(budgets.operations, "alertmanager"),
+      blackbox: memoryLimitMib(budgets.operations, "blackbox"),
+      grafana: memoryLimitMib(budgets.operations, "grafana"),
+    },
+    ssh: { host: operationsNode.tailnetAddress, privateKey: rootAccess.privateKey },
   });
 
   return buildOutputs({
@@ -125,6 +147,7 @@ export = () => {
     rootAccess,
     nodes,
     inference,
+    operations,
     tailnetPolicy: policyFile ? undefined : tailnetPolicy,
   });
 };

@@ -48,6 +48,7 @@ export interface Settings {
   litellm: LiteLlmSettings;
   qdrant: { vectors: number; dimensions: number };
   network: { publicWeb: boolean; publicWebSourceRanges: string[]; dockerAddressPool: string };
+  operations: OperationsSettings;
   tailnet: { deployers: string[]; admins: string[]; users: string[]; managePolicy: boolean };
 }
 
@@ -92,6 +93,29 @@ export interface LiteLlmSettings {
   /** The cloud providers' keys that are set, as secrets. */
   cloudKeys: Partial<Record<CloudProvider, pulumi.Output<string>>>;
 }
+
+export const RECEIVER_KINDS = ["none", "webhook", "ntfy", "email"] as const;
+export type ReceiverKind = (typeof RECEIVER_KINDS)[number];
+
+export interface AlertRoute {
+  kind: ReceiverKind;
+  /** The URL for webhook and ntfy, a secret. */
+  url?: pulumi.Output<string>;
+}
+
+export interface OperationsSettings {
+  coolify: boolean;
+  coolifyAdminEmail: string;
+  retention: { days: number; gb: number };
+  paging: AlertRoute;
+  chat: AlertRoute;
+  email?: { to: string; from: string; smarthost: string; username: string; password: pulumi.Output<string> };
+  /** URL the Watchdog alert reaches, a secret. */
+  deadMansSwitchUrl?: pulumi.Output<string>;
+}
+
+/** Disk on the operations node's volume kept for Grafana, Alertmanager and Coolify's backups, GB. */
+export const OPERATIONS_VOLUME_RESERVE_GB = 2;
 
 /** A configuration mistake: printed by Pulumi as its message alone, without a stack trace. */
 export class SettingsError extends pulumi.RunError {
@@ -264,6 +288,7 @@ export function loadSettings(
   }
 
   const litellm = readLiteLlm(read, source, project, models, problems);
+  const operations = readOperations(read, source, project, nodes.operations.volumeGb, problems);
 
   const settings: Settings = {
     project,
@@ -279,6 +304,7 @@ export function loadSettings(
     litellm,
     qdrant: { vectors: read.integer("qdrantVectors", 0, 100_000_000), dimensions: read.integer("qdrantDimensions", 1, 65536) },
     network: { publicWeb, publicWebSourceRanges: publicWebSourceRanges.map((r) => r.trim()), dockerAddressPool },
+    operations,
     tailnet,
   };
   if (problems.length > 0) throw new SettingsError(problems);
@@ -452,6 +478,89 @@ function readLiteLlm(
   }
 
   return { cloudModels, fallbacks, rateLimits, database: read.boolean("litellmDatabase"), cloudKeys };
+}
+
+function readOperations(
+  read: SettingsReader,
+  source: ConfigSource,
+  project: string,
+  volumeGb: number,
+  problems: string[],
+): OperationsSettings {
+  const secretValue = (key: SecretSettingName) => {
+    const value = source.get(project, key);
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const retention = { days: read.integer("prometheusRetentionDays", 1, 365), gb: read.integer("prometheusRetentionGb", 1, 10240) };
+  if (retention.gb + OPERATIONS_VOLUME_RESERVE_GB > volumeGb) {
+    problems.push(
+      `${project}:prometheusRetentionGb is ${retention.gb} but the operations node's volume ` +
+        `(${project}:operationsVolumeGb) is ${volumeGb} GB, ${OPERATIONS_VOLUME_RESERVE_GB} GB of which are kept for ` +
+        `Grafana and Alertmanager: lower it to ${Math.max(1, volumeGb - OPERATIONS_VOLUME_RESERVE_GB)} or raise ` +
+        `operationsVolumeGb to ${retention.gb + OPERATIONS_VOLUME_RESERVE_GB}`,
+    );
+  }
+
+  // A route to webhook or ntfy needs its URL; the URL is a secret, so messages never print it.
+  const route = (kindKey: "alertPaging" | "alertChat", urlKey: "alertPagingUrl" | "alertChatUrl"): AlertRoute => {
+    const kind = read.choice(kindKey, RECEIVER_KINDS);
+    const url = secretValue(urlKey);
+    if (kind === "webhook" || kind === "ntfy") {
+      if (url === undefined) {
+        problems.push(
+          `${project}:${kindKey} is "${kind}", a receiver that does not exist until ${project}:${urlKey} is set: ` +
+            `\`pulumi config set --secret ${project}:${urlKey} https://...\`, or set ${kindKey} to none`,
+        );
+      } else if (!isHttpUrl(url)) {
+        problems.push(`${project}:${urlKey} is not an http(s) URL (its value is secret and not shown): give the full URL, e.g. https://ntfy.sh/my-topic`);
+      }
+      return { kind, ...(url !== undefined ? { url: pulumi.secret(url) } : {}) };
+    }
+    return { kind };
+  };
+  const paging = route("alertPaging", "alertPagingUrl");
+  const chat = route("alertChat", "alertChatUrl");
+
+  let email: OperationsSettings["email"];
+  if (paging.kind === "email" || chat.kind === "email") {
+    const fields = { to: read.string("alertEmailTo"), from: read.string("smtpFrom"), smarthost: read.string("smtpSmarthost"), username: read.string("smtpUsername") };
+    const password = secretValue("smtpPassword");
+    const required: [string, string][] = [
+      ["alertEmailTo", fields.to],
+      ["smtpFrom", fields.from],
+      ["smtpSmarthost", fields.smarthost],
+      ["smtpUsername", fields.username],
+    ];
+    const missing = [
+      ...required.filter(([, value]) => value === "").map(([key]) => key),
+      ...(password === undefined ? ["smtpPassword (secret)"] : []),
+    ];
+    if (missing.length > 0) {
+      problems.push(`alerts go by e-mail but ${missing.map((k) => `${project}:${k}`).join(", ")} ${missing.length === 1 ? "is" : "are"} not set: set ${missing.length === 1 ? "it" : "them"}, or choose another receiver`);
+    }
+    for (const [key, value] of [["alertEmailTo", fields.to], ["smtpFrom", fields.from]] as const) {
+      if (value !== "" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) problems.push(`${project}:${key} is "${value}", which is not an e-mail address`);
+    }
+    if (fields.smarthost !== "" && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(fields.smarthost)) {
+      problems.push(`${project}:smtpSmarthost is "${fields.smarthost}": write host:port, e.g. smtp.example.com:587`);
+    }
+    email = { ...fields, password: pulumi.secret(password ?? "") };
+  }
+
+  const deadMansSwitch = secretValue("deadMansSwitchUrl");
+  if (deadMansSwitch !== undefined && !isHttpUrl(deadMansSwitch)) {
+    problems.push(`${project}:deadMansSwitchUrl is not an http(s) URL (its value is secret and not shown): give the full ping URL`);
+  }
+
+  return {
+    coolify: read.boolean("coolify"),
+    coolifyAdminEmail: read.string("coolifyAdminEmail"),
+    retention,
+    paging,
+    chat,
+    ...(email ? { email } : {}),
+    ...(deadMansSwitch !== undefined ? { deadMansSwitchUrl: pulumi.secret(deadMansSwitch) } : {}),
+  };
 }
 
 function isHttpUrl(text: string): boolean {

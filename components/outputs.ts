@@ -10,6 +10,7 @@ import type { NodeBudget } from "./plan/capacity";
 import type { CostEstimate } from "./plan/cost";
 import type { NodeReadiness } from "./readiness";
 import type { InferenceServices } from "./services/inference";
+import type { OperationsServices } from "./services/operations";
 import type { TailnetDevice } from "./tailnet";
 
 export interface OutputSources {
@@ -19,6 +20,7 @@ export interface OutputSources {
   rootAccess: RootAccess;
   nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
   inference: InferenceServices;
+  operations: OperationsServices;
   /** The tailnet policy to merge by hand, when this stack does not manage it. */
   tailnetPolicy?: string;
 }
@@ -58,6 +60,18 @@ export function buildOutputs(s: OutputSources) {
       apiKey: s.inference.qdrantApiKey,
       readOnlyApiKey: s.inference.qdrantReadOnlyApiKey,
     },
+    grafana: { url: s.operations.grafanaUrl, adminUser: "admin", adminPassword: s.operations.grafanaAdminPassword },
+    prometheus: { url: s.operations.prometheusUrl },
+    alertmanager: { url: s.operations.alertmanagerUrl },
+    ...(s.operations.coolifyUrl
+      ? {
+          coolify: {
+            url: s.operations.coolifyUrl,
+            adminEmail: s.settings.operations.coolifyAdminEmail,
+            adminPassword: s.operations.coolifyAdminPassword,
+          },
+        }
+      : {}),
     monthlyCostEur: s.cost.totalEurMonth,
     costBreakdown: { pricesAsOf: s.cost.pricesAsOf, lines: s.cost.lines },
     memoryBudget: Object.fromEntries(

@@ -135,6 +135,56 @@ export const SETTINGS = {
     default: 768,
     description: "Dimensions of those vectors (nomic-embed-text: 768, mxbai-embed-large: 1024); 1 to 65536.",
   },
+  coolify: {
+    type: "boolean",
+    default: true,
+    description: "Install Coolify on the operations node, a PaaS for the team's other apps; it needs about 2 GB of the node's RAM.",
+  },
+  coolifyAdminEmail: {
+    type: "string",
+    default: "admin@example.com",
+    description: "E-mail of Coolify's root user (its password is generated and a secret output).",
+  },
+  prometheusRetentionDays: {
+    type: "integer",
+    default: 30,
+    description: "How many days Prometheus keeps metrics; 1 to 365.",
+  },
+  prometheusRetentionGb: {
+    type: "integer",
+    default: 6,
+    description: "The most disk Prometheus may use, in GB; it must fit the operations node's volume beside Grafana and Alertmanager (2 GB).",
+  },
+  alertPaging: {
+    type: "string",
+    default: "none",
+    description: "Where critical alerts go: none, webhook (alertPagingUrl), ntfy (alertPagingUrl, an ntfy topic URL) or email (alertEmailTo).",
+  },
+  alertChat: {
+    type: "string",
+    default: "none",
+    description: "Where warnings go: none, webhook (alertChatUrl), ntfy (alertChatUrl) or email (alertEmailTo).",
+  },
+  alertEmailTo: {
+    type: "string",
+    default: "",
+    description: "Recipient of e-mailed alerts; with smtpSmarthost, smtpFrom, smtpUsername and the secret smtpPassword.",
+  },
+  smtpSmarthost: {
+    type: "string",
+    default: "",
+    description: "SMTP server for e-mailed alerts, as host:port, e.g. smtp.example.com:587.",
+  },
+  smtpFrom: {
+    type: "string",
+    default: "",
+    description: "Sender address of e-mailed alerts.",
+  },
+  smtpUsername: {
+    type: "string",
+    default: "",
+    description: "SMTP user name for e-mailed alerts.",
+  },
   publicWeb: {
     type: "boolean",
     default: false,
@@ -186,6 +236,11 @@ export const SECRET_SETTINGS = {
   openaiApiKey: "OpenAI API key, for cloudModels with provider openai.",
   anthropicApiKey: "Anthropic API key, for cloudModels with provider anthropic.",
   openaiCompatibleApiKey: "API key of the OpenAI-compatible endpoint, for cloudModels with provider openai-compatible.",
+  alertPagingUrl: "Webhook or ntfy topic URL that critical alerts are posted to (alertPaging webhook or ntfy).",
+  alertChatUrl: "Webhook or ntfy topic URL that warnings are posted to (alertChat webhook or ntfy).",
+  smtpPassword: "SMTP password for e-mailed alerts.",
+  deadMansSwitchUrl:
+    "URL of a dead man's switch (e.g. a healthchecks.io ping URL) that the always-firing Watchdog alert reaches every 5 minutes; silence from it means the monitoring itself is down.",
 } as const;
 
 export type SecretSettingName = keyof typeof SECRET_SETTINGS;

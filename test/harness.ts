@@ -137,6 +137,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     case "tailscale:index/tailnetKey:TailnetKey":
       // Shaped like a key so that files which carry it stay valid; a marker all the same.
       return { key: `tskey-auth-${AFTER_DEPLOY}` };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: afterDeploy("generated-secret"), bcryptHash: afterDeploy("bcrypt-hash") };
     case "docker:index/remoteImage:RemoteImage":
       // The pulled image's id is its digest, which only the pull knows: the pinned reference, then the marker.
       return { imageId: `${String(inputs.name)}@${AFTER_DEPLOY}`, repoDigest: afterDeploy("repo-digest") };

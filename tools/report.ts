@@ -7,7 +7,7 @@ import { findServerType } from "../components/catalog/serverTypes";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
-import { isAfterDeploy, ProgramRun, RecordedResource } from "../test/harness";
+import { AFTER_DEPLOY, isAfterDeploy, ProgramRun, RecordedResource } from "../test/harness";
 
 const SERVER = "hcloud:index/server:Server";
 const FIREWALL = "hcloud:index/firewall:Firewall";
@@ -240,16 +240,28 @@ function endpointRows(outputs: Record<string, unknown>): string[][] {
   return rows;
 }
 
+/** The folder of the node a resource belongs to: the server's name, e.g. ai-prod-inference. */
+function nodeFolder(run: ProgramRun, r: RecordedResource): string {
+  return run.ofType(SERVER).find((s) => roleOf(s) === roleOf(r))?.name ?? roleOf(r);
+}
+
 /** Every file the program renders for a real program to read, found in the resources' inputs. */
 export function renderedFiles(run: ProgramRun): RenderedFile[] {
   const files: RenderedFile[] = [];
   for (const s of run.ofType(SERVER)) {
     if (typeof s.inputs.userData === "string") files.push({ path: `${s.name}/user-data.yaml`, content: s.inputs.userData });
   }
+  for (const cmd of run.ofType("command:remote:Command")) {
+    // Scripts run on the nodes (the bootstrap wait, Coolify's install) are rendered files too.
+    if (typeof cmd.inputs.create === "string" && cmd.inputs.create.startsWith("#!")) {
+      files.push({ path: `${nodeFolder(run, cmd)}/scripts/${cmd.name}.sh`, content: cmd.inputs.create });
+    }
+  }
   for (const c of run.ofType(CONTAINER)) {
     for (const upload of (c.inputs.uploads ?? []) as { file: string; content?: string }[]) {
-      if (typeof upload.content === "string") {
-        files.push({ path: `${c.name}${upload.file}`, content: upload.content });
+      // Credential files hold generated secrets, known only after a deployment: they are not written.
+      if (typeof upload.content === "string" && !upload.content.startsWith(AFTER_DEPLOY) && !upload.file.includes("/secrets/")) {
+        files.push({ path: `${nodeFolder(run, c)}/${containerName(c)}${upload.file}`, content: upload.content });
       }
     }
   }

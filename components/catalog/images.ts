@@ -22,7 +22,8 @@ export const IMAGES = {
   /** At or above 0.17.1 (CVE-2026-7482). */
   ollama: pin("docker.io/ollama/ollama", "0.17.4"),
   /** At or above 1.83.7 (CVE-2026-42208, CVE-2026-42271); never 1.82.7 or 1.82.8 (trojanized). */
-  litellm: pin("ghcr.io/berriai/litellm", "1.110.2", "main-v1.110.2"),
+  /** Releases from 1.84 are tagged vX.Y.Z (the main-v prefix was the older scheme). */
+  litellm: pin("ghcr.io/berriai/litellm", "1.110.2", "v1.110.2"),
   /** LiteLLM's database for virtual keys and spend. */
   postgres: pin("docker.io/library/postgres", "17.6", "17.6-bookworm"),
   /** qdrant-client on PyPI is released with each server minor; it stands at 1.20.0. */

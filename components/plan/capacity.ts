@@ -104,6 +104,14 @@ export const SERVICE_MEMORY_MIB = {
   postgres: 256,
   nodeExporter: 64,
   cadvisor: 128,
+  blackbox: 32,
+  // About 3 kB per active series: two nodes' exporters, cAdvisor, LiteLLM and Qdrant are some 10k series,
+  // 30 MB; the rest is the query engine, compaction and the WAL replay at start.
+  prometheus: 512,
+  alertmanager: 64,
+  grafana: 512,
+  // Coolify's own containers (app, database, Redis, realtime, proxy) as its installer asks: 2 GB.
+  coolify: 2048,
 } as const;
 
 /** Qdrant's floor beside its vectors: the process, its WAL and its optimizer's buffers. */
@@ -140,11 +148,23 @@ export function workloads(settings: Settings): Record<Role, { items: MemoryItem[
         fixed("litellm", "one worker"),
         ...(settings.litellm.database ? [fixed("postgres", "LiteLLM's keys and spend")] : []),
         qdrantMemory(settings.qdrant.vectors, settings.qdrant.dimensions),
+        fixed("blackbox", "probes Ollama from inside its network"),
         ...exporters(),
       ],
       diskGb: settings.models.reduce((sum, m) => sum + m.fileGb, 0),
     },
-    operations: { items: [...exporters()], diskGb: 0 },
+    operations: {
+      items: [
+        fixed("prometheus", `retention ${settings.operations.retention.days} days or ${settings.operations.retention.gb} GB`),
+        fixed("alertmanager", "routes and silences"),
+        fixed("blackbox", "probes the services' health endpoints"),
+        fixed("grafana", "Grafana's stated minimum"),
+        ...(settings.operations.coolify ? [fixed("coolify", "Coolify's stated minimum, its own containers")] : []),
+        ...exporters(),
+      ],
+      // Coolify warns below 30 GB of disk for its images and builds.
+      diskGb: settings.operations.coolify ? 30 : 0,
+    },
   };
 }
 
@@ -177,6 +197,9 @@ export function capacityProblems(settings: Settings, budgets: Record<Role, NodeB
       )[0];
     if (budget.headroomMib < 0) {
       const fix: string[] = [];
+      if (budget.role === "operations" && settings.operations.coolify) {
+        fix.push(`turn Coolify off (${settings.project}:coolify false)`);
+      }
       if (budget.role === "inference") {
         const largest = [...settings.models].sort((a, b) => b.fileGb - a.fileGb)[0];
         if (largest && settings.models.length > 1) fix.push(`drop ${largest.name}`);

@@ -543,7 +543,7 @@ export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
       title: "Service probes",
       description: "Whether each service's health probe succeeds; a service with several probes is down if any fails.",
       unit: "none",
-      queries: [{ expr: `min by (service) (probe_success{job="probe"})`, legend: "{{service}}" }],
+      queries: [{ expr: `min by (probe) (probe_success{job="probes"})`, legend: "{{probe}}" }],
       width: 12,
       height: 6,
       thresholds: [RED, { value: 1, color: "green" }],

@@ -20,8 +20,12 @@ export interface PrometheusSpec {
   ports?: { nodeExporter?: number; cadvisor?: number; litellm?: number; qdrant?: number };
   /** Files inside the Prometheus container (mounted secrets) holding the bearer tokens: LiteLLM's master key, Qdrant's API key. */
   credentials: { litellmKeyFile: string; qdrantKeyFile: string };
-  /** HTTP health endpoints the blackbox exporter probes, e.g. { name: "litellm", url: "http://100.64.0.1:4000/health/liveliness" }. Names are unique. */
-  probes: { name: string; url: string }[];
+  /**
+   * HTTP health endpoints the blackbox exporter probes, e.g. { name: "litellm", url: "http://100.64.0.1:4000/health/liveliness" }.
+   * Names are unique. `via` names another blackbox exporter for a target only it can reach (Ollama, from
+   * inside the inference node's Docker network); the default is `blackboxAddress`.
+   */
+  probes: { name: string; url: string; via?: string }[];
   /** The blackbox exporter as Prometheus reaches it on the Docker network, e.g. "blackbox:9115". */
   blackboxAddress: string;
   /** Alertmanager as Prometheus reaches it on the Docker network, e.g. "alertmanager:9093". */
@@ -50,6 +54,9 @@ export const SCRAPE_JOBS = Object.freeze({
 
 /** The blackbox module every probe uses. */
 export const BLACKBOX_HTTP_MODULE = "http_2xx";
+
+/** The label that carries each probe's blackbox exporter address through relabelling. */
+const BLACKBOX_LABEL = "__blackbox_address";
 
 /** Timeout of a blackbox probe, in seconds: well below the scrape timeout, so a hung endpoint fails the probe rather than the scrape. */
 export const BLACKBOX_PROBE_TIMEOUT_SECONDS = 5;
@@ -170,12 +177,13 @@ export function renderPrometheusConfig(spec: PrometheusSpec): string {
       params: { module: [BLACKBOX_HTTP_MODULE] },
       static_configs: [...spec.probes]
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((p) => ({ targets: [p.url], labels: { probe: p.name } })),
-      // The target is the URL to probe; the scrape goes to the exporter, and `instance` keeps the URL.
+        .map((p) => ({ targets: [p.url], labels: { probe: p.name, [BLACKBOX_LABEL]: p.via ?? spec.blackboxAddress } })),
+      // The target is the URL to probe; the scrape goes to the target's exporter, and `instance` keeps the
+      // URL. The exporter's address rides in a `__` label, which Prometheus drops after relabelling.
       relabel_configs: [
         { source_labels: ["__address__"], target_label: "__param_target" },
         { source_labels: ["__param_target"], target_label: "instance" },
-        { target_label: "__address__", replacement: spec.blackboxAddress },
+        { source_labels: [BLACKBOX_LABEL], target_label: "__address__" },
       ],
     },
   ];

@@ -20,6 +20,8 @@ export interface Ports {
   coolify: number;
   nodeExporter: number;
   cadvisor: number;
+  /** The inference node's blackbox exporter: probes Ollama from inside its Docker network. */
+  blackbox: number;
   /** Ollama: unauthenticated, so no grant may ever include it. */
   ollama: number;
 }
@@ -35,6 +37,7 @@ export const PORTS: Readonly<Ports> = Object.freeze({
   coolify: 8000,
   nodeExporter: 9100,
   cadvisor: 8080,
+  blackbox: 9115,
   ollama: 11434,
 });
 
@@ -185,7 +188,7 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   const adminPorts = everyPort.filter((p) => p !== ollama);
   const userPorts = sortedPorts([ports.litellm, ports.qdrant, ports.qdrantGrpc]);
   // What Prometheus on the operations node scrapes or probes on the inference node.
-  const scrapePorts = sortedPorts([ports.nodeExporter, ports.cadvisor, ports.litellm, ports.qdrant]);
+  const scrapePorts = sortedPorts([ports.nodeExporter, ports.cadvisor, ports.litellm, ports.qdrant, ports.blackbox]);
   const ownExporterPorts = sortedPorts([ports.nodeExporter, ports.cadvisor]);
 
   const adminSources = ["autogroup:admin", ...admins];

@@ -33,8 +33,11 @@ export interface ServiceContainerArgs {
   secretEnv?: Record<string, pulumi.Input<string>>;
   /** Host directory -> container directory. Host paths live under the node's data volume for state. */
   volumes?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
-  /** Files written into the container before it starts (rendered configs). */
-  files?: { path: string; content: pulumi.Input<string> }[];
+  /**
+   * Files written into the container before it starts (rendered configs, and credentials for services that
+   * read them from files). `owner` is a numeric uid[:gid] for services that do not run as root.
+   */
+  files?: { path: string; content: pulumi.Input<string>; mode?: string; owner?: string }[];
   command?: string[];
   /** Docker health check: the test command, run every 30 s. */
   healthcheck?: string[];
@@ -67,7 +70,12 @@ export class ServiceContainer extends pulumi.ComponentResource {
         ports: (args.ports ?? []).map((p) => ({ internal: p.port, external: p.hostPort ?? p.port, ip: p.hostIp })),
         envs,
         volumes: (args.volumes ?? []).map((v) => ({ ...v })),
-        uploads: (args.files ?? []).map((f) => ({ file: f.path, content: f.content })),
+        uploads: (args.files ?? []).map((f) => ({
+          file: f.path,
+          content: f.content,
+          ...(f.mode ? { permissions: f.mode } : {}),
+          ...(f.owner ? { owner: f.owner.split(":")[0], group: f.owner.split(":")[1] ?? f.owner.split(":")[0] } : {}),
+        })),
         command: args.command,
         healthcheck: args.healthcheck
           ? { tests: args.healthcheck, interval: "30s", timeout: "10s", retries: 3, startPeriod: "60s" }

@@ -7,6 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { IMAGES } from "../catalog/images";
+import { renderBlackboxConfig } from "../render/prometheus";
 import type { CloudProvider, LiteLlmSettings, ModelSettings, OllamaSettings } from "../config";
 import { CLOUD_PROVIDERS } from "../config";
 import {
@@ -23,6 +24,8 @@ export const OLLAMA_PORT = 11434;
 export const LITELLM_PORT = 4000;
 export const QDRANT_HTTP_PORT = 6333;
 export const QDRANT_GRPC_PORT = 6334;
+/** The inference node's blackbox exporter, through which Prometheus probes Ollama. */
+export const BLACKBOX_PORT = 9115;
 
 /** Where LiteLLM reads its rendered config. */
 const LITELLM_CONFIG_PATH = "/app/config.yaml";
@@ -44,7 +47,7 @@ export interface InferenceServicesArgs {
   ollama: OllamaSettings;
   litellm: LiteLlmSettings;
   /** Memory limits, MiB, from the node's budget. */
-  memoryMib: { ollama: number; litellm: number; postgres?: number; qdrant: number };
+  memoryMib: { ollama: number; litellm: number; postgres?: number; qdrant: number; blackbox: number };
   /** How the model pulls reach the node: over Tailscale SSH, like the Docker provider. */
   ssh: { host: pulumi.Input<string>; privateKey: pulumi.Input<string> };
 }
@@ -207,6 +210,22 @@ export class InferenceServices extends pulumi.ComponentResource {
           { hostPath: `${args.dataDir}/qdrant/snapshots`, containerPath: "/qdrant/snapshots" },
         ],
         healthcheck: ["CMD-SHELL", `bash -c ':> /dev/tcp/127.0.0.1/${QDRANT_HTTP_PORT}'`],
+      },
+      child,
+    );
+
+    // Ollama answers no one outside its network and has no /metrics: this exporter, on the same network and
+    // on the tailnet for the operations node's Prometheus, is how its health is seen.
+    new ServiceContainer(
+      `${name}-blackbox`,
+      {
+        ...common,
+        name: "blackbox",
+        image: IMAGES.blackboxExporter,
+        memoryMib: args.memoryMib.blackbox,
+        ports: [{ port: BLACKBOX_PORT, hostIp: args.tailnetAddress }],
+        files: [{ path: "/etc/blackbox/blackbox.yml", content: renderBlackboxConfig() }],
+        command: ["--config.file=/etc/blackbox/blackbox.yml"],
       },
       child,
     );

@@ -153,8 +153,9 @@ describe("stack overview dashboard", () => {
 
   it("shows each service's probe and the scrape targets that are up", () => {
     const probes = panel("Service health", /probes/);
-    assert.equal(probes.exprs[0], 'min by (service) (probe_success{job="probe"})');
-    assert.deepEqual(probes.legends, ["{{service}}"]);
+    // The probe job and its label as render/prometheus.ts names them.
+    assert.equal(probes.exprs[0], 'min by (probe) (probe_success{job="probes"})');
+    assert.deepEqual(probes.legends, ["{{probe}}"]);
     assert.match(panel("Service health", /targets up/).exprs[0], /\bup\b/);
   });
 

@@ -33,7 +33,8 @@ const spec: PrometheusSpec = {
   ],
   credentials: { litellmKeyFile: "/etc/prometheus/secrets/litellm-master-key", qdrantKeyFile: "/etc/prometheus/secrets/qdrant-api-key" },
   probes: [
-    { name: "ollama", url: `http://${INFERENCE}:11434/api/version` },
+    // Ollama is published nowhere: the inference node's own blackbox exporter probes it on its Docker network.
+    { name: "ollama", url: "http://ollama:11434/api/version", via: `${INFERENCE}:9115` },
     { name: "litellm", url: `http://${INFERENCE}:4000/health/liveliness` },
     { name: "qdrant", url: `http://${INFERENCE}:6333/healthz` },
   ],
@@ -149,19 +150,19 @@ describe("renderPrometheusConfig", () => {
     assert.doesNotMatch(text, /sk-/, "no key in the config, only file paths");
   });
 
-  it("probes every health URL through the blackbox exporter, keeping the URL as instance", () => {
+  it("probes every health URL through its blackbox exporter, keeping the URL as instance", () => {
     const probes = job(config, "probes");
     assert.equal(probes.metrics_path, "/probe");
     assert.deepEqual(probes.params, { module: [BLACKBOX_HTTP_MODULE] });
     assert.deepEqual(probes.static_configs, [
-      { targets: [`http://${INFERENCE}:4000/health/liveliness`], labels: { probe: "litellm" } },
-      { targets: [`http://${INFERENCE}:11434/api/version`], labels: { probe: "ollama" } },
-      { targets: [`http://${INFERENCE}:6333/healthz`], labels: { probe: "qdrant" } },
+      { targets: [`http://${INFERENCE}:4000/health/liveliness`], labels: { probe: "litellm", __blackbox_address: "blackbox:9115" } },
+      { targets: ["http://ollama:11434/api/version"], labels: { probe: "ollama", __blackbox_address: `${INFERENCE}:9115` } },
+      { targets: [`http://${INFERENCE}:6333/healthz`], labels: { probe: "qdrant", __blackbox_address: "blackbox:9115" } },
     ]);
     assert.deepEqual(probes.relabel_configs, [
       { source_labels: ["__address__"], target_label: "__param_target" },
       { source_labels: ["__param_target"], target_label: "instance" },
-      { target_label: "__address__", replacement: "blackbox:9115" },
+      { source_labels: ["__blackbox_address"], target_label: "__address__" },
     ]);
   });
 

@@ -1,0 +1,229 @@
+// LiteLLM's proxy config (config.yaml) as typed data, and its YAML text.
+//
+// The file is mounted into the container as it is, so it must never hold a secret: every key is an
+// `os.environ/<NAME>` reference that LiteLLM resolves inside the container at start-up. The names of those
+// variables are exported here so that the component that runs the container sets exactly these.
+
+import { Document } from "yaml";
+
+/** Environment variable holding the proxy's admin key; LiteLLM requires it to start with `sk-`. */
+export const LITELLM_MASTER_KEY_ENV = "LITELLM_MASTER_KEY";
+/** Environment variable holding the key LiteLLM encrypts stored credentials with; it must never change. */
+export const LITELLM_SALT_KEY_ENV = "LITELLM_SALT_KEY";
+/** Environment variable holding the Postgres URL for virtual keys and spend tracking. */
+export const LITELLM_DATABASE_URL_ENV = "DATABASE_URL";
+
+/**
+ * Environment that keeps LiteLLM from reaching the internet on its own: the model cost map and the other
+ * catalogs it would fetch at start-up come from the copies bundled in the release, and its opt-in usage
+ * telemetry is vetoed outright. The container and the tests both set these.
+ */
+export const LITELLM_LOCAL_ONLY_ENV: Readonly<Record<string, string>> = Object.freeze({
+  LITELLM_LOCAL_MODEL_COST_MAP: "True",
+  LITELLM_OFFLINE_MODE: "true",
+  LITELLM_TELEMETRY_DISABLED: "true",
+});
+
+/** Default for {@link LiteLlmSpec.requestTimeoutSeconds}: CPU inference of a long answer takes minutes. */
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 600;
+/** Retries of a failed call to one deployment before LiteLLM moves on to the fallbacks. */
+export const NUM_RETRIES = 1;
+
+export interface LocalModelRoute {
+  /** Ollama name:tag, also the model_name clients use */
+  name: string;
+  /** requests per minute, optional */
+  rpm?: number;
+  /** tokens per minute, optional */
+  tpm?: number;
+}
+
+export type CloudProvider = "openai" | "anthropic" | "openai-compatible";
+
+export interface CloudModelRoute {
+  /** The name clients use, e.g. "gpt-4o-mini" or "cloud-fallback" */
+  name: string;
+  provider: CloudProvider;
+  /** The provider's model id, e.g. "gpt-4o-mini", "claude-3-5-haiku-latest" */
+  model: string;
+  /** Required for openai-compatible, optional otherwise (the provider's public API) */
+  apiBase?: string;
+  /**
+   * Name of the environment variable that holds the key inside the container, e.g. "LITELLM_CLOUD_KEY_0";
+   * the config references it as os.environ/<name>, never the key itself
+   */
+  apiKeyEnv: string;
+  /** requests per minute, optional */
+  rpm?: number;
+  /** tokens per minute, optional */
+  tpm?: number;
+}
+
+export interface LiteLlmSpec {
+  /** e.g. "http://ollama:11434" */
+  ollamaApiBase: string;
+  localModels: LocalModelRoute[];
+  cloudModels: CloudModelRoute[];
+  /** local (or cloud) model name -> names of models to fall back to, in order */
+  fallbacks: Record<string, string[]>;
+  /** true: DATABASE_URL (env) enables virtual keys and spend tracking */
+  database: boolean;
+  /** Ollama's per-request timeout in seconds, default 600 (CPU inference is slow) */
+  requestTimeoutSeconds?: number;
+  /**
+   * Whether LiteLLM's Prometheus callback fills its /metrics endpoint (behind the master key), default true.
+   */
+  metrics?: boolean;
+}
+
+/** One entry of `model_list`: the name clients ask for and how LiteLLM reaches it. */
+interface ModelDeployment {
+  model_name: string;
+  litellm_params: {
+    model: string;
+    api_base?: string;
+    api_key?: string;
+    timeout?: number;
+    rpm?: number;
+    tpm?: number;
+  };
+}
+
+/** The config as LiteLLM reads it; key order here is the order in the file. */
+interface LiteLlmConfig {
+  model_list: ModelDeployment[];
+  router_settings: { fallbacks: Record<string, string[]>[] };
+  litellm_settings: {
+    drop_params: boolean;
+    request_timeout: number;
+    num_retries: number;
+    callbacks?: string[];
+  };
+  general_settings: { master_key: string; database_url?: string };
+}
+
+const envRef = (name: string) => `os.environ/${name}`;
+
+// A name, not a value: this also rejects a key pasted where its variable's name belongs.
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+const PROVIDER_PREFIX: Record<CloudProvider, string> = {
+  openai: "openai",
+  anthropic: "anthropic",
+  // LiteLLM's openai provider with an api_base speaks to any OpenAI-compatible server.
+  "openai-compatible": "openai",
+};
+
+function checkLimit(model: string, what: "rpm" | "tpm", value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new Error(`LiteLLM model "${model}": ${what} must be a positive integer, got ${value}`);
+  }
+}
+
+function limits(route: { rpm?: number; tpm?: number }): { rpm?: number; tpm?: number } {
+  return {
+    ...(route.rpm === undefined ? {} : { rpm: route.rpm }),
+    ...(route.tpm === undefined ? {} : { tpm: route.tpm }),
+  };
+}
+
+function localDeployment(route: LocalModelRoute, apiBase: string, timeout: number): ModelDeployment {
+  if (route.name.trim() === "") throw new Error("LiteLLM local model: name must not be empty");
+  checkLimit(route.name, "rpm", route.rpm);
+  checkLimit(route.name, "tpm", route.tpm);
+  return {
+    model_name: route.name,
+    litellm_params: { model: `ollama_chat/${route.name}`, api_base: apiBase, timeout, ...limits(route) },
+  };
+}
+
+function cloudDeployment(route: CloudModelRoute): ModelDeployment {
+  if (route.name.trim() === "") throw new Error("LiteLLM cloud model: name must not be empty");
+  if (route.model.trim() === "") throw new Error(`LiteLLM cloud model "${route.name}": model must not be empty`);
+  if (route.provider === "openai-compatible" && (route.apiBase ?? "").trim() === "") {
+    throw new Error(
+      `LiteLLM cloud model "${route.name}": provider "openai-compatible" needs apiBase (the server's URL, e.g. https://host/v1)`,
+    );
+  }
+  if (!ENV_NAME.test(route.apiKeyEnv)) {
+    throw new Error(
+      `LiteLLM cloud model "${route.name}": apiKeyEnv must be the name of an environment variable ` +
+        `(upper-case letters, digits and _), not a key; got a value of ${route.apiKeyEnv.length} characters`,
+    );
+  }
+  checkLimit(route.name, "rpm", route.rpm);
+  checkLimit(route.name, "tpm", route.tpm);
+  return {
+    model_name: route.name,
+    litellm_params: {
+      model: `${PROVIDER_PREFIX[route.provider]}/${route.model}`,
+      ...(route.apiBase === undefined ? {} : { api_base: route.apiBase }),
+      api_key: envRef(route.apiKeyEnv),
+      ...limits(route),
+    },
+  };
+}
+
+/** `router_settings.fallbacks` in LiteLLM's form: one single-key map per model, sorted by model name. */
+function fallbackList(fallbacks: Record<string, string[]>, known: ReadonlySet<string>): Record<string, string[]>[] {
+  const describe = (name: string) =>
+    `"${name}" is not a configured model (configured: ${[...known].map((n) => `"${n}"`).join(", ") || "none"})`;
+  return Object.keys(fallbacks)
+    .sort()
+    .map((from) => {
+      const to = fallbacks[from];
+      if (!known.has(from)) throw new Error(`LiteLLM fallbacks: ${describe(from)}`);
+      if (to.length === 0) throw new Error(`LiteLLM fallbacks for "${from}": the list is empty`);
+      for (const target of to) {
+        if (!known.has(target)) throw new Error(`LiteLLM fallbacks for "${from}": ${describe(target)}`);
+        if (target === from) throw new Error(`LiteLLM fallbacks for "${from}": a model cannot fall back to itself`);
+      }
+      if (new Set(to).size !== to.length) throw new Error(`LiteLLM fallbacks for "${from}": a model is listed twice`);
+      return { [from]: [...to] };
+    });
+}
+
+/** The config as data, validated; {@link renderLiteLlmConfig} serializes it. */
+export function buildLiteLlmConfig(spec: LiteLlmSpec): LiteLlmConfig {
+  const timeout = spec.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
+  const metrics = spec.metrics ?? true;
+  if (!(timeout > 0)) throw new Error(`LiteLLM requestTimeoutSeconds must be a positive number, got ${timeout}`);
+  if (spec.ollamaApiBase.trim() === "" && spec.localModels.length > 0) {
+    throw new Error("LiteLLM ollamaApiBase must be set when there are local models, e.g. http://ollama:11434");
+  }
+
+  const models = [
+    ...spec.localModels.map((m) => localDeployment(m, spec.ollamaApiBase, timeout)),
+    ...spec.cloudModels.map(cloudDeployment),
+  ];
+  if (models.length === 0) throw new Error("LiteLLM needs at least one local or cloud model");
+  const known = new Set<string>();
+  for (const { model_name } of models) {
+    // Two deployments under one name would silently become a load-balanced pair.
+    if (known.has(model_name)) throw new Error(`LiteLLM model name "${model_name}" is configured twice`);
+    known.add(model_name);
+  }
+
+  return {
+    model_list: models,
+    router_settings: { fallbacks: fallbackList(spec.fallbacks, known) },
+    litellm_settings: {
+      // Clients send OpenAI parameters that Ollama or Anthropic may not take; drop them rather than fail.
+      drop_params: true,
+      request_timeout: timeout,
+      num_retries: NUM_RETRIES,
+      ...(metrics ? { callbacks: ["prometheus"] } : {}),
+    },
+    general_settings: {
+      master_key: envRef(LITELLM_MASTER_KEY_ENV),
+      ...(spec.database ? { database_url: envRef(LITELLM_DATABASE_URL_ENV) } : {}),
+    },
+  };
+}
+
+/** LiteLLM's config.yaml for the spec. Pure and deterministic; throws a plain Error on an invalid spec. */
+export function renderLiteLlmConfig(spec: LiteLlmSpec): string {
+  const doc = new Document(buildLiteLlmConfig(spec));
+  doc.commentBefore = " Generated by components/render/litellm.ts; secrets are os.environ/ references only.";
+  return doc.toString({ lineWidth: 0 });
+}
