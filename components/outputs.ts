@@ -62,7 +62,7 @@ export function buildOutputs(s: OutputSources) {
     },
     grafana: { url: s.operations.grafanaUrl, adminUser: "admin", adminPassword: s.operations.grafanaAdminPassword },
     prometheus: { url: s.operations.prometheusUrl },
-    alertmanager: { url: s.operations.alertmanagerUrl },
+    alertmanager: { url: s.operations.alertmanagerUrl, routes: s.operations.alertRoutes },
     ...(s.operations.coolifyUrl
       ? {
           coolify: {

@@ -228,6 +228,37 @@ describe("every mistake gets a message naming the setting, the value and what is
     assertOneProblem(problems("prod", { ollamaKeepAlive: "forever" }), `${PROJECT}:ollamaKeepAlive is "forever"`, "-1");
   });
 
+  it("a receiver URL that is not a URL, without printing the secret", () => {
+    const found = problems("prod", { alertPaging: "webhook", alertPagingUrl: "hooks.example.com/secret-token" });
+    assertOneProblem(found, `${PROJECT}:alertPagingUrl is not an http(s) URL (its value is secret and not shown)`);
+    assert.doesNotMatch(found[0], /secret-token/);
+    assertOneProblem(problems("prod", { deadMansSwitchUrl: "not a url" }), `${PROJECT}:deadMansSwitchUrl is not an http(s) URL`);
+  });
+
+  it("an alert route naming a receiver that does not exist", () => {
+    assertOneProblem(problems("prod", { alertPaging: "webhook" }), `${PROJECT}:alertPaging is "webhook", a receiver that does not exist until ${PROJECT}:alertPagingUrl is set`);
+    assertOneProblem(problems("prod", { alertChat: "slack" }), `${PROJECT}:alertChat is "slack": use one of none, webhook, ntfy, email`);
+    assertOneProblem(problems("prod", { alertChat: "email" }), "alerts go by e-mail but", `${PROJECT}:alertEmailTo`, "smtpPassword (secret)");
+  });
+
+  it("e-mailed alerts with everything they need are accepted", () => {
+    const s = load("prod", {
+      alertPaging: "email",
+      alertEmailTo: "oncall@example.com",
+      smtpFrom: "alerts@example.com",
+      smtpSmarthost: "smtp.example.com:587",
+      smtpUsername: "alerts",
+      smtpPassword: "placeholder-not-a-password",
+    });
+    assert.equal(s.operations.paging.kind, "email");
+    assert.equal(s.operations.email?.to, "oncall@example.com");
+  });
+
+  it("a retention that does not fit the disk", () => {
+    assertOneProblem(problems("prod", { prometheusRetentionGb: "20" }), `${PROJECT}:prometheusRetentionGb is 20 but the operations node's volume (${PROJECT}:operationsVolumeGb) is 10 GB`, "lower it to 8 or raise operationsVolumeGb to 22");
+    assert.equal(load("prod", { prometheusRetentionGb: "20", operationsVolumeGb: "22" }).operations.retention.gb, 20);
+  });
+
   it("a bad name prefix", () => {
     assertOneProblem(problems("dev", { namePrefix: "My-AI" }), `${PROJECT}:namePrefix is "My-AI"`, "lowercase");
   });

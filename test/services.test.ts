@@ -19,7 +19,7 @@ interface Port {
 }
 
 const containerNamed = (run: ProgramRun, name: string): RecordedResource => {
-  const found = run.ofType(CONTAINER).filter((c) => c.inputs.name === name);
+  const found = run.ofType(CONTAINER).filter((c) => c.inputs.name === name && roleOf(c) === "inference");
   assert.equal(found.length, 1, `expected one container named ${name}`);
   return found[0];
 };
@@ -42,8 +42,13 @@ for (const stack of ["dev", "prod"]) {
         "inference/node-exporter",
         "inference/ollama",
         "inference/qdrant",
+        "inference/blackbox",
+        "operations/alertmanager",
+        "operations/blackbox",
         "operations/cadvisor",
+        "operations/grafana",
         "operations/node-exporter",
+        "operations/prometheus",
         ...(stack === "prod" ? ["inference/postgres"] : []),
       ];
       for (const name of expected) assert.ok(names.includes(name), `${name} is missing from ${names.join(", ")}`);
@@ -92,6 +97,9 @@ for (const stack of ["dev", "prod"]) {
 
     it("publish Ollama nowhere; LiteLLM on 4000 and Qdrant on 6333/6334 only", () => {
       assert.deepEqual(containerNamed(run, "ollama").inputs.ports, []);
+      for (const c of run.ofType(CONTAINER)) {
+        for (const p of (c.inputs.ports ?? []) as Port[]) assert.notEqual(p.internal, 11434, `${c.name} publishes Ollama's port`);
+      }
       assert.deepEqual(((containerNamed(run, "litellm").inputs.ports ?? []) as Port[]).map((p) => p.external), [4000]);
       assert.deepEqual(((containerNamed(run, "qdrant").inputs.ports ?? []) as Port[]).map((p) => p.external), [6333, 6334]);
     });

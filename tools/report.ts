@@ -208,6 +208,16 @@ export function buildReport(run: ProgramRun): string {
   }
   sections.push("## Memory budget\n" + table(["node", "item", "memory", "how"], budgetRows));
   sections.push(`## Models\n${out.models.join(", ")}`);
+  const routes = (run.outputs.alertmanager as { routes?: { alert: string; severity: string; receiver: string; kind: string }[] } | undefined)?.routes;
+  if (routes) {
+    sections.push(
+      "## Alert routes\n" +
+        table(["alert", "severity", "receiver", "how"], routes.map((r) => [r.alert, r.severity, r.receiver, r.kind])) +
+        (routes.every((r) => r.kind === "nothing is sent")
+          ? "\nNo receiver is configured: alerts show in Alertmanager and Grafana only. Set alertPaging and alertChat."
+          : ""),
+    );
+  }
   const endpoints = endpointRows(run.outputs);
   if (endpoints.length > 0) {
     sections.push(

@@ -60,7 +60,7 @@ export function renderCoolifyInstall(spec: CoolifyInstallSpec): string {
     "# Coolify publishes its UI and realtime ports on every address. The cloud firewall already drops them;",
     "# this keeps them closed at the host too: nothing from the public interface reaches them.",
     "public_if=$(ip -4 route show default | awk '{print $5; exit}')",
-    `rule=(-i "$public_if" -p tcp -m multiport --dports ${ports} -j DROP)`,
+    `rule=(-i "$public_if" -p tcp -m multiport --dports "${ports}" -j DROP)`,
     'iptables -C DOCKER-USER "${rule[@]}" 2>/dev/null || iptables -I DOCKER-USER "${rule[@]}"',
     'ip6tables -C DOCKER-USER "${rule[@]}" 2>/dev/null || ip6tables -I DOCKER-USER "${rule[@]}" 2>/dev/null || true',
     "# The rule is kept across reboots by a unit that runs after Docker has built its chains.",

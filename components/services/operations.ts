@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { COOLIFY_VERSION, IMAGES } from "../catalog/images";
 import type { OperationsSettings } from "../config";
-import { AlertmanagerSpec, Receiver, renderAlertmanagerConfig } from "../render/alertmanager";
+import { alertRoutesFor, AlertmanagerSpec, Receiver, renderAlertmanagerConfig } from "../render/alertmanager";
 import { COOLIFY_PASSWORD_ENV, renderCoolifyInstall } from "../render/coolify";
 import {
   buildStackOverviewDashboard,
@@ -92,6 +92,8 @@ export class OperationsServices extends pulumi.ComponentResource {
   readonly alertmanagerUrl: pulumi.Output<string>;
   readonly coolifyUrl?: pulumi.Output<string>;
   readonly coolifyAdminPassword?: pulumi.Output<string>;
+  /** Where each alert goes: alert name, severity, receiver and its kind. Plain data, for the plan and outputs. */
+  readonly alertRoutes: { alert: string; severity: string; receiver: string; kind: string }[];
 
   constructor(name: string, args: OperationsServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:services:Operations", name, {}, opts);
@@ -166,6 +168,10 @@ export class OperationsServices extends pulumi.ComponentResource {
     );
 
     const amSpec = alertmanagerSpec(args.settings);
+    const kindOf = (receiver: string) => amSpec.receivers.find((r) => r.name === receiver)?.kind ?? "nothing is sent";
+    this.alertRoutes = alertRoutesFor(amSpec)
+      .filter((r) => r.labels.alertname !== "UnknownSeverity")
+      .map((r) => ({ alert: r.labels.alertname, severity: r.labels.severity, receiver: r.expectedReceivers[0], kind: kindOf(r.expectedReceivers[0]) }));
     const amSecrets: { path: string; content: pulumi.Input<string>; mode: string; owner: string }[] = [];
     if (args.settings.paging.url) amSecrets.push({ path: SECRET_FILES.pagingUrl, content: args.settings.paging.url, ...readable });
     if (args.settings.chat.url) amSecrets.push({ path: SECRET_FILES.chatUrl, content: args.settings.chat.url, ...readable });
