@@ -8,7 +8,7 @@ import { ENVIRONMENTS, loadSettings, Role, SettingsError } from "./components/co
 import { PublicFirewall } from "./components/firewall";
 import { HetznerNode } from "./components/node";
 import { capacityProblems, memoryLimitMib, planCapacity } from "./components/plan/capacity";
-import { estimateCost } from "./components/plan/cost";
+import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
 import { NodeReadiness } from "./components/readiness";
 import { Exporters } from "./components/services/exporters";
@@ -140,10 +140,12 @@ export = () => {
     ssh: { host: operationsNode.tailnetAddress, privateKey: rootAccess.privateKey },
   });
 
+  const cost = estimateCost(settings);
   return buildOutputs({
     settings,
     budgets,
-    cost: estimateCost(settings),
+    cost,
+    comparison: compareWithCloud(settings, cost.totalEurMonth),
     rootAccess,
     nodes,
     inference,

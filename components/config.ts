@@ -49,6 +49,8 @@ export interface Settings {
   qdrant: { vectors: number; dimensions: number };
   network: { publicWeb: boolean; publicWebSourceRanges: string[]; dockerAddressPool: string };
   operations: OperationsSettings;
+  /** The workload the cost comparison prices through cloud APIs. */
+  comparison: { requestsPerMonth: number; inputTokens: number; outputTokens: number };
   tailnet: { deployers: string[]; admins: string[]; users: string[]; managePolicy: boolean };
 }
 
@@ -305,6 +307,11 @@ export function loadSettings(
     qdrant: { vectors: read.integer("qdrantVectors", 0, 100_000_000), dimensions: read.integer("qdrantDimensions", 1, 65536) },
     network: { publicWeb, publicWebSourceRanges: publicWebSourceRanges.map((r) => r.trim()), dockerAddressPool },
     operations,
+    comparison: {
+      requestsPerMonth: read.integer("comparisonRequestsPerMonth", 1, 1_000_000_000),
+      inputTokens: read.integer("comparisonInputTokens", 1, 10_000_000),
+      outputTokens: read.integer("comparisonOutputTokens", 1, 10_000_000),
+    },
     tailnet,
   };
   if (problems.length > 0) throw new SettingsError(problems);

@@ -7,7 +7,7 @@ import type { RootAccess } from "./access";
 import type { Role, Settings } from "./config";
 import type { HetznerNode } from "./node";
 import type { NodeBudget } from "./plan/capacity";
-import type { CostEstimate } from "./plan/cost";
+import type { CloudComparison, CostEstimate } from "./plan/cost";
 import type { NodeReadiness } from "./readiness";
 import type { InferenceServices } from "./services/inference";
 import type { OperationsServices } from "./services/operations";
@@ -17,6 +17,7 @@ export interface OutputSources {
   settings: Settings;
   budgets: Record<Role, NodeBudget>;
   cost: CostEstimate;
+  comparison: CloudComparison;
   rootAccess: RootAccess;
   nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
   inference: InferenceServices;
@@ -74,6 +75,7 @@ export function buildOutputs(s: OutputSources) {
       : {}),
     monthlyCostEur: s.cost.totalEurMonth,
     costBreakdown: { pricesAsOf: s.cost.pricesAsOf, lines: s.cost.lines },
+    costComparison: s.comparison,
     memoryBudget: Object.fromEntries(
       Object.values(s.budgets).map((b) => [
         b.role,

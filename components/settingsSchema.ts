@@ -185,6 +185,21 @@ export const SETTINGS = {
     default: "",
     description: "SMTP user name for e-mailed alerts.",
   },
+  comparisonRequestsPerMonth: {
+    type: "integer",
+    default: 10000,
+    description: "Requests a month for the cost comparison with cloud APIs (the essay's 10,000); 1 to 1000000000.",
+  },
+  comparisonInputTokens: {
+    type: "integer",
+    default: 1000,
+    description: "Input tokens of an average request (prompt, history and retrieved context) for the comparison.",
+  },
+  comparisonOutputTokens: {
+    type: "integer",
+    default: 500,
+    description: "Output tokens of an average answer for the comparison.",
+  },
   publicWeb: {
     type: "boolean",
     default: false,

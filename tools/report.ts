@@ -7,6 +7,7 @@ import { findServerType } from "../components/catalog/serverTypes";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
+import type { CloudComparison } from "../components/plan/cost";
 import { AFTER_DEPLOY, isAfterDeploy, ProgramRun, RecordedResource } from "../test/harness";
 
 const SERVER = "hcloud:index/server:Server";
@@ -234,6 +235,20 @@ export function buildReport(run: ProgramRun): string {
         [...out.costBreakdown.lines.map((l) => [l.item, l.eurMonth.toFixed(2)]), ["total", out.monthlyCostEur.toFixed(2)]],
       ),
   );
+  const comparison = run.outputs.costComparison as CloudComparison | undefined;
+  if (comparison) {
+    sections.push(
+      `## Beside cloud APIs (${comparison.requestsPerMonth} requests a month of ${comparison.inputTokens} input and ` +
+        `${comparison.outputTokens} output tokens; API prices as of ${comparison.pricesAsOf}, USD ${comparison.usdPerEur} per EUR assumed)\n` +
+        table(
+          ["", "USD/month", "EUR/month", "the platform is cheaper above"],
+          [
+            ["this platform (fixed)", (comparison.platformEurMonth * comparison.usdPerEur).toFixed(2), comparison.platformEurMonth.toFixed(2), "-"],
+            ...comparison.cloud.map((c) => [c.model, c.usdMonth.toFixed(2), c.eurMonth.toFixed(2), `${c.breakEvenRequestsPerMonth} requests/month`]),
+          ],
+        ),
+    );
+  }
   return sections.join("\n\n") + "\n";
 }
 

@@ -5,6 +5,7 @@ import {
   PRIMARY_IPV4_EUR_MONTH,
   VOLUME_EUR_PER_GB_MONTH,
 } from "../catalog/serverTypes";
+import { CLOUD_PRICES, CLOUD_PRICES_AS_OF, USD_PER_EUR } from "../catalog/cloudPrices";
 import type { Role, Settings } from "../config";
 
 export interface CostLine {
@@ -37,5 +38,43 @@ export function estimateCost(settings: Settings): CostEstimate {
     lines,
     totalEurMonth: cents(lines.reduce((sum, l) => sum + l.eurMonth, 0)),
     pricesAsOf: PRICES_AS_OF,
+  };
+}
+
+export interface CloudComparison {
+  requestsPerMonth: number;
+  inputTokens: number;
+  outputTokens: number;
+  platformEurMonth: number;
+  pricesAsOf: string;
+  usdPerEur: number;
+  /** Per cloud model: its monthly cost for the same requests, and the volume above which the platform is cheaper. */
+  cloud: { model: string; usdMonth: number; eurMonth: number; breakEvenRequestsPerMonth: number }[];
+}
+
+/**
+ * The platform's fixed monthly price beside what the same requests would cost through cloud APIs, from the
+ * dated price table. Per-request cost: input tokens x input rate + output tokens x output rate.
+ */
+export function compareWithCloud(settings: Settings, platformEurMonth: number): CloudComparison {
+  const { requestsPerMonth, inputTokens, outputTokens } = settings.comparison;
+  const platformUsd = platformEurMonth * USD_PER_EUR;
+  return {
+    requestsPerMonth,
+    inputTokens,
+    outputTokens,
+    platformEurMonth,
+    pricesAsOf: CLOUD_PRICES_AS_OF,
+    usdPerEur: USD_PER_EUR,
+    cloud: CLOUD_PRICES.map((p) => {
+      const usdPerRequest = (inputTokens * p.inputUsdPerMillion + outputTokens * p.outputUsdPerMillion) / 1e6;
+      const usdMonth = usdPerRequest * requestsPerMonth;
+      return {
+        model: p.model,
+        usdMonth: cents(usdMonth),
+        eurMonth: cents(usdMonth / USD_PER_EUR),
+        breakEvenRequestsPerMonth: Math.ceil(platformUsd / usdPerRequest),
+      };
+    }),
   };
 }

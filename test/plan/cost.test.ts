@@ -1,7 +1,7 @@
 /** The monthly cost: servers, IPv4, backups and volumes from the dated catalog. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { estimateCost } from "../../components/plan/cost";
+import { compareWithCloud, estimateCost } from "../../components/plan/cost";
 import { loadStackSettings as settingsOf } from "../harness";
 
 describe("monthly cost", () => {
@@ -20,5 +20,27 @@ describe("monthly cost", () => {
 
   it("prod beats the essay's pair at today's prices (cpx42 + cpx22, about EUR 90)", () => {
     assert.ok(estimateCost(settingsOf("prod")).totalEurMonth < 69.49 + 19.49);
+  });
+});
+
+describe("the comparison with cloud APIs", () => {
+  it("prices the essay's 10,000 requests through each API and finds the volume where the platform wins", () => {
+    const settings = settingsOf("prod");
+    const comparison = compareWithCloud(settings, 28.32);
+    assert.equal(comparison.requestsPerMonth, 10000);
+    const mini = comparison.cloud.find((c) => c.model === "gpt-4o-mini")!;
+    // 10,000 x (1000 x 0.15 + 500 x 0.60) / 1e6 USD
+    assert.equal(mini.usdMonth, 4.5);
+    // 28.32 EUR x 1.15 USD/EUR / 0.00045 USD per request, rounded up
+    assert.equal(mini.breakEvenRequestsPerMonth, Math.ceil((28.32 * 1.15) / 0.00045));
+    const sonnet = comparison.cloud.find((c) => c.model === "claude-sonnet-4.6")!;
+    assert.equal(sonnet.usdMonth, 105);
+    assert.ok(sonnet.breakEvenRequestsPerMonth < 10000, "at 10,000 requests the platform is cheaper than Sonnet");
+  });
+
+  it("follows the request volume and token sizes from the settings", () => {
+    const settings = settingsOf("prod", { comparisonRequestsPerMonth: "100000", comparisonInputTokens: "800", comparisonOutputTokens: "300" });
+    const mini = compareWithCloud(settings, 28.32).cloud.find((c) => c.model === "gpt-4o-mini")!;
+    assert.equal(mini.usdMonth, 30);
   });
 });
