@@ -13,6 +13,56 @@ import type { InferenceServices } from "./services/inference";
 import type { OperationsServices } from "./services/operations";
 import type { TailnetDevice } from "./tailnet";
 
+/** One promised output: its path, what it is, whether it is a secret, and when it is absent. */
+export interface OutputPromise {
+  path: string;
+  description: string;
+  secret?: boolean;
+  /** Present only under this condition; always present when not given. */
+  onlyWhen?: string;
+}
+
+/**
+ * The contract other projects rely on. test/outputs.test.ts fails when the program's outputs stop matching
+ * it, and tools/syncDocs.ts writes it into the README: rename or drop an output only together with this list.
+ */
+export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
+  { path: "environment", description: "`dev` or `prod`" },
+  ...(["inference", "operations"] as const).flatMap((role): OutputPromise[] => [
+    { path: `nodes.${role}.hostname`, description: `the ${role} node's host and tailnet name, e.g. ai-prod-${role}` },
+    { path: `nodes.${role}.serverName`, description: "its Hetzner server name" },
+    { path: `nodes.${role}.serverType`, description: "its Hetzner server type" },
+    { path: `nodes.${role}.location`, description: "its Hetzner location" },
+    { path: `nodes.${role}.publicIpv4`, description: "its public IPv4 address (firewalled: nothing answers there)" },
+    { path: `nodes.${role}.publicIpv6`, description: "its public IPv6 address (firewalled)" },
+    { path: `nodes.${role}.tailnetName`, description: "its MagicDNS name" },
+    { path: `nodes.${role}.tailnetAddresses`, description: "its tailnet addresses, IPv4 first" },
+    { path: `nodes.${role}.dockerVersion`, description: "the Docker Engine version its bootstrap installed" },
+  ]),
+  { path: "models", description: "the Ollama models served, as name:tag" },
+  { path: "litellm.url", description: "LiteLLM's OpenAI-compatible base URL on the tailnet (…:4000/v1)" },
+  { path: "litellm.masterKey", description: "LiteLLM's master key (sk-…); create a virtual key per application with it", secret: true },
+  { path: "litellm.models", description: "the model names clients may ask LiteLLM for, local and cloud" },
+  { path: "qdrant.url", description: "Qdrant's REST URL on the tailnet (…:6333; gRPC on 6334)" },
+  { path: "qdrant.apiKey", description: "Qdrant's read-write API key", secret: true },
+  { path: "qdrant.readOnlyApiKey", description: "Qdrant's read-only API key", secret: true },
+  { path: "grafana.url", description: "Grafana on the tailnet (…:3000)" },
+  { path: "grafana.adminUser", description: "Grafana's admin user name" },
+  { path: "grafana.adminPassword", description: "Grafana's generated admin password", secret: true },
+  { path: "prometheus.url", description: "Prometheus on the tailnet (…:9090)" },
+  { path: "alertmanager.url", description: "Alertmanager on the tailnet (…:9093)" },
+  { path: "alertmanager.routes", description: "where each alert goes: alert, severity, receiver, kind" },
+  { path: "coolify.url", description: "Coolify's UI on the tailnet (…:8000)", onlyWhen: "coolify is on" },
+  { path: "coolify.adminEmail", description: "Coolify's root user", onlyWhen: "coolify is on" },
+  { path: "coolify.adminPassword", description: "Coolify's generated root password", secret: true, onlyWhen: "coolify is on" },
+  { path: "monthlyCostEur", description: "EUR per month before VAT, from the dated catalog" },
+  { path: "costBreakdown", description: "`pricesAsOf` and one line per item paid for" },
+  { path: "costComparison", description: "the same requests through cloud APIs: per model USD and EUR a month, and the volume above which the platform is cheaper" },
+  { path: "memoryBudget", description: "each node's RAM and disk budget: items (the containers' memory limits), OS reserve, headroom" },
+  { path: "tailnetPolicy", description: "the tailnet policy (HuJSON) to merge by hand", onlyWhen: "manageTailnetPolicy is off" },
+  { path: "rootSshPrivateKey", description: "root's break-glass key for the Hetzner rescue console", secret: true },
+];
+
 export interface OutputSources {
   settings: Settings;
   budgets: Record<Role, NodeBudget>;

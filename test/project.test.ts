@@ -24,7 +24,7 @@ describe("Pulumi.yaml", () => {
   });
 
   it("declares exactly the settings the config module reads, with the same type, default and description", () => {
-    // After changing components/settingsSchema.ts: npx tsx tools/syncSettings.ts
+    // After changing components/settingsSchema.ts: npx tsx tools/syncDocs.ts
     assert.deepEqual(Object.keys(project.config).sort(), Object.keys(SETTINGS).sort());
     for (const [key, declared] of Object.entries(SETTINGS)) {
       const inYaml = project.config[key];

@@ -1,12 +1,13 @@
 /**
- * Writes the settings, from components/settingsSchema.ts, where people and the CLI read them: Pulumi.yaml's
- * declarations (defaults, types, descriptions) and the README's settings table, so that neither ever
- * disagrees with the config module. Run after changing a setting: `npx tsx tools/syncSettings.ts`;
- * test/project.test.ts fails until it has been.
+ * Writes what the code declares where people and the CLI read it: the settings (components/settingsSchema.ts)
+ * into Pulumi.yaml's declarations and the README's settings table, and the outputs contract
+ * (components/outputs.ts) into the README's outputs table. Run after changing either:
+ * `npx tsx tools/syncDocs.ts`; test/project.test.ts and test/outputs.test.ts fail until it has been.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { OUTPUT_CONTRACT } from "../components/outputs";
 import { SECRET_SETTINGS, SETTINGS } from "../components/settingsSchema";
 
 const config = Object.fromEntries(
@@ -30,7 +31,7 @@ const project = {
 };
 
 const root = path.join(__dirname, "..");
-const header = "# Generated from components/settingsSchema.ts by tools/syncSettings.ts: edit the schema, not this file.\n";
+const header = "# Generated from components/settingsSchema.ts by tools/syncDocs.ts: edit the schema, not this file.\n";
 fs.writeFileSync(path.join(root, "Pulumi.yaml"), header + stringify(project, { lineWidth: 0 }));
 
 const cell = (text: string) => text.replace(/\|/g, "\\|");
@@ -47,12 +48,25 @@ const table = [
   "|---|---|",
   ...Object.entries(SECRET_SETTINGS).map(([key, what]) => `| \`${key}\` | ${cell(what)} |`),
 ].join("\n");
+const outputsTable = [
+  "| output | what |",
+  "|---|---|",
+  ...OUTPUT_CONTRACT.map(
+    (o) =>
+      `| \`${o.path}\` | ${cell(o.description)}${o.secret ? " (**secret**)" : ""}${o.onlyWhen ? `; only when ${o.onlyWhen}` : ""} |`,
+  ),
+].join("\n");
+
+/** Replaces the text between a pair of markers in the README. */
+function writeBlock(readme: string, name: string, content: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  if (!readme.includes(start) || !readme.includes(end)) throw new Error(`README.md has no ${start} ... ${end} block`);
+  return readme.slice(0, readme.indexOf(start) + start.length) + "\n" + content + "\n" + readme.slice(readme.indexOf(end));
+}
+
 const readmePath = path.join(root, "README.md");
-const readme = fs.readFileSync(readmePath, "utf8");
-const start = "<!-- settings:start -->";
-const end = "<!-- settings:end -->";
-if (!readme.includes(start) || !readme.includes(end)) throw new Error(`README.md has no ${start} ... ${end} block`);
-fs.writeFileSync(
-  readmePath,
-  readme.slice(0, readme.indexOf(start) + start.length) + "\n" + table + "\n" + readme.slice(readme.indexOf(end)),
-);
+let readme = fs.readFileSync(readmePath, "utf8");
+readme = writeBlock(readme, "settings", table);
+readme = writeBlock(readme, "outputs", outputsTable);
+fs.writeFileSync(readmePath, readme);

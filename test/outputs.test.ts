@@ -1,0 +1,79 @@
+/**
+ * The stack outputs are a contract for other projects: every promised output is there (a secret where
+ * promised), nothing undocumented is added, and the README lists each one.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { OUTPUT_CONTRACT } from "../components/outputs";
+import { ProgramRun, PROJECT_ROOT, projectName, runProgram } from "./harness";
+
+const PROJECT = projectName();
+
+function valueAt(outputs: Record<string, unknown>, dotted: string): unknown {
+  return dotted.split(".").reduce<unknown>((v, key) => (v && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), outputs);
+}
+
+/** Every path that holds a value, down to the contract's depth (objects the contract treats as one value stop there). */
+function presentPaths(outputs: Record<string, unknown>): string[] {
+  const promised = new Set(OUTPUT_CONTRACT.map((o) => o.path));
+  const paths: string[] = [];
+  const walk = (value: unknown, at: string) => {
+    if (at && promised.has(at)) return void paths.push(at);
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
+    } else if (at) paths.push(at);
+  };
+  walk(outputs, "");
+  return paths;
+}
+
+/** Runs a variant of the stack in which every conditional output is present, and one in which none is. */
+const variants: Record<string, () => Promise<ProgramRun>> = {
+  "prod (Coolify on, policy unmanaged)": () => runProgram("prod"),
+  "dev (Coolify off, policy managed)": () =>
+    runProgram("dev", { set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"] } }),
+};
+
+for (const [name, variant] of Object.entries(variants)) {
+  describe(`the outputs of ${name}`, () => {
+    let run: ProgramRun;
+    before(async () => {
+      run = await variant();
+    });
+
+    it("hold every promised output, a secret exactly where promised", () => {
+      for (const promise of OUTPUT_CONTRACT) {
+        const value = valueAt(run.outputs, promise.path);
+        if (promise.onlyWhen && value === undefined) continue;
+        assert.notEqual(value, undefined, `${promise.path} is promised but missing`);
+        const secret = run.secretOutputs.some((s) => s === promise.path || promise.path.startsWith(`${s}.`));
+        assert.equal(secret, promise.secret ?? false, `${promise.path} should ${promise.secret ? "" : "not "}be a secret`);
+      }
+    });
+
+    it("hold nothing the contract does not document", () => {
+      const promised = new Set(OUTPUT_CONTRACT.map((o) => o.path));
+      assert.deepEqual(presentPaths(run.outputs).filter((p) => !promised.has(p)), []);
+    });
+  });
+}
+
+describe("conditional outputs", () => {
+  it("are present when their condition holds and absent otherwise", async () => {
+    const prod = await runProgram("prod");
+    const dev = await runProgram("dev", { set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"] } });
+    assert.notEqual(valueAt(prod.outputs, "coolify.url"), undefined);
+    assert.notEqual(valueAt(prod.outputs, "tailnetPolicy"), undefined);
+    assert.equal(valueAt(dev.outputs, "coolify.url"), undefined);
+    assert.equal(valueAt(dev.outputs, "tailnetPolicy"), undefined);
+  });
+});
+
+describe("the README's outputs table", () => {
+  it("lists every output of the contract (npx tsx tools/syncDocs.ts writes it)", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    for (const promise of OUTPUT_CONTRACT) assert.ok(readme.includes(`| \`${promise.path}\` |`), `README lacks ${promise.path}`);
+  });
+});
