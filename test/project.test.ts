@@ -66,6 +66,6 @@ describe("README", () => {
 
   it("gives the two commands: the offline plan and the tests", () => {
     assert.match(readme, /npm ci && npm run plan -- dev/);
-    assert.match(readme, /npm ci && npm test/);
+    assert.match(readme, /npm ci && bash \.ci\/install-validators\.sh && npm test/);
   });
 });

@@ -129,7 +129,7 @@ describe("pull-request.yml", () => {
   it("installs, installs the validators, then lints, typechecks and runs npm test", () => {
     const runs = wf.jobs.test.steps.map((s) => s.run ?? "");
     const at = (pattern: RegExp) => runs.findIndex((r) => pattern.test(r));
-    const expected = [/^npm ci\b/, /apt-get install -y cloud-init shellcheck/, /^npm run lint$/, /^npm run typecheck$/];
+    const expected = [/^npm ci\b/, /^bash \.ci\/install-validators\.sh$/, /^npm run lint$/, /^npm run typecheck$/];
     const order = [...expected, /^npm test$/].map(at);
     assert.ok(order.every((i) => i >= 0), `missing step: ${JSON.stringify(order)}`);
     assert.deepEqual([...order].sort((a, b) => a - b), order, "steps out of order");

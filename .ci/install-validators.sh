@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Everything the tests run besides Node: the real programs that read what the stack renders.
+#   Debian's cloud-init and shellcheck; promtool and amtool at the deployed versions (Go module proxy);
+#   LiteLLM at the deployed version (PyPI, into .venv-litellm).
+# Idempotent: what is already there at the right version is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(cloud-init shellcheck)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+bash .ci/install-prometheus-tools.sh
+bash .ci/install-litellm.sh
