@@ -85,12 +85,9 @@ export = () => {
       labels: labels(role),
     });
     const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId }, policyFirst);
-    const readiness = new NodeReadiness(name, {
-      tailnetAddress: device.addresses.apply((a) => a[0]),
-      privateKey: rootAccess.privateKey,
-      serverId: node.serverId,
-    });
+    // The node's tailnet IPv4 address: every SSH, Docker and published port goes there.
     const tailnetAddress = device.addresses.apply((a) => a[0]);
+    const readiness = new NodeReadiness(name, { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId });
     new Exporters(`${name}-exporters`, {
       provider: readiness.dockerProvider,
       tailnetAddress,
@@ -102,7 +99,8 @@ export = () => {
     return { role, name, node, device, readiness, tailnetAddress };
   });
 
-  const inferenceNode = nodes[0];
+  const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
+  const inferenceNode = nodeOf("inference");
   const inference = new InferenceServices(`${settings.stem}-inference-services`, {
     provider: inferenceNode.readiness.dockerProvider,
     tailnetAddress: inferenceNode.tailnetAddress,
@@ -120,7 +118,7 @@ export = () => {
     ssh: { host: inferenceNode.tailnetAddress, privateKey: rootAccess.privateKey },
   });
 
-  const operationsNode = nodes[1];
+  const operationsNode = nodeOf("operations");
   const operations = new OperationsServices(`${settings.stem}-operations-services`, {
     provider: operationsNode.readiness.dockerProvider,
     environment: settings.environment,
