@@ -182,7 +182,20 @@ export function buildReport(run: ProgramRun): string {
   if (policyText !== undefined) {
     const policy = parseHujson(policyText) as TailnetPolicy;
     const tags = new Set(servers.map((s) => `tag:${s.name}`));
-    const rows = reachMatrix(policy).filter((r) => tags.has(r.tag));
+    // Only what listens on each node: the ports its containers publish, Tailscale SSH, Coolify's UI where it
+    // is installed, and Ollama's port, to show that nobody reaches it.
+    const listening = new Map<string, Set<number>>();
+    for (const server of servers) {
+      const role = roleOf(server);
+      const ports = new Set<number>([22]);
+      for (const c of containers.filter((c) => roleOf(c) === role)) {
+        for (const p of (c.inputs.ports ?? []) as PortInput[]) ports.add(p.external ?? p.internal);
+        if (containerName(c) === "ollama") ports.add(11434);
+      }
+      if (run.ofType("command:remote:Command").some((c) => roleOf(c) === role && c.name.endsWith("-coolify"))) ports.add(8000);
+      listening.set(`tag:${server.name}`, ports);
+    }
+    const rows = reachMatrix(policy).filter((r) => tags.has(r.tag) && (listening.get(r.tag)?.has(r.port) ?? false));
     const managed = run.ofType("tailscale:index/acl:Acl").length > 0;
     sections.push(
       "## Tailnet access (who may reach each port over the tailnet)\n" +
