@@ -2,10 +2,32 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../catalog/images";
-import { ServiceContainer } from "./container";
+import { renderBlackboxConfig } from "../render/prometheus";
+import { PublishedPort, ServiceContainer, ServiceContainerArgs } from "./container";
 
 export const NODE_EXPORTER_PORT = 9100;
 export const CADVISOR_PORT = 8080;
+/** The blackbox exporter, which probes the services' health endpoints for Prometheus. */
+export const BLACKBOX_PORT = 9115;
+
+/** A blackbox exporter on a node's service network; published only where Prometheus cannot reach it otherwise. */
+export function blackboxExporter(args: {
+  provider: docker.Provider;
+  network: pulumi.Input<string>;
+  memoryMib: number;
+  ports: PublishedPort[];
+}): ServiceContainerArgs {
+  return {
+    provider: args.provider,
+    network: args.network,
+    name: "blackbox",
+    image: IMAGES.blackboxExporter,
+    memoryMib: args.memoryMib,
+    ports: args.ports,
+    files: [{ path: "/etc/blackbox/blackbox.yml", content: renderBlackboxConfig() }],
+    command: ["--config.file=/etc/blackbox/blackbox.yml"],
+  };
+}
 
 export interface ExportersArgs {
   provider: docker.Provider;

@@ -7,7 +7,6 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { IMAGES } from "../catalog/images";
-import { renderBlackboxConfig } from "../render/prometheus";
 import type { CloudProvider, LiteLlmSettings, ModelSettings, OllamaSettings } from "../config";
 import { CLOUD_PROVIDERS } from "../config";
 import {
@@ -19,13 +18,12 @@ import {
   renderLiteLlmConfig,
 } from "../render/litellm";
 import { ServiceContainer } from "./container";
+import { BLACKBOX_PORT, blackboxExporter } from "./exporters";
 
 export const OLLAMA_PORT = 11434;
 export const LITELLM_PORT = 4000;
 export const QDRANT_HTTP_PORT = 6333;
 export const QDRANT_GRPC_PORT = 6334;
-/** The inference node's blackbox exporter, through which Prometheus probes Ollama. */
-export const BLACKBOX_PORT = 9115;
 
 /** Where LiteLLM reads its rendered config. */
 const LITELLM_CONFIG_PATH = "/app/config.yaml";
@@ -218,15 +216,7 @@ export class InferenceServices extends pulumi.ComponentResource {
     // on the tailnet for the operations node's Prometheus, is how its health is seen.
     new ServiceContainer(
       `${name}-blackbox`,
-      {
-        ...common,
-        name: "blackbox",
-        image: IMAGES.blackboxExporter,
-        memoryMib: args.memoryMib.blackbox,
-        ports: [{ port: BLACKBOX_PORT, hostIp: args.tailnetAddress }],
-        files: [{ path: "/etc/blackbox/blackbox.yml", content: renderBlackboxConfig() }],
-        command: ["--config.file=/etc/blackbox/blackbox.yml"],
-      },
+      blackboxExporter({ ...common, memoryMib: args.memoryMib.blackbox, ports: [{ port: BLACKBOX_PORT, hostIp: args.tailnetAddress }] }),
       child,
     );
 

@@ -18,10 +18,10 @@ import {
   renderGrafanaDatasources,
   STACK_OVERVIEW_DASHBOARD_FILE,
 } from "../render/grafana";
-import { renderAlertRules, renderBlackboxConfig, renderPrometheusConfig } from "../render/prometheus";
+import { renderAlertRules, renderPrometheusConfig } from "../render/prometheus";
 import { ServiceContainer } from "./container";
-import { CADVISOR_PORT, NODE_EXPORTER_PORT } from "./exporters";
-import { BLACKBOX_PORT, LITELLM_PORT, OLLAMA_PORT, QDRANT_HTTP_PORT } from "./inference";
+import { BLACKBOX_PORT, blackboxExporter, CADVISOR_PORT, NODE_EXPORTER_PORT } from "./exporters";
+import { LITELLM_PORT, OLLAMA_PORT, QDRANT_HTTP_PORT } from "./inference";
 
 export const PROMETHEUS_PORT = 9090;
 export const ALERTMANAGER_PORT = 9093;
@@ -195,19 +195,8 @@ export class OperationsServices extends pulumi.ComponentResource {
       afterDirs,
     );
 
-    new ServiceContainer(
-      `${name}-blackbox`,
-      {
-        ...common,
-        name: "blackbox",
-        image: IMAGES.blackboxExporter,
-        memoryMib: args.memoryMib.blackbox,
-        // Prometheus reaches it on the Docker network; it is published nowhere.
-        files: [{ path: "/etc/blackbox/blackbox.yml", content: renderBlackboxConfig() }],
-        command: ["--config.file=/etc/blackbox/blackbox.yml"],
-      },
-      child,
-    );
+    // Prometheus reaches it on the Docker network; it is published nowhere.
+    new ServiceContainer(`${name}-blackbox`, blackboxExporter({ ...common, memoryMib: args.memoryMib.blackbox, ports: [] }), child);
 
     this.grafanaAdminPassword = pulumi.secret(
       new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child).result,
