@@ -42,7 +42,7 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "models", description: "the Ollama models served, as name:tag" },
   { path: "litellm.url", description: "LiteLLM's OpenAI-compatible base URL on the tailnet (…:4000/v1)" },
   { path: "litellm.masterKey", description: "LiteLLM's master key (sk-…); create a virtual key per application with it", secret: true },
-  { path: "litellm.models", description: "the model names clients may ask LiteLLM for, local and cloud" },
+  { path: "litellm.models", description: "the model names clients may ask LiteLLM for: local chat and embedding models, and cloud models" },
   { path: "qdrant.url", description: "Qdrant's REST URL on the tailnet (…:6333; gRPC on 6334)" },
   { path: "qdrant.apiKey", description: "Qdrant's read-write API key", secret: true },
   { path: "qdrant.readOnlyApiKey", description: "Qdrant's read-only API key", secret: true },
@@ -101,10 +101,7 @@ export function buildOutputs(s: OutputSources) {
       url: s.inference.litellmUrl,
       /** Secret: the master key; create virtual keys per application with it. */
       masterKey: s.inference.litellmMasterKey,
-      models: [
-        ...s.settings.models.filter((m) => !m.embedding).map((m) => m.name),
-        ...s.settings.litellm.cloudModels.map((m) => m.name),
-      ],
+      models: [...s.settings.models.map((m) => m.name), ...s.settings.litellm.cloudModels.map((m) => m.name)],
     },
     qdrant: {
       url: s.inference.qdrantUrl,

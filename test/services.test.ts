@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { parse } from "yaml";
 import { IMAGES, imageRef } from "../components/catalog/images";
 import { ProgramRun, projectName, RecordedResource, runProgram } from "./harness";
 
@@ -124,6 +125,11 @@ for (const stack of ["dev", "prod"]) {
       const config = ((litellm.inputs.uploads ?? []) as { file: string; content: string }[]).find((u) => u.file === "/app/config.yaml");
       assert.ok(config, "no rendered config");
       assert.match(config.content, /ollama_chat\//);
+      // The embedding model is reachable too, and only through LiteLLM: as an embedding deployment.
+      const deployments = (parse(config.content) as { model_list: { model_name: string; litellm_params: { model: string }; model_info?: { mode: string } }[] }).model_list;
+      const embed = deployments.find((d) => d.model_name === "nomic-embed-text:latest");
+      assert.equal(embed?.litellm_params.model, "ollama/nomic-embed-text:latest");
+      assert.equal(embed?.model_info?.mode, "embedding");
       assert.doesNotMatch(config.content, /sk-[A-Za-z0-9]{8}/);
     });
 

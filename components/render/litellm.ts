@@ -32,6 +32,11 @@ export const NUM_RETRIES = 1;
 export interface LocalModelRoute {
   /** Ollama name:tag, also the model_name clients use */
   name: string;
+  /**
+   * An embedding model: served on /v1/embeddings through LiteLLM's ollama provider (Ollama's /api/embed)
+   * rather than as a chat model. Default false.
+   */
+  embedding?: boolean;
   /** requests per minute, optional */
   rpm?: number;
   /** tokens per minute, optional */
@@ -87,6 +92,8 @@ interface ModelDeployment {
     rpm?: number;
     tpm?: number;
   };
+  /** `mode: embedding` tells LiteLLM's health checks and model list what the deployment serves. */
+  model_info?: { mode: "embedding" };
 }
 
 /** The config as LiteLLM reads it; key order here is the order in the file. */
@@ -131,6 +138,13 @@ function localDeployment(route: LocalModelRoute, apiBase: string, timeout: numbe
   if (route.name.trim() === "") throw new Error("LiteLLM local model: name must not be empty");
   checkLimit(route.name, "rpm", route.rpm);
   checkLimit(route.name, "tpm", route.tpm);
+  if (route.embedding === true) {
+    return {
+      model_name: route.name,
+      litellm_params: { model: `ollama/${route.name}`, api_base: apiBase, timeout, ...limits(route) },
+      model_info: { mode: "embedding" },
+    };
+  }
   return {
     model_name: route.name,
     litellm_params: { model: `ollama_chat/${route.name}`, api_base: apiBase, timeout, ...limits(route) },

@@ -146,8 +146,8 @@ export class InferenceServices extends pulumi.ComponentResource {
     }));
     const config = renderLiteLlmConfig({
       ollamaApiBase: `http://ollama:${OLLAMA_PORT}`,
-      // Chat models only for now: embedding models are served by Ollama to the containers on its network.
-      localModels: args.models.filter((m) => !m.embedding).map((m) => ({ name: m.name, ...args.litellm.rateLimits[m.name] })),
+      // Chat models on /v1/chat/completions, embedding models on /v1/embeddings: both only through LiteLLM.
+      localModels: args.models.map((m) => ({ name: m.name, embedding: m.embedding, ...args.litellm.rateLimits[m.name] })),
       cloudModels,
       fallbacks: args.litellm.fallbacks,
       database: args.litellm.database,

@@ -215,6 +215,9 @@ const READY_TIMEOUT_MS = 90_000;
 const LOCAL = "qwen3:0.6b";
 /** The fake Ollama answers 500 for this one, so LiteLLM must fall back to the cloud. */
 const BROKEN_LOCAL = "broken:1b";
+/** An embedding model, served on /v1/embeddings from Ollama's /api/embed. */
+const EMBED = "nomic-embed-text:latest";
+const EMBEDDING = [0.25, -0.5, 0.125];
 const CLOUD = "cloud-fallback";
 const CLOUD_MODEL_ID = "fake-cloud-model";
 const CLOUD_KEY_ENV = "LITELLM_CLOUD_KEY_0";
@@ -292,6 +295,10 @@ function ollamaReply(req: Recorded): Reply {
         eval_count: 5,
       },
     };
+  }
+  if (req.method === "POST" && req.url === "/api/embed") {
+    const inputs = Array.isArray(req.body.input) ? req.body.input : [req.body.input];
+    return { status: 200, body: { model: req.body.model, embeddings: inputs.map(() => EMBEDDING), prompt_eval_count: 3 } };
   }
   if (req.method === "GET" && req.url === "/") return { status: 200, body: "Ollama is running" };
   if (req.method === "GET" && req.url === "/api/version") return { status: 200, body: { version: IMAGES.ollama.version } };
@@ -391,7 +398,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
       configFile,
       renderLiteLlmConfig({
         ollamaApiBase: ollama.url,
-        localModels: [{ name: LOCAL, rpm: 600 }, { name: BROKEN_LOCAL }],
+        localModels: [{ name: LOCAL, rpm: 600 }, { name: BROKEN_LOCAL }, { name: EMBED, embedding: true }],
         cloudModels: [
           { name: CLOUD, provider: "openai-compatible", model: CLOUD_MODEL_ID, apiBase: `${cloud.url}/v1`, apiKeyEnv: CLOUD_KEY_ENV },
         ],
@@ -456,7 +463,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
     const res = await call("/v1/models", withKey(masterKey));
     assert.equal(res.status, 200, await res.clone().text());
     const body = (await res.json()) as { data: { id: string }[] };
-    assert.deepEqual(body.data.map((m) => m.id).sort(), [BROKEN_LOCAL, CLOUD, LOCAL].sort());
+    assert.deepEqual(body.data.map((m) => m.id).sort(), [BROKEN_LOCAL, CLOUD, EMBED, LOCAL].sort());
   });
 
   it("answers 401 without a key, and refuses a wrong key before any model is called", async () => {
@@ -491,6 +498,17 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
     assert.equal(calls[0].body.stream, false);
     assert.deepEqual(calls[0].body.messages, [{ role: "user", content: `ping ${LOCAL}`, images: [] }]);
     assert.equal(cloud.requests.filter((r) => r.method === "POST").length, 0, "a working local model fell back");
+  });
+
+  it("serves an embedding model on /v1/embeddings from Ollama's /api/embed", async () => {
+    requireProxy();
+    const res = await call("/v1/embeddings", withKey(masterKey, { model: EMBED, input: "a document to index" }));
+    assert.equal(res.status, 200, await res.clone().text());
+    const body = (await res.json()) as { data: { embedding: number[] }[] };
+    assert.deepEqual(body.data[0].embedding, EMBEDDING);
+    const calls = ollama.requests.filter((r) => r.url === "/api/embed");
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].body.model, EMBED);
   });
 
   it("falls back to the cloud model when Ollama fails, with the key from the environment", async () => {
@@ -533,7 +551,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
       [],
       "LiteLLM tried to reach the internet; LITELLM_LOCAL_ONLY_ENV must cover it",
     );
-    const unexpected = [...ollama.requests, ...cloud.requests].filter((r) => /^\/(api\/chat|v1\/chat\/completions)$/.test(r.url) === false);
+    const unexpected = [...ollama.requests, ...cloud.requests].filter((r) => /^\/(api\/chat|api\/embed|v1\/chat\/completions)$/.test(r.url) === false);
     // LiteLLM may probe the OpenAI-compatible server's /v1/models; anything else would be news.
     assert.deepEqual(
       unexpected.map((r) => `${r.method} ${r.url}`).filter((r) => r !== "GET /v1/models"),
