@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { requireBinary } from "./index";
 
 /** Where the install script puts the tools. */
 export const PROMETHEUS_TOOLS_DIR = path.resolve(__dirname, "..", "..", ".tools", "bin");
@@ -18,10 +19,7 @@ export type PrometheusTool = "promtool" | "amtool";
 /** The tool's path; fails with how to install it when it is missing. */
 export function requirePrometheusTool(tool: PrometheusTool): string {
   const binary = path.join(PROMETHEUS_TOOLS_DIR, tool);
-  assert.ok(
-    fs.existsSync(binary),
-    `${binary} is missing: run .ci/install-prometheus-tools.sh to build promtool and amtool at the deployed versions (these tests never skip)`,
-  );
+  requireBinary(binary, "run .ci/install-prometheus-tools.sh to build promtool and amtool at the deployed versions");
   return binary;
 }
 

@@ -11,11 +11,9 @@ import * as path from "node:path";
 export const CLOUD_INIT = "/usr/bin/cloud-init";
 export const SHELLCHECK = "/usr/bin/shellcheck";
 
-export function requireBinary(binary: string, debianPackage: string): void {
-  assert.ok(
-    fs.existsSync(binary),
-    `${binary} is missing: install it with "apt-get install -y ${debianPackage}" (these tests never skip)`,
-  );
+/** Fails, never skips, when a validator is missing: `install` says how to get it. */
+export function requireBinary(binary: string, install: string): void {
+  assert.ok(fs.existsSync(binary), `${binary} is missing: ${install} (these tests never skip)`);
 }
 
 export function tempFile(name: string, text: string): string {
@@ -27,7 +25,7 @@ export function tempFile(name: string, text: string): string {
 
 /** Asserts that `cloud-init schema` accepts the user data without errors, warnings or deprecations. */
 export function assertValidCloudConfig(text: string): void {
-  requireBinary(CLOUD_INIT, "cloud-init");
+  requireBinary(CLOUD_INIT, "install it with `bash .ci/install-validators.sh` (Debian's cloud-init)");
   const file = tempFile("user-data.yaml", text);
   const result = spawnSync(CLOUD_INIT, ["schema", "--config-file", file], { encoding: "utf8" });
   const output = `${result.stdout}${result.stderr}`;
@@ -39,7 +37,7 @@ export function assertValidCloudConfig(text: string): void {
 
 /** Asserts that shellcheck finds nothing in the script, down to style notes. */
 export function assertShellcheckClean(name: string, text: string, shell?: "sh" | "bash"): void {
-  requireBinary(SHELLCHECK, "shellcheck");
+  requireBinary(SHELLCHECK, "install it with `bash .ci/install-validators.sh` (Debian's shellcheck)");
   const file = tempFile("script", text);
   const args = ["--severity=style", ...(shell ? ["--shell", shell] : []), file];
   const result = spawnSync(SHELLCHECK, args, { encoding: "utf8" });
