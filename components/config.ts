@@ -289,8 +289,8 @@ export function loadSettings(
     );
   }
 
-  const litellm = readLiteLlm(read, source, project, models, problems);
-  const operations = readOperations(read, source, project, nodes.operations.volumeGb, problems);
+  const litellm = readLiteLlm(read, project, models, problems);
+  const operations = readOperations(read, project, nodes.operations.volumeGb, problems);
 
   const settings: Settings = {
     project,
@@ -332,6 +332,12 @@ class SettingsReader {
 
   string(key: SettingName): string {
     return this.raw(key) ?? String(SETTINGS[key].default);
+  }
+
+  /** A secret setting's plain value, for checks; callers wrap what they keep in pulumi.secret. */
+  secret(key: SecretSettingName): string | undefined {
+    const value = this.source.get(this.project, key);
+    return value === undefined || value === "" ? undefined : value;
   }
 
   choice<T extends string>(key: SettingName, allowed: readonly T[]): T {
@@ -385,15 +391,14 @@ const ROUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
 function readLiteLlm(
   read: SettingsReader,
-  source: ConfigSource,
   project: string,
   models: ModelSettings[],
   problems: string[],
 ): LiteLlmSettings {
   const cloudKeys: Partial<Record<CloudProvider, pulumi.Output<string>>> = {};
   for (const provider of CLOUD_PROVIDERS) {
-    const value = source.get(project, CLOUD_KEY_SETTING[provider]);
-    if (value !== undefined && value !== "") cloudKeys[provider] = pulumi.secret(value);
+    const value = read.secret(CLOUD_KEY_SETTING[provider]);
+    if (value !== undefined) cloudKeys[provider] = pulumi.secret(value);
   }
 
   const localNames = new Set(models.map((m) => m.name));
@@ -449,16 +454,16 @@ function readLiteLlm(
       problems.push(`${project}:fallbacks has "${entry}": write model=other[,other...], e.g. qwen2.5:7b=gpt-4o-mini`);
       continue;
     }
-    const source = resolve(from);
+    const origin = resolve(from);
     const missing = [from, ...targets].filter((n) => resolve(n) === undefined);
-    if (source === undefined || missing.length > 0) {
+    if (origin === undefined || missing.length > 0) {
       problems.push(
         `${project}:fallbacks has "${entry}", which names ${missing.join(" and ")}, not a model of this stack: ` +
           `use one of ${known()} (a cloud model goes in ${project}:cloudModels first, with its key)`,
       );
       continue;
     }
-    fallbacks[source] = targets.map((t) => resolve(t) ?? t).filter((t) => t !== source);
+    fallbacks[origin] = targets.map((t) => resolve(t) ?? t).filter((t) => t !== origin);
   }
 
   const rateLimits: Record<string, { rpm?: number; tpm?: number }> = {};
@@ -489,15 +494,10 @@ function readLiteLlm(
 
 function readOperations(
   read: SettingsReader,
-  source: ConfigSource,
   project: string,
   volumeGb: number,
   problems: string[],
 ): OperationsSettings {
-  const secretValue = (key: SecretSettingName) => {
-    const value = source.get(project, key);
-    return value === undefined || value === "" ? undefined : value;
-  };
   const retention = { days: read.integer("prometheusRetentionDays", 1, 365), gb: read.integer("prometheusRetentionGb", 1, 10240) };
   if (retention.gb + OPERATIONS_VOLUME_RESERVE_GB > volumeGb) {
     problems.push(
@@ -511,7 +511,7 @@ function readOperations(
   // A route to webhook or ntfy needs its URL; the URL is a secret, so messages never print it.
   const route = (kindKey: "alertPaging" | "alertChat", urlKey: "alertPagingUrl" | "alertChatUrl"): AlertRoute => {
     const kind = read.choice(kindKey, RECEIVER_KINDS);
-    const url = secretValue(urlKey);
+    const url = read.secret(urlKey);
     if (kind === "webhook" || kind === "ntfy") {
       if (url === undefined) {
         problems.push(
@@ -531,7 +531,7 @@ function readOperations(
   let email: OperationsSettings["email"];
   if (paging.kind === "email" || chat.kind === "email") {
     const fields = { to: read.string("alertEmailTo"), from: read.string("smtpFrom"), smarthost: read.string("smtpSmarthost"), username: read.string("smtpUsername") };
-    const password = secretValue("smtpPassword");
+    const password = read.secret("smtpPassword");
     const required: [string, string][] = [
       ["alertEmailTo", fields.to],
       ["smtpFrom", fields.from],
@@ -554,7 +554,7 @@ function readOperations(
     email = { ...fields, password: pulumi.secret(password ?? "") };
   }
 
-  const deadMansSwitch = secretValue("deadMansSwitchUrl");
+  const deadMansSwitch = read.secret("deadMansSwitchUrl");
   if (deadMansSwitch !== undefined && !isHttpUrl(deadMansSwitch)) {
     problems.push(`${project}:deadMansSwitchUrl is not an http(s) URL (its value is secret and not shown): give the full ping URL`);
   }
