@@ -3,20 +3,20 @@
  * piece does lives in components/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RootAccess } from "./components/access";
+import { RootAccess } from "./components/machines/rootAccess";
 import { ENVIRONMENTS, loadSettings, Role, SettingsError } from "./components/config";
-import { PublicFirewall } from "./components/firewall";
-import { HetznerNode } from "./components/node";
+import { PublicFirewall } from "./components/machines/publicFirewall";
+import { HetznerNode } from "./components/machines/hetznerNode";
 import { capacityProblems, memoryLimitMib, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
-import { NodeReadiness } from "./components/readiness";
+import { NodeReadiness } from "./components/machines/nodeReadiness";
 import { Exporters } from "./components/services/exporters";
 import { InferenceServices } from "./components/services/inference";
 import { OperationsServices } from "./components/services/operations";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { buildTailnetPolicy, nodeTag, renderTailnetPolicy } from "./components/render/tailnetPolicy";
-import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/tailnet";
+import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
 import { buildOutputs } from "./components/outputs";
 
 

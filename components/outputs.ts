@@ -3,15 +3,15 @@
  * dropping one breaks them; the README documents each.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { RootAccess } from "./access";
+import type { RootAccess } from "./machines/rootAccess";
 import type { Role, Settings } from "./config";
-import type { HetznerNode } from "./node";
+import type { HetznerNode } from "./machines/hetznerNode";
 import type { NodeBudget } from "./plan/capacity";
 import type { CloudComparison, CostEstimate } from "./plan/cost";
-import type { NodeReadiness } from "./readiness";
+import type { NodeReadiness } from "./machines/nodeReadiness";
 import type { InferenceServices } from "./services/inference";
 import type { OperationsServices } from "./services/operations";
-import type { TailnetDevice } from "./tailnet";
+import type { TailnetDevice } from "./machines/tailnetMembership";
 
 /** One promised output: its path, what it is, whether it is a secret, and when it is absent. */
 export interface OutputPromise {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse, ParseError } from "jsonc-parser";
-import { bootstrapWaitScript } from "../components/readiness";
+import { bootstrapWaitScript } from "../components/machines/nodeReadiness";
 import { HETZNER_USER_DATA_LIMIT_BYTES } from "../components/render/cloudInit";
 import { renderedFiles } from "../tools/report";
 import { ProgramRun, runProgram } from "./harness";

@@ -22,7 +22,7 @@ export interface ServiceContainerArgs {
   image: ImagePin;
   /** Memory limit, MiB, from the node's budget in plan/capacity.ts. */
   memoryMib: number;
-  /** The node's Docker provider (components/readiness.ts). */
+  /** The node's Docker provider (components/machines/nodeReadiness.ts). */
   provider: docker.Provider;
   /** The Docker network the service shares with its peers; none for a standalone service. */
   network?: pulumi.Input<string>;

@@ -6,7 +6,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BOOTSTRAP_MARKER_PATH } from "./render/cloudInit";
+import { BOOTSTRAP_MARKER_PATH } from "../render/cloudInit";
 
 /** Seconds between SSH attempts, and how many, while the node boots and joins the tailnet (about 15 min). */
 const DIAL_TIMEOUT_SECONDS = 15;

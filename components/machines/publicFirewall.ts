@@ -1,7 +1,7 @@
 /** The Hetzner Cloud Firewall in front of one node's public interfaces. */
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import type { FirewallRuleSpec } from "./plan/exposure";
+import type { FirewallRuleSpec } from "../plan/exposure";
 
 export interface PublicFirewallArgs {
   /** Rules from plan/exposure.ts; inbound traffic matching none of them is dropped. */
