@@ -1,5 +1,5 @@
 /** One benchmark sample: evaluates the program for a stack under mocks and prints time and peak memory. */
-import { runProgram } from "../test/harness";
+import { runProgram } from "./mocksRunner";
 import { buildReport, renderedFiles } from "./report";
 
 async function main(stack: string) {

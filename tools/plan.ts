@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ENVIRONMENTS } from "../components/config";
-import { runProgram } from "../test/harness";
+import { runProgram } from "./mocksRunner";
 import { buildReport, renderedFiles } from "./report";
 
 const USAGE = `usage: npm run plan -- <${ENVIRONMENTS.join("|")}> [--out DIR]`;

@@ -8,7 +8,7 @@ import { reachMatrix } from "../components/plan/tailnetAccess";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
 import type { CloudComparison } from "../components/plan/cost";
-import { AFTER_DEPLOY, isAfterDeploy, ProgramRun, RecordedResource } from "../test/harness";
+import { AFTER_DEPLOY, isAfterDeploy, ProgramRun, RecordedResource } from "./mocksRunner";
 
 const SERVER = "hcloud:index/server:Server";
 const FIREWALL = "hcloud:index/firewall:Firewall";
