@@ -1,0 +1,93 @@
+/** Which node each resource is on, as the plan's report reads it: from labels and providers, never names. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { nodePlacement } from "../../tools/nodePlacement";
+import { runProgram, type ProgramRun, type RecordedResource } from "../harness";
+
+describe("nodePlacement on the prod stack", async () => {
+  const run = await runProgram("prod");
+  const place = nodePlacement(run);
+  const servers = run.ofType("hcloud:index/server:Server");
+  const placed = (type: string, label: (r: RecordedResource) => string) =>
+    run
+      .ofType(type)
+      .map((r) => `${place.roleOf(r) ?? "none"} ${label(r)}`)
+      .sort();
+
+  it("puts each container on the node whose Docker engine its provider reaches", () => {
+    assert.deepEqual(
+      placed("docker:index/container:Container", (c) => String(c.inputs.name)),
+      [
+        "inference blackbox",
+        "inference cadvisor",
+        "inference litellm",
+        "inference node-exporter",
+        "inference ollama",
+        "inference postgres",
+        "inference qdrant",
+        "operations alertmanager",
+        "operations blackbox",
+        "operations cadvisor",
+        "operations grafana",
+        "operations node-exporter",
+        "operations prometheus",
+      ],
+    );
+  });
+
+  it("is not misled by a config that names the other node: Prometheus depends on the inference server, and runs on operations", () => {
+    const prometheus = run.ofType("docker:index/container:Container").find((c) => c.inputs.name === "prometheus");
+    assert.ok(prometheus);
+    const inferenceServer = servers.find((s) => (s.inputs.labels as Record<string, string>).role === "inference");
+    assert.ok(inferenceServer);
+    const dependsOnInference = Object.values(prometheus.propertyDependencies).some((urns) => urns.includes(inferenceServer.urn));
+    assert.ok(dependsOnInference, "the premise: Prometheus's config carries the inference node's address");
+    assert.equal(place.roleOf(prometheus), "operations");
+  });
+
+  it("puts each remote command on the node its connection reaches", () => {
+    assert.deepEqual(
+      placed("command:remote:Command", (c) => c.name),
+      [
+        "inference ai-prod-inference-bootstrap",
+        "inference ai-prod-inference-services-model-nomic-embed-text-latest",
+        "inference ai-prod-inference-services-model-qwen2.5-7b",
+        "operations ai-prod-operations-bootstrap",
+        "operations ai-prod-operations-services-coolify",
+        "operations ai-prod-operations-services-data-dirs",
+      ],
+    );
+  });
+
+  it("reads servers' and firewalls' roles from their role label, and the server of each", () => {
+    for (const type of ["hcloud:index/server:Server", "hcloud:index/firewall:Firewall", "hcloud:index/volume:Volume"]) {
+      for (const r of run.ofType(type)) {
+        const role = (r.inputs.labels as Record<string, string>).role;
+        assert.equal(place.roleOf(r), role, `${type} ${r.name}`);
+        assert.equal((place.serverOf(r)?.inputs.labels as Record<string, string>).role, role, `${type} ${r.name}`);
+      }
+    }
+  });
+
+  it("places what belongs to no node nowhere", () => {
+    for (const r of run.ofType("tls:index/privateKey:PrivateKey")) assert.equal(place.roleOf(r), undefined, r.name);
+  });
+});
+
+describe("nodePlacement's mistakes", () => {
+  it("refuses a role label that names no role, naming the resource and the label", () => {
+    const server = {
+      type: "hcloud:index/server:Server",
+      name: "ai-dev-gpu",
+      urn: "urn:pulumi:dev::ai-platform::hcloud:index/server:Server::ai-dev-gpu",
+      inputs: { labels: { role: "gpu" } },
+      provider: "",
+      propertyDependencies: {},
+    } as unknown as RecordedResource;
+    const run = { resources: [server], ofType: (type: string) => (type === server.type ? [server] : []) } as unknown as ProgramRun;
+    assert.throws(
+      () => nodePlacement(run).roleOf(server),
+      /hcloud:index\/server:Server ai-dev-gpu has the role label "gpu"; roles are inference, operations/,
+    );
+  });
+});
