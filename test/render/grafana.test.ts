@@ -1,7 +1,12 @@
 // Grafana's provisioning files and the stack overview dashboard: the YAML Grafana reads, the dashboard's
 // structure and queries, and every query checked by the real promtool.
+//
+// Snapshots live in test/render/fixtures/grafana/. After an intended change, regenerate them with
+//   UPDATE_SNAPSHOTS=1 node --import tsx --test test/render/grafana.test.ts
+// and review the diff.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { parse } from "yaml";
 import {
   GRAFANA_DASHBOARDS_DIR,
@@ -14,8 +19,24 @@ import {
   type GrafanaSpec,
 } from "../../components/render/grafana";
 import { promtoolCheckExpressions } from "../validators/promql";
+import { assertMatchesSnapshot } from "../snapshots";
 
 const spec: GrafanaSpec = { environment: "dev", prometheusUrl: "http://prometheus:9090" };
+
+const SNAPSHOT_DIR = path.join(__dirname, "fixtures", "grafana");
+/** What the dev stack renders (components/services/operations.ts): Prometheus on its network, 30 s scrapes. */
+const devStackSpec: GrafanaSpec = { environment: "dev", prometheusUrl: "http://prometheus:9090", scrapeInterval: "30s" };
+
+describe("Grafana snapshots (the dev stack's files)", () => {
+  it("the stack overview dashboard matches its committed snapshot", () => {
+    assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "stack-overview.json"), buildStackOverviewDashboard(devStackSpec));
+  });
+
+  it("the datasource and dashboard provisioning match their committed snapshots", () => {
+    assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "datasources.yaml"), renderGrafanaDatasources(devStackSpec));
+    assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "dashboard-provider.yaml"), renderDashboardProvider());
+  });
+});
 
 interface Target {
   expr: string;
