@@ -4,18 +4,24 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RootAccess } from "./components/machines/rootAccess";
-import { ENVIRONMENTS, loadSettings, Role, SettingsError } from "./components/config";
+import { nodeTag } from "./components/catalog/identities";
+import { Role, ROLES } from "./components/catalog/services";
+import { ENVIRONMENTS, loadSettings, SettingsError } from "./components/config";
 import { PublicFirewall } from "./components/machines/publicFirewall";
 import { HetznerNode } from "./components/machines/hetznerNode";
-import { capacityProblems, memoryLimitMib, planCapacity } from "./components/plan/capacity";
+import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
+import { capacityProblems, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
 import { NodeReadiness } from "./components/machines/nodeReadiness";
 import { Exporters } from "./components/services/exporters";
+import { Coolify } from "./components/services/coolify";
 import { InferenceServices } from "./components/services/inference";
-import { OperationsServices } from "./components/services/operations";
+import { Models } from "./components/services/models";
+import { Monitoring } from "./components/services/monitoring";
 import { renderCloudInit } from "./components/render/cloudInit";
-import { buildTailnetPolicy, nodeTag, renderTailnetPolicy } from "./components/render/tailnetPolicy";
+import { buildTailnetPolicy } from "./components/plan/tailnetPolicy";
+import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
 import { buildOutputs } from "./components/outputs";
 
@@ -53,7 +59,7 @@ export = () => {
 
   const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labels() });
 
-  const nodes = (["inference", "operations"] as Role[]).map((role) => {
+  const nodes = ROLES.map((role) => {
     const name = `${settings.stem}-${role}`;
     const tags = [nodeTag(settings.namePrefix, settings.environment, role)];
     const firewall = new PublicFirewall(name, {
@@ -90,17 +96,16 @@ export = () => {
     const readiness = new NodeReadiness(name, { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId });
     new Exporters(`${name}-exporters`, {
       provider: readiness.dockerProvider,
+      role,
       tailnetAddress,
-      memoryMib: {
-        nodeExporter: memoryLimitMib(budgets[role], "nodeExporter"),
-        cadvisor: memoryLimitMib(budgets[role], "cadvisor"),
-      },
+      memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
     });
     return { role, name, node, device, readiness, tailnetAddress };
   });
 
   const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
   const inferenceNode = nodeOf("inference");
+  const sshTo = (node: { tailnetAddress: pulumi.Output<string> }) => ({ host: node.tailnetAddress, privateKey: rootAccess.privateKey });
   const inference = new InferenceServices(`${settings.stem}-inference-services`, {
     provider: inferenceNode.readiness.dockerProvider,
     tailnetAddress: inferenceNode.tailnetAddress,
@@ -108,35 +113,46 @@ export = () => {
     models: settings.models,
     ollama: settings.ollama,
     litellm: settings.litellm,
-    memoryMib: {
-      ollama: memoryLimitMib(budgets.inference, "ollama"),
-      litellm: memoryLimitMib(budgets.inference, "litellm"),
-      postgres: settings.litellm.database ? memoryLimitMib(budgets.inference, "postgres") : undefined,
-      qdrant: memoryLimitMib(budgets.inference, "qdrant"),
-      blackbox: memoryLimitMib(budgets.inference, "blackbox"),
-    },
-    ssh: { host: inferenceNode.tailnetAddress, privateKey: rootAccess.privateKey },
+    memoryMib: budgets.inference.limits,
+  });
+  new Models(`${settings.stem}-models`, {
+    models: settings.models.map((m) => m.name),
+    ollama: inference.ollama,
+    ssh: sshTo(inferenceNode),
+    formerHome: { type: "aiplatform:services:Inference", name: `${settings.stem}-inference-services` },
   });
 
+  // Monitoring and Coolify were one component, aiplatform:services:Operations, before they were split:
+  // the aliases keep an existing stack's resources where they are.
   const operationsNode = nodeOf("operations");
-  const operations = new OperationsServices(`${settings.stem}-operations-services`, {
-    provider: operationsNode.readiness.dockerProvider,
-    environment: settings.environment,
-    tailnetAddress: operationsNode.tailnetAddress,
-    inferenceAddress: inferenceNode.tailnetAddress,
-    litellmMasterKey: inference.litellmMasterKey,
-    qdrantApiKey: inference.qdrantReadOnlyApiKey,
-    dataDir: DATA_MOUNT_POINT,
-    settings: settings.operations,
-    dockerAddressPool: settings.network.dockerAddressPool,
-    memoryMib: {
-      prometheus: memoryLimitMib(budgets.operations, "prometheus"),
-      alertmanager: memoryLimitMib(budgets.operations, "alertmanager"),
-      blackbox: memoryLimitMib(budgets.operations, "blackbox"),
-      grafana: memoryLimitMib(budgets.operations, "grafana"),
+  const formerOperations = { type: "aiplatform:services:Operations", name: `${settings.stem}-operations-services` };
+  const alerting = settings.operations;
+  const monitoring = new Monitoring(
+    `${settings.stem}-monitoring`,
+    {
+      provider: operationsNode.readiness.dockerProvider,
+      environment: settings.environment,
+      tailnetAddress: operationsNode.tailnetAddress,
+      inferenceAddress: inferenceNode.tailnetAddress,
+      litellmMasterKey: inference.litellmMasterKey,
+      qdrantReadOnlyApiKey: inference.qdrantReadOnlyApiKey,
+      dataDir: DATA_MOUNT_POINT,
+      retention: settings.operations.retention,
+      alerting: { paging: alerting.paging, chat: alerting.chat, email: alerting.email, deadMansSwitchUrl: alerting.deadMansSwitchUrl },
+      memoryMib: budgets.operations.limits,
+      ssh: sshTo(operationsNode),
     },
-    ssh: { host: operationsNode.tailnetAddress, privateKey: rootAccess.privateKey },
-  });
+    { aliases: [formerOperations] },
+  );
+  const coolify = settings.operations.coolify
+    ? new Coolify(`${settings.stem}-coolify`, {
+        tailnetAddress: operationsNode.tailnetAddress,
+        adminEmail: settings.operations.coolifyAdminEmail,
+        dockerAddressPool: settings.network.dockerAddressPool,
+        ssh: sshTo(operationsNode),
+        formerHome: formerOperations,
+      })
+    : undefined;
 
   const cost = estimateCost(settings);
   return buildOutputs({
@@ -147,7 +163,9 @@ export = () => {
     rootAccess,
     nodes,
     inference,
-    operations,
+    monitoring,
+    coolify,
+    alertRoutes: alertDestinations(alertmanagerSpec(settings.operations)),
     tailnetPolicy: policyFile ? undefined : tailnetPolicy,
   });
 };

@@ -4,13 +4,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RootAccess } from "./machines/rootAccess";
-import type { Role, Settings } from "./config";
+import { port, ROLES, type Role } from "./catalog/services";
+import type { Settings } from "./config";
 import type { HetznerNode } from "./machines/hetznerNode";
 import type { NodeBudget } from "./plan/capacity";
 import type { CloudComparison, CostEstimate } from "./plan/cost";
 import type { NodeReadiness } from "./machines/nodeReadiness";
 import type { InferenceServices } from "./services/inference";
-import type { OperationsServices } from "./services/operations";
+import type { Coolify } from "./services/coolify";
+import type { Monitoring } from "./services/monitoring";
+import type { AlertDestination } from "./plan/alertRouting";
 import type { TailnetDevice } from "./machines/tailnetMembership";
 
 /** One promised output: its path, what it is, whether it is a secret, and when it is absent. */
@@ -28,7 +31,7 @@ export interface OutputPromise {
  */
 export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "environment", description: "`dev` or `prod`" },
-  ...(["inference", "operations"] as const).flatMap((role): OutputPromise[] => [
+  ...ROLES.flatMap((role): OutputPromise[] => [
     { path: `nodes.${role}.hostname`, description: `the ${role} node's host and tailnet name, e.g. ai-prod-${role}` },
     { path: `nodes.${role}.serverName`, description: "its Hetzner server name" },
     { path: `nodes.${role}.serverType`, description: "its Hetzner server type" },
@@ -40,19 +43,19 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
     { path: `nodes.${role}.dockerVersion`, description: "the Docker Engine version its bootstrap installed" },
   ]),
   { path: "models", description: "the Ollama models served, as name:tag" },
-  { path: "litellm.url", description: "LiteLLM's OpenAI-compatible base URL on the tailnet (…:4000/v1)" },
+  { path: "litellm.url", description: `LiteLLM's OpenAI-compatible base URL on the tailnet (…:${port("litellm")}/v1)` },
   { path: "litellm.masterKey", description: "LiteLLM's master key (sk-…); create a virtual key per application with it", secret: true },
   { path: "litellm.models", description: "the model names clients may ask LiteLLM for: local chat and embedding models, and cloud models" },
-  { path: "qdrant.url", description: "Qdrant's REST URL on the tailnet (…:6333; gRPC on 6334)" },
+  { path: "qdrant.url", description: `Qdrant's REST URL on the tailnet (…:${port("qdrant")}; gRPC on ${port("qdrantGrpc")})` },
   { path: "qdrant.apiKey", description: "Qdrant's read-write API key", secret: true },
   { path: "qdrant.readOnlyApiKey", description: "Qdrant's read-only API key", secret: true },
-  { path: "grafana.url", description: "Grafana on the tailnet (…:3000)" },
+  { path: "grafana.url", description: `Grafana on the tailnet (…:${port("grafana")})` },
   { path: "grafana.adminUser", description: "Grafana's admin user name" },
   { path: "grafana.adminPassword", description: "Grafana's generated admin password", secret: true },
-  { path: "prometheus.url", description: "Prometheus on the tailnet (…:9090)" },
-  { path: "alertmanager.url", description: "Alertmanager on the tailnet (…:9093)" },
+  { path: "prometheus.url", description: `Prometheus on the tailnet (…:${port("prometheus")})` },
+  { path: "alertmanager.url", description: `Alertmanager on the tailnet (…:${port("alertmanager")})` },
   { path: "alertmanager.routes", description: "where each alert goes: alert, severity, receiver, kind" },
-  { path: "coolify.url", description: "Coolify's UI on the tailnet (…:8000)", onlyWhen: "coolify is on" },
+  { path: "coolify.url", description: `Coolify's UI on the tailnet (…:${port("coolify")})`, onlyWhen: "coolify is on" },
   { path: "coolify.adminEmail", description: "Coolify's root user", onlyWhen: "coolify is on" },
   { path: "coolify.adminPassword", description: "Coolify's generated root password", secret: true, onlyWhen: "coolify is on" },
   { path: "monthlyCostEur", description: "EUR per month before VAT, from the dated catalog" },
@@ -71,7 +74,10 @@ export interface OutputSources {
   rootAccess: RootAccess;
   nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
   inference: InferenceServices;
-  operations: OperationsServices;
+  monitoring: Monitoring;
+  /** Present when Coolify is on. */
+  coolify?: Coolify;
+  alertRoutes: AlertDestination[];
   /** The tailnet policy to merge by hand, when this stack does not manage it. */
   tailnetPolicy?: string;
 }
@@ -108,15 +114,15 @@ export function buildOutputs(s: OutputSources) {
       apiKey: s.inference.qdrantApiKey,
       readOnlyApiKey: s.inference.qdrantReadOnlyApiKey,
     },
-    grafana: { url: s.operations.grafanaUrl, adminUser: "admin", adminPassword: s.operations.grafanaAdminPassword },
-    prometheus: { url: s.operations.prometheusUrl },
-    alertmanager: { url: s.operations.alertmanagerUrl, routes: s.operations.alertRoutes },
-    ...(s.operations.coolifyUrl
+    grafana: { url: s.monitoring.grafanaUrl, adminUser: "admin", adminPassword: s.monitoring.grafanaAdminPassword },
+    prometheus: { url: s.monitoring.prometheusUrl },
+    alertmanager: { url: s.monitoring.alertmanagerUrl, routes: s.alertRoutes },
+    ...(s.coolify
       ? {
           coolify: {
-            url: s.operations.coolifyUrl,
+            url: s.coolify.url,
             adminEmail: s.settings.operations.coolifyAdminEmail,
-            adminPassword: s.operations.coolifyAdminPassword,
+            adminPassword: s.coolify.adminPassword,
           },
         }
       : {}),

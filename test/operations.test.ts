@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { nodePlacement } from "../tools/nodePlacement";
 import { renderedFiles } from "../tools/report";
 import { ProgramRun, projectName, RecordedResource, runProgram } from "./harness";
 import { assertShellcheckClean } from "./validators";
@@ -22,7 +23,8 @@ const withAddresses = (text: string) =>
   text.replace(/known-after-deploy:tailnet-ipv4/g, "100.64.0.1").replace(/known-after-deploy:[a-z0-9:-]+/g, "100.64.0.2");
 
 function container(run: ProgramRun, role: string, name: string): RecordedResource {
-  const found = run.ofType(CONTAINER).filter((c) => c.inputs.name === name && c.name.includes(`-${role}-`));
+  const placement = nodePlacement(run);
+  const found = run.ofType(CONTAINER).filter((c) => c.inputs.name === name && placement.roleOf(c) === role);
   assert.equal(found.length, 1, `expected one ${name} container on the ${role} node`);
   return found[0];
 }
@@ -113,7 +115,7 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it(stack === "prod" ? "installs Coolify, unattended, its password on standard input" : "installs no Coolify", () => {
-      const install = run.ofType("command:remote:Command").filter((c) => c.name.endsWith("-coolify"));
+      const install = run.ofType("command:remote:Command").filter((c) => c.name.endsWith("-coolify-install"));
       if (stack === "dev") {
         assert.equal(install.length, 0);
         assert.equal(run.outputs.coolify, undefined);

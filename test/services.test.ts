@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { IMAGES, imageRef } from "../components/catalog/images";
+import { nodePlacement } from "../tools/nodePlacement";
 import { ProgramRun, projectName, RecordedResource, runProgram } from "./harness";
 
 const PROJECT = projectName();
@@ -20,13 +21,11 @@ interface Port {
 }
 
 const containerNamed = (run: ProgramRun, name: string): RecordedResource => {
-  const found = run.ofType(CONTAINER).filter((c) => c.inputs.name === name && roleOf(c) === "inference");
+  const found = run.ofType(CONTAINER).filter((c) => c.inputs.name === name && nodePlacement(run).roleOf(c) === "inference");
   assert.equal(found.length, 1, `expected one container named ${name}`);
   return found[0];
 };
 
-/** The node a resource was declared for, from its name. */
-const roleOf = (r: RecordedResource) => (/-(inference|operations)/.exec(r.name)?.[1] ?? "?") as "inference" | "operations";
 
 for (const stack of ["dev", "prod"]) {
   describe(`the ${stack} stack's containers`, () => {
@@ -36,7 +35,8 @@ for (const stack of ["dev", "prod"]) {
     });
 
     it("run the inference services and the exporters on both nodes", () => {
-      const names = run.ofType(CONTAINER).map((c) => `${roleOf(c)}/${String(c.inputs.name)}`).sort();
+      const placement = nodePlacement(run);
+      const names = run.ofType(CONTAINER).map((c) => `${placement.roleOf(c)}/${String(c.inputs.name)}`).sort();
       const expected = [
         "inference/cadvisor",
         "inference/litellm",
@@ -80,7 +80,7 @@ for (const stack of ["dev", "prod"]) {
       for (const role of ["inference", "operations"] as const) {
         const sum = run
           .ofType(CONTAINER)
-          .filter((c) => roleOf(c) === role)
+          .filter((c) => nodePlacement(run).roleOf(c) === role)
           .reduce((total, c) => total + (c.inputs.memory as number), 0);
         assert.ok(sum <= budget[role].totalMib - budget[role].reserveMib, `${role}: ${sum} MiB of limits`);
       }
@@ -173,7 +173,7 @@ describe("models", () => {
     const after = await runProgram("prod", { set: { [`${PROJECT}:models`]: ["qwen2.5:7b", "nomic-embed-text", "llama3.2:3b"] } });
     const names = (run: ProgramRun) => run.ofType("command:remote:Command").filter((c) => c.name.includes("-model-")).map((c) => c.name);
     const added = names(after).filter((n) => !names(before).includes(n));
-    assert.deepEqual(added, ["ai-prod-inference-services-model-llama3.2-3b"]);
+    assert.deepEqual(added, ["ai-prod-models-model-llama3.2-3b"]);
     assert.ok(names(before).every((n) => names(after).includes(n)));
   });
 });

@@ -1,9 +1,226 @@
 /**
- * The services catalog: each service of the platform, the node role it runs on, its ports, who may reach each
- * port over the tailnet, and how Prometheus scrapes and probes it. The containers' port bindings, the tailnet
- * policy, the scrape config, the dashboards' job selectors, the exposure table and the report all read it.
+ * The services catalog: each service of the platform, the node roles it runs on, its ports, where each port
+ * is published, who may reach it over the tailnet, and how Prometheus scrapes and probes it.
+ *
+ * The containers' port bindings and the tailnet policy together are the security boundary, so both read this
+ * table (and a test checks that every published port has a grant and every grant a listener). The Prometheus
+ * scrape config, the dashboards' job selectors, the exposure table and the plan report read it too.
  */
 
 /** The two roles of an environment's nodes, in the order every table lists them. */
 export const ROLES = ["inference", "operations"] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * Who may reach a port over the tailnet: the platform's admins, the user group, the environment's own
+ * operations node (Prometheus scraping and probing), the deployers (`pulumi up`). No one else: a port
+ * with an empty list is reached by nobody over the tailnet.
+ */
+export type Reacher = "admins" | "users" | "monitoring" | "deployers";
+
+export interface ServicePort {
+  /** The port's name in the tailnet policy's spec and the access table, e.g. "qdrantGrpc". */
+  name: string;
+  port: number;
+  protocol: "tcp";
+  /**
+   * The roles on whose tailnet address the port is published. On any other role the service runs on, it is
+   * reached on its Docker network only.
+   */
+  publishedOn: readonly Role[];
+  reach: readonly Reacher[];
+  /**
+   * A port no grant may ever open, asserted closed by the policy's own tests (a service without
+   * authentication): every identity's deny tests include it.
+   */
+  neverGranted?: true;
+}
+
+export interface ServiceEntry {
+  /** The container's name, also its host name on the node's Docker network. */
+  container: string;
+  roles: readonly Role[];
+  ports: readonly ServicePort[];
+  /** How the service comes to the node: a container this program declares, or an installer it runs. */
+  deployedBy: "container" | "installer" | "tailscale";
+  /** The Prometheus job that scrapes the service's /metrics, and the port it scrapes. */
+  scrape?: { job: string; port: string };
+  /** The HTTP path that answers 2xx when the service is healthy. */
+  health?: string;
+}
+
+const tcp = (name: string, port: number, publishedOn: readonly Role[], reach: readonly Reacher[]): ServicePort => ({
+  name,
+  port,
+  protocol: "tcp",
+  publishedOn,
+  reach,
+});
+
+const BOTH = ROLES;
+const INFERENCE: readonly Role[] = ["inference"];
+const OPERATIONS: readonly Role[] = ["operations"];
+const NOWHERE: readonly Role[] = [];
+
+export const SERVICES = {
+  /** Ollama has no authentication: published nowhere, granted to nobody; LiteLLM reaches it on its network. */
+  ollama: {
+    container: "ollama",
+    roles: INFERENCE,
+    ports: [{ ...tcp("ollama", 11434, NOWHERE, []), neverGranted: true }],
+    deployedBy: "container",
+    health: "/api/version",
+  },
+  litellm: {
+    container: "litellm",
+    roles: INFERENCE,
+    ports: [tcp("litellm", 4000, INFERENCE, ["admins", "users", "monitoring"])],
+    deployedBy: "container",
+    scrape: { job: "litellm", port: "litellm" },
+    health: "/health/liveliness",
+  },
+  /** LiteLLM's database: on the inference node's Docker network only. */
+  postgres: {
+    container: "postgres",
+    roles: INFERENCE,
+    ports: [tcp("postgres", 5432, NOWHERE, [])],
+    deployedBy: "container",
+  },
+  qdrant: {
+    container: "qdrant",
+    roles: INFERENCE,
+    ports: [
+      tcp("qdrant", 6333, INFERENCE, ["admins", "users", "monitoring"]),
+      tcp("qdrantGrpc", 6334, INFERENCE, ["admins", "users"]),
+    ],
+    deployedBy: "container",
+    scrape: { job: "qdrant", port: "qdrant" },
+    health: "/healthz",
+  },
+  nodeExporter: {
+    container: "node-exporter",
+    roles: BOTH,
+    ports: [tcp("nodeExporter", 9100, BOTH, ["admins", "monitoring"])],
+    deployedBy: "container",
+    scrape: { job: "node", port: "nodeExporter" },
+  },
+  cadvisor: {
+    container: "cadvisor",
+    roles: BOTH,
+    ports: [tcp("cadvisor", 8080, BOTH, ["admins", "monitoring"])],
+    deployedBy: "container",
+    scrape: { job: "cadvisor", port: "cadvisor" },
+  },
+  /**
+   * The blackbox exporter probes health endpoints. The inference node's probes Ollama from inside its
+   * network for the operations node's Prometheus, so it is published there; the operations node's is
+   * reached by Prometheus on their shared network.
+   */
+  blackbox: {
+    container: "blackbox",
+    roles: BOTH,
+    ports: [tcp("blackbox", 9115, INFERENCE, ["admins", "monitoring"])],
+    deployedBy: "container",
+    scrape: { job: "blackbox-exporter", port: "blackbox" },
+  },
+  prometheus: {
+    container: "prometheus",
+    roles: OPERATIONS,
+    ports: [tcp("prometheus", 9090, OPERATIONS, ["admins"])],
+    deployedBy: "container",
+    scrape: { job: "prometheus", port: "prometheus" },
+    health: "/-/healthy",
+  },
+  alertmanager: {
+    container: "alertmanager",
+    roles: OPERATIONS,
+    ports: [tcp("alertmanager", 9093, OPERATIONS, ["admins"])],
+    deployedBy: "container",
+    scrape: { job: "alertmanager", port: "alertmanager" },
+    health: "/-/healthy",
+  },
+  grafana: {
+    container: "grafana",
+    roles: OPERATIONS,
+    ports: [tcp("grafana", 3000, OPERATIONS, ["admins"])],
+    deployedBy: "container",
+    health: "/api/health",
+  },
+  /**
+   * Coolify's own installer starts its containers: the UI for admins over the tailnet; its realtime and
+   * terminal ports are kept off the public interface at the host.
+   */
+  coolify: {
+    container: "coolify",
+    roles: OPERATIONS,
+    ports: [
+      tcp("coolify", 8000, OPERATIONS, ["admins"]),
+      tcp("coolifyRealtime", 6001, NOWHERE, []),
+      tcp("coolifyTerminal", 6002, NOWHERE, []),
+    ],
+    deployedBy: "installer",
+  },
+  /**
+   * Tailscale SSH answers on port 22 of every node's tailnet address; an `ssh` rule alone is not enough, the
+   * grants must also open port 22 to whoever may log in.
+   */
+  ssh: {
+    container: "tailscaled",
+    roles: BOTH,
+    ports: [tcp("ssh", 22, BOTH, ["admins", "deployers"])],
+    deployedBy: "tailscale",
+  },
+} as const satisfies Record<string, ServiceEntry>;
+
+export type ServiceName = keyof typeof SERVICES;
+
+type PortsOf<S> = S extends { ports: readonly (infer P)[] } ? P : never;
+/** Every port's name, e.g. "litellm", "qdrantGrpc". */
+export type PortName = PortsOf<(typeof SERVICES)[ServiceName]> extends { name: infer N } ? N & string : never;
+
+/** Every port of the catalog, in catalog order. */
+export const SERVICE_PORTS: readonly (ServicePort & { service: ServiceName })[] = (
+  Object.entries(SERVICES) as [ServiceName, ServiceEntry][]
+).flatMap(([service, entry]) => entry.ports.map((p) => ({ ...p, service })));
+
+/** The Prometheus job of the blackbox exporter's probes of the services' health endpoints. */
+export const PROBE_JOB = "probes";
+
+/** A port's number by its name: `port("litellm")` is 4000. */
+export function port(name: PortName): number {
+  const found = SERVICE_PORTS.find((p) => p.name === name);
+  if (found === undefined) throw new Error(`services catalog: no port named "${name}"`);
+  return found.port;
+}
+
+/** The Prometheus job of a scraped service: `scrapeJob("nodeExporter")` is "node". */
+export function scrapeJob(service: { [S in ServiceName]: (typeof SERVICES)[S] extends { scrape: object } ? S : never }[ServiceName]): string {
+  return SERVICES[service].scrape.job;
+}
+
+/** The ports of one service that are published on a role's tailnet address, in catalog order. */
+export function publishedPorts(service: ServiceName, role: Role): number[] {
+  return (SERVICES[service] as ServiceEntry).ports.filter((p) => p.publishedOn.includes(role)).map((p) => p.port);
+}
+
+/** The ports published on a role's tailnet address that `who` may reach, ascending. */
+export function portsReachableBy(who: Reacher, role: Role): number[] {
+  return sortedPorts(SERVICE_PORTS.filter((p) => p.publishedOn.includes(role) && p.reach.includes(who)).map((p) => p.port));
+}
+
+/** The ports published on a role's tailnet address, ascending. */
+export function portsPublishedOn(role: Role): number[] {
+  return sortedPorts(SERVICE_PORTS.filter((p) => p.publishedOn.includes(role)).map((p) => p.port));
+}
+
+/**
+ * The ports the tailnet policy speaks of: every port someone may reach, and every port that must stay closed.
+ * A port reached by nobody and guarded by nothing (Postgres on its Docker network) is not in the policy.
+ */
+export function policyPorts(): number[] {
+  return sortedPorts(SERVICE_PORTS.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port));
+}
+
+function sortedPorts(values: readonly number[]): number[] {
+  return [...new Set(values)].sort((a, b) => a - b);
+}

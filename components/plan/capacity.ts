@@ -168,18 +168,77 @@ export function workloads(settings: Settings): Record<Role, { items: MemoryItem[
   };
 }
 
-/** The memory limit the budget gives a service, in MiB. */
-export function memoryLimitMib(budget: NodeBudget, name: string): number {
-  const item = budget.items.find((i) => i.name === name);
-  if (!item) throw new Error(`the ${budget.role} node's budget has no item ${name}`);
-  return item.mib;
+/** The memory limits, MiB, of the inference node's containers; postgres only when LiteLLM has a database. */
+export interface InferenceLimits {
+  ollama: number;
+  litellm: number;
+  postgres?: number;
+  qdrant: number;
+  blackbox: number;
+  nodeExporter: number;
+  cadvisor: number;
 }
 
-export function planCapacity(settings: Settings): Record<Role, NodeBudget> {
+/** The memory limits, MiB, of the operations node's containers; coolify only when it is installed. */
+export interface OperationsLimits {
+  prometheus: number;
+  alertmanager: number;
+  blackbox: number;
+  grafana: number;
+  coolify?: number;
+  nodeExporter: number;
+  cadvisor: number;
+}
+
+/** Each node's budget, with the memory limit of each of its services. */
+export interface CapacityPlan {
+  inference: NodeBudget & { limits: InferenceLimits };
+  operations: NodeBudget & { limits: OperationsLimits };
+}
+
+export function planCapacity(settings: Settings): CapacityPlan {
   const load = workloads(settings);
   const budget = (role: Role) =>
     budgetFor(role, settings.nodes[role].serverType, load[role].items, load[role].diskGb);
-  return { inference: budget("inference"), operations: budget("operations") };
+  const inference = budget("inference");
+  const operations = budget("operations");
+  const limit = limitsOf(inference);
+  const opsLimit = limitsOf(operations);
+  return {
+    inference: {
+      ...inference,
+      limits: {
+        ollama: limit("ollama"),
+        litellm: limit("litellm"),
+        ...(settings.litellm.database ? { postgres: limit("postgres") } : {}),
+        qdrant: limit("qdrant"),
+        blackbox: limit("blackbox"),
+        nodeExporter: limit("nodeExporter"),
+        cadvisor: limit("cadvisor"),
+      },
+    },
+    operations: {
+      ...operations,
+      limits: {
+        prometheus: opsLimit("prometheus"),
+        alertmanager: opsLimit("alertmanager"),
+        blackbox: opsLimit("blackbox"),
+        grafana: opsLimit("grafana"),
+        ...(settings.operations.coolify ? { coolify: opsLimit("coolify") } : {}),
+        nodeExporter: opsLimit("nodeExporter"),
+        cadvisor: opsLimit("cadvisor"),
+      },
+    },
+  };
+}
+
+/** A lookup of the memory limit the budget gives each of its items, by the item's name. */
+function limitsOf(budget: NodeBudget): (name: string) => number {
+  return (name) => {
+    const item = budget.items.find((i) => i.name === name);
+    if (!item) throw new Error(`the ${budget.role} node's budget has no item ${name}`);
+    return item.mib;
+  };
 }
 
 /**

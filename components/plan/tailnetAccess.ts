@@ -8,8 +8,10 @@
 // posture, app capabilities, autogroups whose members only the control plane knows (autogroup:admin, unless the
 // membership function says so), and SSH "check" periods.
 
-import { PORTS, TAILSCALE_SSH_PORT, resolvePorts, isUserIdentity } from "../render/tailnetPolicy";
-import type { Ports, TailnetPolicy } from "../render/tailnetPolicy";
+import { isUserIdentity } from "../catalog/identities";
+import { SERVICE_PORTS } from "../catalog/services";
+import type { TailnetPolicy } from "../render/tailnetPolicy";
+import { Ports, resolvePorts, TAILSCALE_SSH_PORT } from "./tailnetPolicy";
 
 /** The selectors an identity matches: itself, its groups, its autogroups. */
 export type Membership = (identity: string) => readonly string[];
@@ -163,7 +165,7 @@ export function runPolicyTests(
 export interface ReachRow {
   /** The destination tag, e.g. "tag:ai-dev-inference". */
   tag: string;
-  /** The service's name in {@link Ports}, or "ssh" for Tailscale SSH. */
+  /** The port's name in the services catalog, e.g. "qdrantGrpc", or "ssh" for Tailscale SSH. */
   service: string;
   port: number;
   /** The grant sources (users, groups, tags, autogroups, "*") that open this port, sorted; empty means nobody. */
@@ -172,18 +174,18 @@ export interface ReachRow {
 
 /**
  * Who may reach each service port on each tag, from the grants (TCP). Rows cover every tag of `tagOwners` that a
- * grant or SSH rule has as a destination (or the given `tags`) and every port in {@link PORTS} (overridden by `ports`) plus Tailscale SSH, so a port nobody reaches
- * still shows, with no sources. Sources are listed as the grants write them: groups are not expanded.
+ * grant or SSH rule has as a destination (or the given `tags`) and every port the policy speaks of (the catalog's,
+ * overridden by `ports`), Tailscale SSH included, so a port nobody reaches still shows, with no sources. Sources are listed as the grants write them: groups are not expanded.
  */
 export function reachMatrix(
   policy: TailnetPolicy,
   options: { ports?: Partial<Ports>; tags?: readonly string[] } = {},
 ): ReachRow[] {
   const ports = resolvePorts(options.ports);
-  const services: [string, number][] = [
-    ...(Object.keys(PORTS) as (keyof Ports)[]).map((name): [string, number] => [name, ports[name]]),
-    ["ssh", TAILSCALE_SSH_PORT],
-  ];
+  const services: [string, number][] = SERVICE_PORTS.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => [
+    p.name,
+    ports[p.name],
+  ]);
   services.sort((a, b) => a[1] - b[1]);
   // By default the tags something is granted to: the nodes, not a CI runner's tag that only owns them.
   const destinations = new Set([...policy.grants, ...policy.ssh].flatMap((entry) => entry.dst));

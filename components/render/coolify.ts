@@ -4,6 +4,8 @@
  * or in the script), and Coolify's own ports are kept off the public interface at the host.
  */
 
+import { SERVICES } from "../catalog/services";
+
 export interface CoolifyInstallSpec {
   /** Coolify's version, the installer's first argument (4.1.1 or later). */
   version: string;
@@ -14,7 +16,7 @@ export interface CoolifyInstallSpec {
 }
 
 /** Coolify's UI, its realtime server and its terminal: reachable over the tailnet only. */
-export const COOLIFY_PORTS = [8000, 6001, 6002] as const;
+export const COOLIFY_PORTS = SERVICES.coolify.ports.map((p) => p.port);
 
 /** Where the script reads the root password: an env file on standard input, `ROOT_USER_PASSWORD=...`. */
 export const COOLIFY_PASSWORD_ENV = "ROOT_USER_PASSWORD";

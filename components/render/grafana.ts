@@ -18,6 +18,7 @@
 //   the blackbox exporter's `probe_success`.
 import { createRequire } from "node:module";
 import { stringify } from "yaml";
+import { PROBE_JOB, scrapeJob } from "../catalog/services";
 import type * as CommonSdk from "@grafana/grafana-foundation-sdk/dist/common";
 import type * as DashboardSdk from "@grafana/grafana-foundation-sdk/dist/dashboard";
 import type * as PrometheusSdk from "@grafana/grafana-foundation-sdk/dist/prometheus";
@@ -237,11 +238,11 @@ const BLUE: DashboardSdk.Threshold = { value: null, color: "blue" };
 const RED: DashboardSdk.Threshold = { value: null, color: "red" };
 
 // Selectors, one per scrape job, so a panel never mixes in another job's series of the same name.
-const LITELLM = 'job="litellm"';
-const QDRANT = 'job="qdrant"';
-const NODE = 'job="node"';
+const LITELLM = `job="${scrapeJob("litellm")}"`;
+const QDRANT = `job="${scrapeJob("qdrant")}"`;
+const NODE = `job="${scrapeJob("nodeExporter")}"`;
 // cAdvisor also reports cgroups that are not containers; those have an empty `name`.
-const CONTAINER = 'job="cadvisor", name!=""';
+const CONTAINER = `job="${scrapeJob("cadvisor")}", name!=""`;
 // Real filesystems only: not tmpfs, overlay layers or other pseudo filesystems.
 const FILESYSTEM = `${NODE}, fstype=~"ext4|xfs|btrfs"`;
 
@@ -543,7 +544,7 @@ export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
       title: "Service probes",
       description: "Whether each service's health probe succeeds; a service with several probes is down if any fails.",
       unit: "none",
-      queries: [{ expr: `min by (probe) (probe_success{job="probes"})`, legend: "{{probe}}" }],
+      queries: [{ expr: `min by (probe) (probe_success{job="${PROBE_JOB}"})`, legend: "{{probe}}" }],
       width: 12,
       height: 6,
       thresholds: [RED, { value: 1, color: "green" }],

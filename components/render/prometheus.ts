@@ -7,6 +7,7 @@
 // always fires lets an outside dead-man's switch notice when the whole alerting path is gone.
 
 import { stringify } from "yaml";
+import { port, PROBE_JOB, Role, scrapeJob } from "../catalog/services";
 
 /** Where the operations node's Prometheus scrapes and what it sends its alerts to. */
 export interface PrometheusSpec {
@@ -15,7 +16,7 @@ export interface PrometheusSpec {
   /** Scrape and rule evaluation interval, in seconds. Default 30. */
   scrapeIntervalSeconds?: number;
   /** The environment's nodes by tailnet address, e.g. "100.64.0.1". LiteLLM and Qdrant run on the inference node. */
-  nodes: { role: "inference" | "operations"; address: string }[];
+  nodes: { role: Role; address: string }[];
   /** Ports of the scraped services; defaults in {@link DEFAULT_SCRAPE_PORTS}. */
   ports?: { nodeExporter?: number; cadvisor?: number; litellm?: number; qdrant?: number };
   /** Files inside the Prometheus container (mounted secrets) holding the bearer tokens: LiteLLM's master key, Qdrant's API key. */
@@ -34,22 +35,27 @@ export interface PrometheusSpec {
   ruleFiles: string[];
 }
 
-/** Each scraped service's upstream default port. */
-export const DEFAULT_SCRAPE_PORTS = Object.freeze({ nodeExporter: 9100, cadvisor: 8080, litellm: 4000, qdrant: 6333 });
+/** Each scraped service's port, from the services catalog. */
+export const DEFAULT_SCRAPE_PORTS = Object.freeze({
+  nodeExporter: port("nodeExporter"),
+  cadvisor: port("cadvisor"),
+  litellm: port("litellm"),
+  qdrant: port("qdrant"),
+});
 
 /** Default scrape and evaluation interval, in seconds. */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 30;
 
 /** Job names; the alert rules select on them, so a rename here must be a rename there. */
 export const SCRAPE_JOBS = Object.freeze({
-  prometheus: "prometheus",
-  alertmanager: "alertmanager",
-  blackboxExporter: "blackbox-exporter",
-  node: "node",
-  cadvisor: "cadvisor",
-  litellm: "litellm",
-  qdrant: "qdrant",
-  probes: "probes",
+  prometheus: scrapeJob("prometheus"),
+  alertmanager: scrapeJob("alertmanager"),
+  blackboxExporter: scrapeJob("blackbox"),
+  node: scrapeJob("nodeExporter"),
+  cadvisor: scrapeJob("cadvisor"),
+  litellm: scrapeJob("litellm"),
+  qdrant: scrapeJob("qdrant"),
+  probes: PROBE_JOB,
 });
 
 /** The blackbox module every probe uses. */
@@ -62,7 +68,7 @@ const BLACKBOX_LABEL = "__blackbox_address";
 export const BLACKBOX_PROBE_TIMEOUT_SECONDS = 5;
 
 /** Prometheus's own port inside its container. */
-const PROMETHEUS_SELF_ADDRESS = "localhost:9090";
+const PROMETHEUS_SELF_ADDRESS = `localhost:${port("prometheus")}`;
 
 /** Prometheus's default scrape timeout, in seconds; it may not exceed the interval. */
 const DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10;

@@ -6,6 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagePin, imageRef } from "../catalog/images";
+import { publishedPorts, Role, ServiceName } from "../catalog/services";
 
 export interface PublishedPort {
   /** Port inside the container. */
@@ -14,6 +15,14 @@ export interface PublishedPort {
   hostPort?: number;
   /** The host address it listens on: the node's tailnet address or 127.0.0.1, never all addresses. */
   hostIp: pulumi.Input<string>;
+}
+
+/**
+ * The ports the services catalog publishes for a service on a role's node, each bound to the node's tailnet
+ * address: the one way a container's ports are published, so that they agree with the tailnet policy.
+ */
+export function tailnetPorts(service: ServiceName, role: Role, tailnetAddress: pulumi.Input<string>): PublishedPort[] {
+  return publishedPorts(service, role).map((port) => ({ port, hostIp: tailnetAddress }));
 }
 
 export interface ServiceContainerArgs {

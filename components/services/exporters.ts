@@ -1,29 +1,29 @@
-/** node-exporter and cAdvisor on one node, published on its tailnet address for Prometheus to scrape. */
+/** node-exporter and cAdvisor on one node, published on its tailnet address for Prometheus to scrape; the blackbox exporter. */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../catalog/images";
+import { Role, SERVICES } from "../catalog/services";
 import { renderBlackboxConfig } from "../render/prometheus";
-import { PublishedPort, ServiceContainer, ServiceContainerArgs } from "./container";
+import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
 
-export const NODE_EXPORTER_PORT = 9100;
-export const CADVISOR_PORT = 8080;
-/** The blackbox exporter, which probes the services' health endpoints for Prometheus. */
-export const BLACKBOX_PORT = 9115;
-
-/** A blackbox exporter on a node's service network; published only where Prometheus cannot reach it otherwise. */
+/**
+ * A blackbox exporter on a node's service network; the catalog publishes it only where Prometheus cannot reach
+ * it otherwise (the inference node, where it probes Ollama from inside Ollama's network).
+ */
 export function blackboxExporter(args: {
   provider: docker.Provider;
   network: pulumi.Input<string>;
   memoryMib: number;
-  ports: PublishedPort[];
+  role: Role;
+  tailnetAddress: pulumi.Input<string>;
 }): ServiceContainerArgs {
   return {
     provider: args.provider,
     network: args.network,
-    name: "blackbox",
+    name: SERVICES.blackbox.container,
     image: IMAGES.blackboxExporter,
     memoryMib: args.memoryMib,
-    ports: args.ports,
+    ports: tailnetPorts("blackbox", args.role, args.tailnetAddress),
     files: [{ path: "/etc/blackbox/blackbox.yml", content: renderBlackboxConfig() }],
     command: ["--config.file=/etc/blackbox/blackbox.yml"],
   };
@@ -31,6 +31,8 @@ export function blackboxExporter(args: {
 
 export interface ExportersArgs {
   provider: docker.Provider;
+  /** The node's role: which of the exporters' ports the catalog publishes there. */
+  role: Role;
   tailnetAddress: pulumi.Input<string>;
   memoryMib: { nodeExporter: number; cadvisor: number };
 }
@@ -43,10 +45,10 @@ export class Exporters extends pulumi.ComponentResource {
       `${name}-node-exporter`,
       {
         ...common,
-        name: "node-exporter",
+        name: SERVICES.nodeExporter.container,
         image: IMAGES.nodeExporter,
         memoryMib: args.memoryMib.nodeExporter,
-        ports: [{ port: NODE_EXPORTER_PORT, hostIp: args.tailnetAddress }],
+        ports: tailnetPorts("nodeExporter", args.role, args.tailnetAddress),
         command: ["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
         volumes: [{ hostPath: "/", containerPath: "/host", readOnly: true }],
         // The host's PID namespace so its process and pressure metrics are the node's, not the container's.
@@ -58,10 +60,10 @@ export class Exporters extends pulumi.ComponentResource {
       `${name}-cadvisor`,
       {
         ...common,
-        name: "cadvisor",
+        name: SERVICES.cadvisor.container,
         image: IMAGES.cadvisor,
         memoryMib: args.memoryMib.cadvisor,
-        ports: [{ port: CADVISOR_PORT, hostIp: args.tailnetAddress }],
+        ports: tailnetPorts("cadvisor", args.role, args.tailnetAddress),
         // Tuned to stay small: Docker containers only, slower housekeeping, no per-process or disk-usage
         // metrics (their collection is what makes cAdvisor's memory unbounded).
         command: [

@@ -1,7 +1,8 @@
 // The offline evaluator: the policy's own tests pass, and widening any grant makes a named test fail.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildTailnetPolicy, type TailnetPolicy, type TailnetPolicySpec } from "../../components/render/tailnetPolicy";
+import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
 import {
   canReach,
   formatReachMatrix,

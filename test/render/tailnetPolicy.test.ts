@@ -1,17 +1,9 @@
-// The tailnet policy: its text is valid HuJSON, and its own tests assert every access the design opens or closes.
+// The tailnet policy's text: valid HuJSON that holds the policy, comments aside, the same for the same spec.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parse, type ParseError } from "jsonc-parser";
-import {
-  PORTS,
-  TAILSCALE_SSH_PORT,
-  buildTailnetPolicy,
-  nodeTag,
-  renderTailnetPolicy,
-  userGroup,
-  type TailnetPolicy,
-  type TailnetPolicySpec,
-} from "../../components/render/tailnetPolicy";
+import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
 
 const spec: TailnetPolicySpec = {
   prefix: "ai",
@@ -20,21 +12,6 @@ const spec: TailnetPolicySpec = {
   deployers: ["tag:ai-deployer"],
   users: ["alice@example.com", "bob@example.com"],
 };
-
-const ENVS = ["dev", "prod"];
-const ALL_PORTS = [...Object.values(PORTS), TAILSCALE_SSH_PORT];
-const inference = (env: string) => nodeTag("ai", env, "inference");
-const operations = (env: string) => nodeTag("ai", env, "operations");
-const NODE_TAGS = ENVS.flatMap((env) => [inference(env), operations(env)]);
-
-/** Whether some `tests` entry from `src` lists `dst` under `kind`: a named case, not a count. */
-function hasTest(policy: TailnetPolicy, src: string, kind: "accept" | "deny", dst: string): boolean {
-  return policy.tests.some((t) => t.src === src && (t[kind] ?? []).includes(dst));
-}
-
-function hasSshTest(policy: TailnetPolicy, src: string, kind: "accept" | "deny", host: string, user: string): boolean {
-  return policy.sshTests.some((t) => t.src === src && t.dst.includes(host) && (t[kind] ?? []).includes(user));
-}
 
 function parseHuJson(text: string): unknown {
   const errors: ParseError[] = [];
@@ -69,130 +46,5 @@ describe("renderTailnetPolicy", () => {
     };
     assert.equal(renderTailnetPolicy(buildTailnetPolicy(shuffled)), text);
     assert.equal(renderTailnetPolicy(buildTailnetPolicy(spec)), text);
-  });
-});
-
-describe("buildTailnetPolicy", () => {
-  const policy = buildTailnetPolicy(spec);
-
-  it("tags every node per environment and role, and owns every tag it uses", () => {
-    assert.equal(nodeTag("ai", "dev", "inference"), "tag:ai-dev-inference");
-    assert.deepEqual(Object.keys(policy.tagOwners).sort(), [...NODE_TAGS, "tag:ai-deployer"].sort());
-    const used = new Set<string>();
-    const addHost = (s: string) => {
-      const host = /^tag:[^:]+/.exec(s);
-      if (host) used.add(host[0]);
-    };
-    for (const g of policy.grants) [...g.src, ...g.dst].forEach(addHost);
-    for (const r of policy.ssh) [...r.src, ...r.dst].forEach(addHost);
-    for (const t of policy.tests) [t.src, ...(t.accept ?? []), ...(t.deny ?? [])].forEach(addHost);
-    for (const t of policy.sshTests) [t.src, ...t.dst].forEach(addHost);
-    for (const tag of used) assert.ok(tag in policy.tagOwners, `${tag} has no tagOwners entry`);
-    for (const tag of NODE_TAGS) {
-      assert.deepEqual(policy.tagOwners[tag], ["autogroup:admin", "admin@example.com", "tag:ai-deployer"]);
-    }
-    assert.deepEqual(policy.tagOwners["tag:ai-deployer"], ["autogroup:admin", "admin@example.com"]);
-  });
-
-  it("puts the users in the user group", () => {
-    assert.deepEqual(policy.groups, { [userGroup("ai")]: ["alice@example.com", "bob@example.com"] });
-  });
-
-  it("never grants Ollama, not even through a wildcard", () => {
-    for (const grant of policy.grants) {
-      for (const ip of grant.ip) {
-        assert.doesNotMatch(ip, /11434|\*/, `a grant opens ${ip}`);
-      }
-    }
-    const moved = buildTailnetPolicy({ ...spec, ports: { ollama: 11500 } });
-    assert.ok(moved.grants.every((g) => !g.ip.includes("tcp:11500")));
-  });
-
-  it("has no grant from a dev tag to a prod tag, or back", () => {
-    for (const grant of policy.grants) {
-      for (const [from, to] of [["dev", "prod"], ["prod", "dev"]]) {
-        const fromTag = grant.src.some((s) => s.startsWith(`tag:ai-${from}-`));
-        const toTag = grant.dst.some((d) => d.startsWith(`tag:ai-${to}-`));
-        assert.ok(!(fromTag && toTag), `grant ${JSON.stringify(grant)} crosses ${from} -> ${to}`);
-      }
-    }
-  });
-
-  it("applies port overrides with defaults for the rest", () => {
-    const custom = buildTailnetPolicy({ ...spec, ports: { litellm: 4400 } });
-    const users = custom.grants.find((g) => g.src.includes(userGroup("ai")));
-    assert.deepEqual(users?.ip, ["tcp:4400", "tcp:6333", "tcp:6334"]);
-  });
-
-  describe("its tests cover every accept and deny of the design", () => {
-    const admin = "admin@example.com";
-    const user = "alice@example.com";
-    const deployer = "tag:ai-deployer";
-
-    it("admins: every port but Ollama on every node, and Ollama denied", () => {
-      for (const tag of NODE_TAGS) {
-        for (const port of ALL_PORTS.filter((p) => p !== PORTS.ollama)) {
-          assert.ok(hasTest(policy, admin, "accept", `${tag}:${port}`), `admin accept ${tag}:${port}`);
-        }
-        assert.ok(hasTest(policy, admin, "deny", `${tag}:${PORTS.ollama}`), `admin deny ${tag}:11434`);
-      }
-      for (const tag of NODE_TAGS) assert.ok(hasSshTest(policy, admin, "accept", tag, "root"));
-    });
-
-    it("deployers: Tailscale SSH as root on every node", () => {
-      for (const tag of NODE_TAGS) {
-        assert.ok(hasTest(policy, deployer, "accept", `${tag}:22`), `deployer accept ${tag}:22`);
-        assert.ok(hasSshTest(policy, deployer, "accept", tag, "root"), `deployer ssh root on ${tag}`);
-      }
-      for (const env of ENVS) assert.ok(hasTest(policy, deployer, "deny", `${inference(env)}:11434`));
-    });
-
-    it("users: LiteLLM and Qdrant in every environment; not Ollama, Grafana, SSH or anything else", () => {
-      for (const env of ENVS) {
-        for (const port of [4000, 6333, 6334]) assert.ok(hasTest(policy, user, "accept", `${inference(env)}:${port}`));
-        for (const port of [11434, 22, 9100, 8080]) assert.ok(hasTest(policy, user, "deny", `${inference(env)}:${port}`));
-        for (const port of [3000, 9090, 9093, 8000, 9100, 8080, 22]) {
-          assert.ok(hasTest(policy, user, "deny", `${operations(env)}:${port}`), `user deny ${operations(env)}:${port}`);
-        }
-      }
-      for (const tag of NODE_TAGS) assert.ok(hasSshTest(policy, user, "deny", tag, "root"), `user ssh denied on ${tag}`);
-    });
-
-    it("operations nodes: their own inference node's metrics ports and their own exporters only", () => {
-      for (const env of ENVS) {
-        const ops = operations(env);
-        for (const port of [9100, 8080, 4000, 6333]) assert.ok(hasTest(policy, ops, "accept", `${inference(env)}:${port}`));
-        for (const port of [9100, 8080]) assert.ok(hasTest(policy, ops, "accept", `${ops}:${port}`));
-        for (const port of [11434, 6334, 22]) assert.ok(hasTest(policy, ops, "deny", `${inference(env)}:${port}`));
-      }
-    });
-
-    it("dev and prod devices cannot reach each other on any port", () => {
-      for (const [from, to] of [["dev", "prod"], ["prod", "dev"]]) {
-        for (const src of [inference(from), operations(from)]) {
-          for (const dst of [inference(to), operations(to)]) {
-            for (const port of ALL_PORTS) assert.ok(hasTest(policy, src, "deny", `${dst}:${port}`), `${src} deny ${dst}:${port}`);
-          }
-        }
-      }
-    });
-  });
-
-  it("rejects specs that cannot make a valid policy, naming the field", () => {
-    assert.throws(() => buildTailnetPolicy({ ...spec, prefix: "AI_" }), /prefix is "AI_"/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, environments: [] }), /environments is empty/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, users: ["group:eng"] }), /users has "group:eng"/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, deployers: ["ci"] }), /deployers has "ci"/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, ports: { grafana: 11434 } }), /both 11434/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, exampleUser: "admin@example.com", users: ["admin@example.com"] }), /exampleUser/);
-  });
-
-  it("picks example identities that are concrete users and not admins", () => {
-    const mixed = buildTailnetPolicy({ ...spec, admins: ["group:sre", "root@example.com"], users: ["root@example.com", "carol@example.com"] });
-    assert.ok(mixed.tests.some((t) => t.src === "root@example.com" && t.deny?.includes("tag:ai-dev-inference:11434")));
-    assert.ok(hasTest(mixed, "carol@example.com", "deny", "tag:ai-dev-operations:3000"));
-    // With no user e-mail among the admins, their tests are left out rather than aimed at a group.
-    const groupsOnly = buildTailnetPolicy({ ...spec, admins: ["group:sre"] });
-    assert.ok(groupsOnly.tests.every((t) => !t.src.startsWith("group:")));
   });
 });

@@ -1,0 +1,327 @@
+// The tailnet policy as typed data: who may reach what, worked out from the services catalog.
+//
+// Managing `tailscale.Acl` overwrites the tailnet's whole policy, and the control plane runs the policy's
+// `tests` and `sshTests` before it accepts a change. So the policy carries its own tests: every access this
+// module opens is asserted as an accept, and every access it must keep closed (Ollama, cross-environment,
+// users beyond LiteLLM and Qdrant) as a deny. A widened grant then fails at `pulumi up`, not in production.
+import { isUserIdentity, nodeTag, TAG_PATTERN, userGroup } from "../catalog/identities";
+import { PortName, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort } from "../catalog/services";
+import type { TailnetGrant, TailnetPolicy, TailnetSshRule, TailnetSshTest, TailnetTest } from "../render/tailnetPolicy";
+
+/** Every port of the catalog by its name; a spec may move any of them. */
+export type Ports = Record<PortName, number>;
+
+/** The catalog's ports, by name. */
+export const PORTS: Readonly<Ports> = Object.freeze(
+  Object.fromEntries(SERVICE_PORTS.map((p) => [p.name, p.port])) as Ports,
+);
+
+/** Tailscale SSH cannot be moved: port 22 of the node's tailnet address. */
+export const TAILSCALE_SSH_PORT = PORTS.ssh;
+
+/** What the policy is built from. */
+export interface TailnetPolicySpec {
+  /** Name prefix of every tag, e.g. "ai". Lowercase letters, digits and dashes. */
+  prefix: string;
+  /** The environments the policy covers, e.g. ["dev", "prod"]; each gets its own tags. */
+  environments: string[];
+  /**
+   * Identities with full access: user e-mails or "group:..." names (autogroup:admin is always included).
+   * A "group:..." name must be known to the control plane already (for example synced from the identity
+   * provider): this policy replaces the whole file and defines only its own user group.
+   */
+  admins: string[];
+  /**
+   * Identities that run `pulumi up` (a laptop user e-mail or a CI tag such as "tag:ai-deployer"); they reach
+   * nodes by Tailscale SSH as root. A deployer tag gets its own `tagOwners` entry, owned by the admins.
+   */
+  deployers: string[];
+  /** Members (user e-mails) of the user group: they reach LiteLLM and Qdrant of every environment, nothing else. */
+  users: string[];
+  /** Ports, each defaulted from {@link PORTS}. */
+  ports?: Partial<Ports>;
+  /**
+   * A concrete member of `users` used as `src` of the user group's tests (a test needs a user, not a group).
+   * Default: the first of `users` that is neither an admin nor a deployer. Without one, those tests are left out.
+   */
+  exampleUser?: string;
+  /**
+   * A concrete admin e-mail used as `src` of the admins' tests. Default: the first e-mail in `admins`.
+   * Without one (only groups, or only autogroup:admin), those tests are left out.
+   */
+  exampleAdmin?: string;
+}
+
+/** Everything the policy's parts are worked out from: the spec, normalised, and the port sets per role. */
+interface PolicyContext {
+  envs: string[];
+  admins: string[];
+  deployers: string[];
+  users: string[];
+  group: string;
+  /** The node tags of a role, one per environment. */
+  tags: (role: Role) => string[];
+  allNodeTags: string[];
+  ollama: number;
+  /** Every port the policy speaks of: what someone may reach, and what must stay closed. */
+  everyPort: number[];
+  /** The ports published on a role's tailnet address that an audience may reach, ascending. */
+  reachable: (who: Reacher, role: Role) => number[];
+}
+
+/**
+ * Builds the policy: grants for admins, deployers, users and each environment's operations node; SSH rules
+ * for deployers and admins; and tests that assert every accept and every deny the design relies on.
+ * Throws an Error naming the field and the bad value when the spec cannot make a valid policy.
+ */
+export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
+  const ports = resolvePorts(spec.ports);
+  validate(spec, ports);
+  const envs = sortedUnique(spec.environments);
+  // The catalog's ports with this spec's numbers.
+  const catalog = SERVICE_PORTS.map((p) => ({ ...p, port: ports[p.name as PortName] }));
+  const ctx: PolicyContext = {
+    envs,
+    admins: sortedUnique(spec.admins.filter((a) => a !== "autogroup:admin")),
+    deployers: sortedUnique(spec.deployers),
+    users: sortedUnique(spec.users),
+    group: userGroup(spec.prefix),
+    tags: (role) => envs.map((env) => nodeTag(spec.prefix, env, role)),
+    allNodeTags: envs.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role))),
+    ollama: ports.ollama,
+    everyPort: sortedPorts(catalog.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port)),
+    reachable: (who, role) => sortedPorts(catalog.filter((p) => reaches(p, who, role)).map((p) => p.port)),
+  };
+  const owners = ["autogroup:admin", ...ctx.admins];
+  const tagOwners: Record<string, string[]> = {};
+  // Deployers own the node tags because they mint the nodes' tagged auth keys.
+  for (const tag of ctx.allNodeTags) tagOwners[tag] = uniqueInOrder([...owners, ...ctx.deployers]);
+  for (const deployer of ctx.deployers.filter((d) => d.startsWith("tag:"))) tagOwners[deployer] = owners;
+
+  return {
+    groups: { [ctx.group]: ctx.users },
+    tagOwners,
+    grants: buildGrants(ctx),
+    ssh: buildSshRules(ctx),
+    ...buildTests(ctx, spec),
+  };
+}
+
+function reaches(p: ServicePort, who: Reacher, role: Role): boolean {
+  return p.publishedOn.includes(role) && p.reach.includes(who) && !p.neverGranted;
+}
+
+function buildGrants(ctx: PolicyContext): TailnetGrant[] {
+  // Admins get explicit ports rather than "*": "*" would include Ollama, which has no authentication.
+  const grants: TailnetGrant[] = ROLES.map((role) => ({
+    comment: `Admins: every service port and Tailscale SSH on the ${role} nodes; never Ollama.`,
+    src: ["autogroup:admin", ...ctx.admins],
+    dst: ctx.tags(role),
+    ip: ctx.reachable("admins", role).map(tcp),
+  }));
+  if (ctx.deployers.length > 0) {
+    grants.push({
+      comment: "Deployers (`pulumi up`): Tailscale SSH to every node, which carries the Docker provider and commands.",
+      src: ctx.deployers,
+      dst: ctx.allNodeTags,
+      ip: [tcp(TAILSCALE_SSH_PORT)],
+    });
+  }
+  if (ctx.users.length > 0) {
+    for (const role of ROLES.filter((r) => ctx.reachable("users", r).length > 0)) {
+      grants.push({
+        comment: "Users: LiteLLM and Qdrant on the inference nodes, nothing else.",
+        src: [ctx.group],
+        dst: ctx.tags(role),
+        ip: ctx.reachable("users", role).map(tcp),
+      });
+    }
+  }
+  for (const [index, env] of ctx.envs.entries()) {
+    const operations = ctx.tags("operations")[index];
+    grants.push(
+      {
+        comment: `${env} operations node: scrapes and probes its own environment's inference node only.`,
+        src: [operations],
+        dst: [ctx.tags("inference")[index]],
+        ip: ctx.reachable("monitoring", "inference").map(tcp),
+      },
+      {
+        comment: `${env} operations node: its own exporters, when scraped by its tailnet name.`,
+        src: [operations],
+        dst: [operations],
+        ip: ctx.reachable("monitoring", "operations").map(tcp),
+      },
+    );
+  }
+  return grants;
+}
+
+function buildSshRules(ctx: PolicyContext): TailnetSshRule[] {
+  // Both rules "accept": `pulumi up` is non-interactive, and a "check" rule for an identity that is also a
+  // deployer would make the outcome depend on rule precedence. autogroup:admin is left out of SSH on purpose:
+  // only explicitly named admins get root.
+  const ssh: TailnetSshRule[] = [];
+  if (ctx.deployers.length > 0) {
+    ssh.push({ comment: "Deployers: root on every node.", action: "accept", src: ctx.deployers, dst: ctx.allNodeTags, users: ["root"] });
+  }
+  if (ctx.admins.length > 0) {
+    ssh.push({ comment: "Named admins: root on every node.", action: "accept", src: ctx.admins, dst: ctx.allNodeTags, users: ["root"] });
+  }
+  return ssh;
+}
+
+const at = (hosts: string[], portList: number[]): string[] => hosts.flatMap((h) => portList.map((p) => `${h}:${p}`));
+
+function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: TailnetTest[]; sshTests: TailnetSshTest[] } {
+  const exampleAdmin = spec.exampleAdmin ?? ctx.admins.find(isUserIdentity);
+  const exampleUser = spec.exampleUser ?? ctx.users.find((u) => !ctx.admins.includes(u) && !ctx.deployers.includes(u));
+  const { allNodeTags, everyPort, ollama } = ctx;
+  const inferenceTags = ctx.tags("inference");
+  const userPorts = ctx.reachable("users", "inference");
+
+  const tests: TailnetTest[] = [];
+  if (exampleAdmin !== undefined) {
+    tests.push({
+      comment: "Admins reach every port but Ollama on every node.",
+      src: exampleAdmin,
+      accept: ROLES.flatMap((role) => at(ctx.tags(role), ctx.reachable("admins", role))),
+      deny: at(allNodeTags, [ollama]),
+    });
+  }
+  for (const deployer of ctx.deployers) {
+    tests.push({
+      comment: "Deployers reach Tailscale SSH on every node, never Ollama.",
+      src: deployer,
+      accept: at(allNodeTags, [TAILSCALE_SSH_PORT]),
+      deny: at(inferenceTags, [ollama]),
+    });
+  }
+  if (exampleUser !== undefined) {
+    tests.push({
+      comment: "Users reach LiteLLM and Qdrant only: no Ollama, no SSH, no exporters, nothing on the operations nodes.",
+      src: exampleUser,
+      accept: at(inferenceTags, userPorts),
+      deny: [...at(inferenceTags, without(everyPort, userPorts)), ...at(ctx.tags("operations"), everyPort)],
+    });
+  }
+  for (const [index, env] of ctx.envs.entries()) tests.push(...environmentTests(ctx, env, index));
+  return { tests, sshTests: buildSshTests(ctx, exampleAdmin, exampleUser) };
+}
+
+function environmentTests(ctx: PolicyContext, env: string, index: number): TailnetTest[] {
+  const inference = ctx.tags("inference")[index];
+  const operations = ctx.tags("operations")[index];
+  const otherEnvTags = ctx.allNodeTags.filter((t) => t !== inference && t !== operations);
+  const scrapePorts = ctx.reachable("monitoring", "inference");
+  const ownExporterPorts = ctx.reachable("monitoring", "operations");
+  return [
+    {
+      comment: `${env} operations node: its inference node's metrics ports and its own exporters; nothing else, nothing in another environment.`,
+      src: operations,
+      accept: [...at([inference], scrapePorts), ...at([operations], ownExporterPorts)],
+      deny: [
+        ...at([inference], without(ctx.everyPort, scrapePorts)),
+        ...at([operations], without(ctx.everyPort, ownExporterPorts)),
+        ...at(otherEnvTags, ctx.everyPort),
+      ],
+    },
+    {
+      comment: `${env} inference node: reaches no other node.`,
+      src: inference,
+      deny: at([operations, ...otherEnvTags], ctx.everyPort),
+    },
+  ];
+}
+
+function buildSshTests(ctx: PolicyContext, exampleAdmin?: string, exampleUser?: string): TailnetSshTest[] {
+  const sshTests: TailnetSshTest[] = ctx.deployers.map((deployer) => ({
+    comment: "Deployers log in as root on every node.",
+    src: deployer,
+    dst: ctx.allNodeTags,
+    accept: ["root"],
+  }));
+  if (exampleAdmin !== undefined && ctx.admins.includes(exampleAdmin)) {
+    sshTests.push({ comment: "Named admins log in as root on every node.", src: exampleAdmin, dst: ctx.allNodeTags, accept: ["root"] });
+  }
+  if (exampleUser !== undefined) {
+    sshTests.push({ comment: "Users never get a shell.", src: exampleUser, dst: ctx.allNodeTags, deny: ["root"] });
+  }
+  return sshTests;
+}
+
+/** Every port defaulted from {@link PORTS} with `??`, so a spec overrides only what it names. */
+export function resolvePorts(ports?: Partial<Ports>): Ports {
+  const resolved = { ...PORTS };
+  for (const name of Object.keys(PORTS) as PortName[]) resolved[name] = ports?.[name] ?? PORTS[name];
+  return resolved;
+}
+
+/** A part of a tag: the prefix and the environment names. */
+const NAME_PART = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function validate(spec: TailnetPolicySpec, ports: Ports): void {
+  const fail = (message: string): never => {
+    throw new Error(`tailnet policy: ${message}`);
+  };
+  if (!NAME_PART.test(spec.prefix)) {
+    fail(`prefix is "${spec.prefix}": use lowercase letters, digits and single dashes (it becomes part of every tag)`);
+  }
+  if (spec.environments.length === 0) fail("environments is empty: name at least one, e.g. [\"dev\", \"prod\"]");
+  for (const env of spec.environments) {
+    if (!NAME_PART.test(env)) fail(`environments has "${env}": use lowercase letters, digits and single dashes`);
+  }
+  for (const admin of spec.admins) {
+    if (!isUserIdentity(admin) && !admin.startsWith("group:") && admin !== "autogroup:admin") {
+      fail(`admins has "${admin}": use a user e-mail or a "group:..." name`);
+    }
+  }
+  for (const deployer of spec.deployers) {
+    if (!isUserIdentity(deployer) && !TAG_PATTERN.test(deployer)) {
+      fail(`deployers has "${deployer}": use a user e-mail or a tag such as "tag:${spec.prefix}-deployer"`);
+    }
+  }
+  for (const user of spec.users) {
+    // Tailscale groups hold users only: a group or tag cannot be a member.
+    if (!isUserIdentity(user)) fail(`users has "${user}": group members must be user e-mails`);
+  }
+  if (spec.exampleUser !== undefined) {
+    if (!spec.users.includes(spec.exampleUser)) fail(`exampleUser "${spec.exampleUser}" is not one of users`);
+    if (spec.admins.includes(spec.exampleUser) || spec.deployers.includes(spec.exampleUser)) {
+      fail(`exampleUser "${spec.exampleUser}" is also an admin or deployer, so the user group's deny tests would fail`);
+    }
+  }
+  if (spec.exampleAdmin !== undefined && !isUserIdentity(spec.exampleAdmin)) {
+    fail(`exampleAdmin is "${spec.exampleAdmin}": a test needs a user e-mail`);
+  }
+  const seen = new Map<number, string>();
+  for (const [name, port] of Object.entries(ports) as [PortName, number][]) {
+    if (name === "ssh") continue;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`ports.${name} is ${port}: use a TCP port, 1 to 65535`);
+    if (port === TAILSCALE_SSH_PORT) fail(`ports.${name} is ${port}, which Tailscale SSH uses`);
+    const other = seen.get(port);
+    // A shared port would let a grant for the other service open Ollama, or blur what a grant means.
+    if (other !== undefined) fail(`ports.${name} and ports.${other} are both ${port}: each service needs its own port`);
+    seen.set(port, name);
+  }
+}
+
+function tcp(port: number): string {
+  return `tcp:${port}`;
+}
+
+function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+function uniqueInOrder(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function sortedPorts(values: readonly number[]): number[] {
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+function without(values: readonly number[], removed: readonly number[]): number[] {
+  return values.filter((v) => !removed.includes(v));
+}

@@ -1,0 +1,54 @@
+/** Coolify on the operations node, installed unattended over Tailscale SSH, for the team's other apps. */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { COOLIFY_VERSION } from "../catalog/images";
+import { port } from "../catalog/services";
+import { COOLIFY_PASSWORD_ENV, renderCoolifyInstall } from "../render/coolify";
+import { FormerHome, movedFrom } from "./formerHome";
+
+export interface CoolifyArgs {
+  /** The node's tailnet address: Coolify's UI is reached there. */
+  tailnetAddress: pulumi.Input<string>;
+  /** E-mail of Coolify's root user. */
+  adminEmail: string;
+  /** Docker's address pool, handed to Coolify's installer. */
+  dockerAddressPool: string;
+  /** How the installer reaches the node: over Tailscale SSH. */
+  ssh: { host: pulumi.Input<string>; privateKey: pulumi.Input<string> };
+  /** Where these resources lived before this component existed; their aliases keep an existing stack's. */
+  formerHome?: FormerHome;
+}
+
+export class Coolify extends pulumi.ComponentResource {
+  readonly url: pulumi.Output<string>;
+  readonly adminPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: CoolifyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiplatform:services:Coolify", name, {}, opts);
+    // Coolify asks for mixed case, digits and a symbol; the symbols are safe in an env file.
+    const password = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 32, minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 2, overrideSpecial: "-_.+" },
+      { parent: this, aliases: movedFrom(args.formerHome, "coolify-admin-password") },
+    ).result;
+    this.adminPassword = pulumi.secret(password);
+    new command.remote.Command(
+      `${name}-install`,
+      {
+        connection: { host: args.ssh.host, user: "root", privateKey: args.ssh.privateKey },
+        create: renderCoolifyInstall({
+          version: COOLIFY_VERSION,
+          adminEmail: args.adminEmail,
+          dockerAddressPool: args.dockerAddressPool,
+        }),
+        stdin: pulumi.secret(pulumi.interpolate`${COOLIFY_PASSWORD_ENV}=${password}\n`),
+        // A new version reinstalls: the installer upgrades in place.
+        triggers: [COOLIFY_VERSION],
+      },
+      { parent: this, aliases: movedFrom(args.formerHome, "coolify") },
+    );
+    this.url = pulumi.interpolate`http://${args.tailnetAddress}:${port("coolify")}`;
+    this.registerOutputs({ url: this.url });
+  }
+}

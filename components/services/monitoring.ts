@@ -1,0 +1,209 @@
+/**
+ * Monitoring on the operations node: Prometheus scraping both nodes over the tailnet, Alertmanager routing to
+ * the team, a blackbox exporter probing the services' health, and Grafana with its datasource and dashboard
+ * provisioned from code.
+ */
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { IMAGES } from "../catalog/images";
+import { port, SERVICES } from "../catalog/services";
+import { ALERTMANAGER_SECRET_FILES, AlertingSettings, alertmanagerSpec } from "../plan/alertRouting";
+import { renderAlertmanagerConfig } from "../render/alertmanager";
+import {
+  buildStackOverviewDashboard,
+  GRAFANA_DASHBOARDS_DIR,
+  renderDashboardProvider,
+  renderGrafanaDatasources,
+  STACK_OVERVIEW_DASHBOARD_FILE,
+} from "../render/grafana";
+import { renderAlertRules, renderPrometheusConfig } from "../render/prometheus";
+import { ServiceContainer, tailnetPorts } from "./container";
+import { blackboxExporter } from "./exporters";
+
+/** Prometheus and Alertmanager run as nobody; their credential files are readable by it alone. */
+const NOBODY = "65534:65534";
+
+const SCRAPE_INTERVAL_SECONDS = 30;
+
+/** Where Prometheus reads the credentials it scrapes with. */
+const PROMETHEUS_SECRET_FILES = {
+  litellmKey: "/etc/prometheus/secrets/litellm-master-key",
+  qdrantKey: "/etc/prometheus/secrets/qdrant-api-key",
+} as const;
+
+export interface MonitoringArgs {
+  provider: docker.Provider;
+  environment: string;
+  /** This node's tailnet address: the UIs listen there only. */
+  tailnetAddress: pulumi.Input<string>;
+  /** The inference node's tailnet address, where LiteLLM, Qdrant and the exporters answer. */
+  inferenceAddress: pulumi.Input<string>;
+  /** LiteLLM's master key: Prometheus scrapes LiteLLM's /metrics with it. A secret. */
+  litellmMasterKey: pulumi.Input<string>;
+  /** Qdrant's read-only key: Prometheus scrapes Qdrant's /metrics with it. A secret. */
+  qdrantReadOnlyApiKey: pulumi.Input<string>;
+  /** Where the data volume is mounted on the node. */
+  dataDir: string;
+  /** How long Prometheus keeps its data: whichever of days and GB is reached first. */
+  retention: { days: number; gb: number };
+  /** Where alerts go; the URLs and passwords are secrets. */
+  alerting: AlertingSettings;
+  memoryMib: { prometheus: number; alertmanager: number; blackbox: number; grafana: number };
+  ssh: { host: pulumi.Input<string>; privateKey: pulumi.Input<string> };
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+  readonly grafanaUrl: pulumi.Output<string>;
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  readonly prometheusUrl: pulumi.Output<string>;
+  readonly alertmanagerUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aiplatform:services:Monitoring", name, {}, opts);
+    const child = { parent: this };
+    const network = new docker.Network(name, { name: "ai-operations", driver: "bridge" }, { ...child, provider: args.provider });
+    const common = { provider: args.provider, network: network.name };
+
+    // The data directories on the volume, owned by the users the images run as.
+    const dataDirs = new command.remote.Command(
+      `${name}-data-dirs`,
+      {
+        connection: { host: args.ssh.host, user: "root", privateKey: args.ssh.privateKey },
+        create: [
+          `install -d -m 0750 -o 65534 -g 65534 ${args.dataDir}/prometheus ${args.dataDir}/alertmanager`,
+          `install -d -m 0750 -o 472 -g 0 ${args.dataDir}/grafana`,
+        ].join(" && "),
+      },
+      child,
+    );
+    const afterDirs = { ...child, dependsOn: [dataDirs] };
+
+    new ServiceContainer(`${name}-prometheus`, { ...common, ...prometheusContainer(args) }, afterDirs);
+    new ServiceContainer(`${name}-alertmanager`, { ...common, ...alertmanagerContainer(args) }, afterDirs);
+    // Prometheus reaches it on the Docker network; it is published nowhere.
+    new ServiceContainer(
+      `${name}-blackbox`,
+      blackboxExporter({ ...common, memoryMib: args.memoryMib.blackbox, role: "operations", tailnetAddress: args.tailnetAddress }),
+      child,
+    );
+
+    this.grafanaAdminPassword = pulumi.secret(
+      new random.RandomPassword(`${name}-grafana-admin-password`, { length: 32, special: false }, child).result,
+    );
+    new ServiceContainer(`${name}-grafana`, { ...common, ...grafanaContainer(args, this.grafanaAdminPassword) }, afterDirs);
+
+    const url = (service: "grafana" | "prometheus" | "alertmanager") => pulumi.interpolate`http://${args.tailnetAddress}:${port(service)}`;
+    this.grafanaUrl = url("grafana");
+    this.prometheusUrl = url("prometheus");
+    this.alertmanagerUrl = url("alertmanager");
+    this.registerOutputs({ grafanaUrl: this.grafanaUrl, prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl });
+  }
+}
+
+const readable = { mode: "0400", owner: NOBODY };
+
+function prometheusContainer(args: MonitoringArgs) {
+  const config = pulumi.all([args.inferenceAddress, args.tailnetAddress]).apply(([inference, operations]) =>
+    renderPrometheusConfig({
+      environment: args.environment,
+      scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
+      nodes: [
+        { role: "inference", address: inference },
+        { role: "operations", address: operations },
+      ],
+      credentials: { litellmKeyFile: PROMETHEUS_SECRET_FILES.litellmKey, qdrantKeyFile: PROMETHEUS_SECRET_FILES.qdrantKey },
+      probes: [
+        { name: "litellm", url: `http://${inference}:${port("litellm")}${SERVICES.litellm.health}` },
+        { name: "qdrant", url: `http://${inference}:${port("qdrant")}${SERVICES.qdrant.health}` },
+        // Ollama is published nowhere: the inference node's own blackbox exporter probes it on its network.
+        {
+          name: "ollama",
+          url: `http://${SERVICES.ollama.container}:${port("ollama")}${SERVICES.ollama.health}`,
+          via: `${inference}:${port("blackbox")}`,
+        },
+      ],
+      blackboxAddress: `${SERVICES.blackbox.container}:${port("blackbox")}`,
+      alertmanagerAddress: `${SERVICES.alertmanager.container}:${port("alertmanager")}`,
+      ruleFiles: ["/etc/prometheus/rules/platform.yml"],
+    }),
+  );
+  return {
+    name: SERVICES.prometheus.container,
+    image: IMAGES.prometheus,
+    memoryMib: args.memoryMib.prometheus,
+    ports: tailnetPorts("prometheus", "operations", args.tailnetAddress),
+    files: [
+      { path: "/etc/prometheus/prometheus.yml", content: config },
+      { path: "/etc/prometheus/rules/platform.yml", content: renderAlertRules(args.environment) },
+      { path: PROMETHEUS_SECRET_FILES.litellmKey, content: args.litellmMasterKey, ...readable },
+      { path: PROMETHEUS_SECRET_FILES.qdrantKey, content: args.qdrantReadOnlyApiKey, ...readable },
+    ],
+    command: [
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/prometheus",
+      `--storage.tsdb.retention.time=${args.retention.days}d`,
+      `--storage.tsdb.retention.size=${args.retention.gb}GB`,
+    ],
+    volumes: [{ hostPath: `${args.dataDir}/prometheus`, containerPath: "/prometheus" }],
+    healthcheck: httpHealthcheck("prometheus"),
+  };
+}
+
+function alertmanagerContainer(args: MonitoringArgs) {
+  const alerting = args.alerting;
+  const secrets: { path: string; content: pulumi.Input<string>; mode: string; owner: string }[] = [];
+  if (alerting.paging.url) secrets.push({ path: ALERTMANAGER_SECRET_FILES.pagingUrl, content: alerting.paging.url, ...readable });
+  if (alerting.chat.url) secrets.push({ path: ALERTMANAGER_SECRET_FILES.chatUrl, content: alerting.chat.url, ...readable });
+  if (alerting.email) secrets.push({ path: ALERTMANAGER_SECRET_FILES.smtpPassword, content: alerting.email.password, ...readable });
+  if (alerting.deadMansSwitchUrl) {
+    secrets.push({ path: ALERTMANAGER_SECRET_FILES.deadMansSwitchUrl, content: alerting.deadMansSwitchUrl, ...readable });
+  }
+  return {
+    name: SERVICES.alertmanager.container,
+    image: IMAGES.alertmanager,
+    memoryMib: args.memoryMib.alertmanager,
+    ports: tailnetPorts("alertmanager", "operations", args.tailnetAddress),
+    files: [{ path: "/etc/alertmanager/alertmanager.yml", content: renderAlertmanagerConfig(alertmanagerSpec(alerting)) }, ...secrets],
+    command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
+    volumes: [{ hostPath: `${args.dataDir}/alertmanager`, containerPath: "/alertmanager" }],
+    healthcheck: httpHealthcheck("alertmanager"),
+  };
+}
+
+function grafanaContainer(args: MonitoringArgs, adminPassword: pulumi.Input<string>) {
+  const spec = {
+    environment: args.environment,
+    prometheusUrl: `http://${SERVICES.prometheus.container}:${port("prometheus")}`,
+    scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s`,
+  };
+  return {
+    name: SERVICES.grafana.container,
+    image: IMAGES.grafana,
+    memoryMib: args.memoryMib.grafana,
+    ports: tailnetPorts("grafana", "operations", args.tailnetAddress),
+    env: {
+      GF_SECURITY_ADMIN_USER: "admin",
+      GF_AUTH_ANONYMOUS_ENABLED: "false",
+      GF_USERS_ALLOW_SIGN_UP: "false",
+      GF_ANALYTICS_REPORTING_ENABLED: "false",
+      GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+      GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
+      GF_NEWS_NEWS_FEED_ENABLED: "false",
+    },
+    secretEnv: { GF_SECURITY_ADMIN_PASSWORD: adminPassword },
+    files: [
+      { path: "/etc/grafana/provisioning/datasources/prometheus.yaml", content: renderGrafanaDatasources(spec) },
+      { path: "/etc/grafana/provisioning/dashboards/platform.yaml", content: renderDashboardProvider() },
+      { path: `${GRAFANA_DASHBOARDS_DIR}/${STACK_OVERVIEW_DASHBOARD_FILE}`, content: buildStackOverviewDashboard(spec) },
+    ],
+    volumes: [{ hostPath: `${args.dataDir}/grafana`, containerPath: "/var/lib/grafana" }],
+    healthcheck: httpHealthcheck("grafana"),
+  };
+}
+
+/** A Docker health check that fetches the service's health endpoint inside its container. */
+function httpHealthcheck(service: "prometheus" | "alertmanager" | "grafana"): string[] {
+  return ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port(service)}${SERVICES[service].health}`];
+}
