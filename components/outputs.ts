@@ -46,6 +46,7 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "litellm.url", description: `LiteLLM's OpenAI-compatible base URL on the tailnet (…:${port("litellm")}/v1)` },
   { path: "litellm.masterKey", description: "LiteLLM's master key (sk-…); create a virtual key per application with it", secret: true },
   { path: "litellm.models", description: "the model names clients may ask LiteLLM for: local chat and embedding models, and cloud models" },
+  { path: "litellm.chatModels", description: "the subset of litellm.models served on /v1/chat/completions (no embedding model), local first" },
   { path: "qdrant.url", description: `Qdrant's REST URL on the tailnet (…:${port("qdrant")}; gRPC on ${port("qdrantGrpc")})` },
   { path: "qdrant.apiKey", description: "Qdrant's read-write API key", secret: true },
   { path: "qdrant.readOnlyApiKey", description: "Qdrant's read-only API key", secret: true },
@@ -108,6 +109,10 @@ export function buildOutputs(s: OutputSources) {
       /** Secret: the master key; create virtual keys per application with it. */
       masterKey: s.inference.litellmMasterKey,
       models: [...s.settings.models.map((m) => m.name), ...s.settings.litellm.cloudModels.map((m) => m.name)],
+      chatModels: [
+        ...s.settings.models.filter((m) => !m.embedding).map((m) => m.name),
+        ...s.settings.litellm.cloudModels.map((m) => m.name),
+      ],
     },
     qdrant: {
       url: s.inference.qdrantUrl,

@@ -4,7 +4,7 @@
  *
  * Versions checked 2026-11-27 against the public package registries that mirror each project's releases
  * (the Go module proxy for Ollama, Prometheus, Alertmanager, node-exporter and cAdvisor; PyPI for LiteLLM;
- * npm's @grafana packages for Grafana), and against ../shared/FACTS.md's security floors.
+ * npm's @grafana packages for Grafana), and against each project's security advisories: the floors below.
  */
 
 export interface ImagePin {
@@ -21,8 +21,10 @@ const pin = (repository: string, version: string, tag = version): ImagePin => ({
 export const IMAGES = {
   /** At or above 0.17.1 (CVE-2026-7482). */
   ollama: pin("docker.io/ollama/ollama", "0.17.4"),
-  /** At or above 1.83.7 (CVE-2026-42208, CVE-2026-42271); never 1.82.7 or 1.82.8 (trojanized). */
-  /** Releases from 1.84 are tagged vX.Y.Z (the main-v prefix was the older scheme). */
+  /**
+   * At or above 1.83.7 (CVE-2026-42208, CVE-2026-42271); never 1.82.7 or 1.82.8 (trojanized). Releases from
+   * 1.84 are tagged vX.Y.Z (the main-v prefix was the older scheme).
+   */
   litellm: pin("ghcr.io/berriai/litellm", "1.110.2", "v1.110.2"),
   /** LiteLLM's database for virtual keys and spend. */
   postgres: pin("docker.io/library/postgres", "17.6", "17.6-bookworm"),

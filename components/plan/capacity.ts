@@ -96,8 +96,9 @@ export function budgetFor(role: Role, serverType: ServerType, items: MemoryItem[
 
 /**
  * Memory of the services whose need does not depend on settings, in MiB. Each figure becomes the
- * container's memory limit. Sources: ../shared/FACTS.md (LiteLLM about 1 GiB per worker, Grafana 512 MB
- * minimum, cAdvisor 40-90 MiB when tuned, node-exporter about 700 series) and each image's idle footprint.
+ * container's memory limit. Sources: LiteLLM's production guide (about 1 GiB per worker), Grafana's
+ * installation requirements (512 MB minimum), cAdvisor's own reports of 40-90 MiB when tuned, about 700
+ * node-exporter series per host, and each image's idle footprint.
  */
 export const SERVICE_MEMORY_MIB = {
   litellm: 1024,

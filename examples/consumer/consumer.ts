@@ -30,8 +30,10 @@ export interface PlatformLitellm {
   url: string;
   /** LiteLLM's master key, sk-... */
   masterKey: string;
-  /** The chat models LiteLLM serves, local first. */
+  /** Every model LiteLLM serves, chat and embedding. */
   models: string[];
+  /** The models LiteLLM serves on /v1/chat/completions, local first: never an embedding model. */
+  chatModels: string[];
 }
 
 export interface ConsumerOutputs {
@@ -95,10 +97,12 @@ export function readConsumerConfig(config: pulumi.Config = new pulumi.Config()):
   return { platformStack, appImage, dockerHost, memoryMib };
 }
 
-/** The model the application asks by default: the first the platform serves. */
-function firstChatModel(models: string[]): string {
-  if (models.length === 0) throw new pulumi.RunError("the platform stack's litellm.models is empty: it serves no chat model");
-  return models[0];
+/** The model the application asks by default: the first chat model the platform serves, never an embedding model. */
+function firstChatModel(chatModels: string[]): string {
+  if (chatModels.length === 0) {
+    throw new pulumi.RunError("the platform stack's litellm.chatModels is empty: it serves no chat model");
+  }
+  return chatModels[0];
 }
 
 /** Declares the application on its Docker host, wired to the platform's LiteLLM. */
@@ -107,7 +111,7 @@ export function consume(config: ConsumerConfig): ConsumerOutputs {
   const litellm = platform.requireOutput("litellm") as pulumi.Output<PlatformLitellm>;
   // The platform exports `litellm` as one secret because it holds the master key; only the key is one.
   const openaiBaseUrl = pulumi.unsecret(litellm.url);
-  const model = pulumi.unsecret(litellm.models.apply(firstChatModel));
+  const model = pulumi.unsecret(litellm.chatModels.apply(firstChatModel));
   const openaiApiKey = pulumi.secret(litellm.masterKey);
 
   const provider = new docker.Provider("app-host", { host: config.dockerHost });

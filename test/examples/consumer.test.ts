@@ -70,7 +70,9 @@ describe("the example consumer program", () => {
                 litellm: {
                   url: LITELLM_URL,
                   masterKey: wireSecret(MASTER_KEY),
-                  models: ["qwen2.5:7b", "gpt-4o-mini"],
+                  // An embedding model listed first: the app must still ask for a chat model.
+                  models: ["nomic-embed-text:latest", "qwen2.5:7b", "gpt-4o-mini"],
+                  chatModels: ["qwen2.5:7b", "gpt-4o-mini"],
                 },
                 qdrant: {
                   url: "http://100.101.102.103:6333",
