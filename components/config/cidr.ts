@@ -1,11 +1,11 @@
 /** CIDR parsing for settings: IPv4 and IPv6, network address only, as Hetzner's firewall API wants them. */
-import { isIPv4, isIPv6 } from "node:net";
+import { BlockList, isIPv4, isIPv6 } from "node:net";
 
 export interface ParsedCidr {
   version: 4 | 6;
   prefix: number;
-  /** The address as a bigint, for overlap checks. */
-  network: bigint;
+  /** The network address, as written. */
+  address: string;
   /** Why the text is not a usable CIDR, or undefined when it is. */
   problem?: string;
 }
@@ -24,7 +24,7 @@ function ipv6ToBigInt(address: string): bigint {
 }
 
 export function parseCidr(text: string): ParsedCidr {
-  const invalid = (problem: string): ParsedCidr => ({ version: 4, prefix: 0, network: 0n, problem });
+  const invalid = (problem: string): ParsedCidr => ({ version: 4, prefix: 0, address: "", problem });
   const match = /^([^/\s]+)\/(\d{1,3})$/.exec(text.trim());
   if (!match) return invalid("write it as address/prefix, e.g. 173.245.48.0/20 or 2400:cb00::/32");
   const [, address, prefixText] = match;
@@ -33,13 +33,14 @@ export function parseCidr(text: string): ParsedCidr {
   if (!version) return invalid(`"${address}" is not an IPv4 or IPv6 address`);
   const bits = version === 4 ? 32 : 128;
   if (prefix > bits) return invalid(`the prefix /${prefix} is longer than an IPv${version} address (/${bits} at most)`);
+  // The one piece of arithmetic Node does not offer: the network address, to name it when host bits are set.
   const value = version === 4 ? ipv4ToBigInt(address) : ipv6ToBigInt(address);
   const hostBits = BigInt(bits - prefix);
   const network = (value >> hostBits) << hostBits;
   if (network !== value) {
     return invalid(`it has host bits set after /${prefix}: write the network address, ${format(network, version)}/${prefix}`);
   }
-  return { version, prefix, network };
+  return { version, prefix, address };
 }
 
 function format(value: bigint, version: 4 | 6): string {
@@ -48,12 +49,18 @@ function format(value: bigint, version: 4 | 6): string {
   return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::").replace(/:{3,}/, "::");
 }
 
-/** True when the two valid CIDRs of the same IP version share any address. */
+/** True when the valid CIDR holds the address (of the same IP version). */
+function contains(cidr: ParsedCidr, address: string): boolean {
+  const family = cidr.version === 4 ? "ipv4" : "ipv6";
+  const list = new BlockList();
+  list.addSubnet(cidr.address, cidr.prefix, family);
+  return list.check(address, family);
+}
+
+/** True when the two valid CIDRs of the same IP version share any address: one holds the other's network. */
 export function cidrsOverlap(a: string, b: string): boolean {
   const x = parseCidr(a);
   const y = parseCidr(b);
   if (x.problem || y.problem || x.version !== y.version) return false;
-  const bits = x.version === 4 ? 32 : 128;
-  const shift = BigInt(bits - Math.min(x.prefix, y.prefix));
-  return x.network >> shift === y.network >> shift;
+  return contains(x, y.address) || contains(y, x.address);
 }

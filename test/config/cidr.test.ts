@@ -1,7 +1,7 @@
 /** CIDR parsing for the settings: what is accepted and what each refusal says. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cidrsOverlap, parseCidr } from "../../components/plan/cidr";
+import { cidrsOverlap, parseCidr } from "../../components/config/cidr";
 
 describe("parseCidr", () => {
   it("accepts IPv4 and IPv6 networks", () => {
