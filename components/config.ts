@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findServerType, LOCATIONS, MIN_VOLUME_GB, ServerType, SERVER_TYPES } from "./catalog/serverTypes";
 import { canonicalModelName, DEFAULT_KV_CACHE_KIB_PER_TOKEN, findModel, MODELS } from "./catalog/models";
-import { CREDENTIALS, SECRET_SETTINGS, SecretSettingName, SETTINGS, SettingName } from "./settingsSchema";
+import { CREDENTIALS, SECRET_SETTINGS, SecretSettingName, SETTINGS, SettingName } from "./config/schema";
 import { parseCidr, cidrsOverlap } from "./config/cidr";
 
 export const ENVIRONMENTS = ["dev", "prod"] as const;

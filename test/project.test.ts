@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { SETTINGS } from "../components/settingsSchema";
+import { SETTINGS } from "../components/config/schema";
 import { PROJECT_ROOT } from "./harness";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
@@ -24,7 +24,7 @@ describe("Pulumi.yaml", () => {
   });
 
   it("declares exactly the settings the config module reads, with the same type, default and description", () => {
-    // After changing components/settingsSchema.ts: npx tsx tools/syncDocs.ts
+    // After changing components/config/schema.ts: npx tsx tools/syncDocs.ts
     assert.deepEqual(Object.keys(project.config).sort(), Object.keys(SETTINGS).sort());
     for (const [key, declared] of Object.entries(SETTINGS)) {
       const inYaml = project.config[key];

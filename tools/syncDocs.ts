@@ -1,5 +1,5 @@
 /**
- * Writes what the code declares where people and the CLI read it: the settings (components/settingsSchema.ts)
+ * Writes what the code declares where people and the CLI read it: the settings (components/config/schema.ts)
  * into Pulumi.yaml's declarations and the README's settings table, and the outputs contract
  * (components/outputs.ts) into the README's outputs table. Run after changing either:
  * `npx tsx tools/syncDocs.ts`; test/project.test.ts and test/outputs.test.ts fail until it has been.
@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { OUTPUT_CONTRACT } from "../components/outputs";
-import { SECRET_SETTINGS, SETTINGS } from "../components/settingsSchema";
+import { SECRET_SETTINGS, SETTINGS } from "../components/config/schema";
 
 const config = Object.fromEntries(
   Object.entries(SETTINGS).map(([key, s]) => [
@@ -31,7 +31,7 @@ const project = {
 };
 
 const root = path.join(__dirname, "..");
-const header = "# Generated from components/settingsSchema.ts by tools/syncDocs.ts: edit the schema, not this file.\n";
+const header = "# Generated from components/config/schema.ts by tools/syncDocs.ts: edit the schema, not this file.\n";
 fs.writeFileSync(path.join(root, "Pulumi.yaml"), header + stringify(project, { lineWidth: 0 }));
 
 const cell = (text: string) => text.replace(/\|/g, "\\|");
