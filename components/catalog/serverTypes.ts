@@ -24,6 +24,9 @@ export const BACKUP_PRICE_SHARE = 0.2;
 /** The smallest volume Hetzner creates, in GB. */
 export const MIN_VOLUME_GB = 10;
 
+/** The largest volume Hetzner creates, in GB (10 TB). */
+export const MAX_VOLUME_GB = 10240;
+
 export type Architecture = "x86" | "arm";
 
 export interface ServerType {

@@ -1,8 +1,20 @@
 /**
  * Every setting of the project: its type, default and meaning. Pulumi.yaml declares the same list for the
- * CLI (a test keeps the two equal), the README's settings table is checked against it, and
- * components/config.ts reads and validates each one.
+ * CLI (a test keeps the two equal), the README's settings table is checked against it, and the modules
+ * beside this one read and validate each one. A description that states a limit takes it from limits.ts.
  */
+import { CLOUD_PROVIDERS, CloudProvider } from "../catalog/cloudProviders";
+import { BACKUP_PRICE_SHARE, LOCATIONS } from "../catalog/serverTypes";
+import {
+  DOCKER_NETWORK_PREFIX,
+  fromTo,
+  KV_CACHE_TYPES,
+  oneOf,
+  OPERATIONS_VOLUME_RESERVE_GB,
+  RANGES,
+  RECEIVER_KINDS,
+  TAILNET_RANGE,
+} from "./limits";
 
 export type SettingType = "string" | "integer" | "boolean" | "array";
 
@@ -12,6 +24,34 @@ export interface SettingDeclaration {
   default: string | number | boolean | string[];
   description: string;
 }
+
+/**
+ * The project's secret settings. Pulumi.yaml cannot declare them (a declared setting without a default is
+ * required, and a secret takes no default), so they are listed here, in the README, and accepted by the
+ * config module's check for unknown keys.
+ */
+export const SECRET_SETTINGS = {
+  openaiApiKey: "OpenAI API key, for cloudModels with provider openai.",
+  anthropicApiKey: "Anthropic API key, for cloudModels with provider anthropic.",
+  openaiCompatibleApiKey: "API key of the OpenAI-compatible endpoint, for cloudModels with provider openai-compatible.",
+  alertPagingUrl: "Webhook or ntfy topic URL that critical alerts are posted to (alertPaging webhook or ntfy).",
+  alertChatUrl: "Webhook or ntfy topic URL that warnings are posted to (alertChat webhook or ntfy).",
+  smtpPassword: "SMTP password for e-mailed alerts.",
+  deadMansSwitchUrl:
+    "URL of a dead man's switch (e.g. a healthchecks.io ping URL) that the always-firing Watchdog alert reaches every 5 minutes; silence from it means the monitoring itself is down.",
+} as const;
+
+export type SecretSettingName = keyof typeof SECRET_SETTINGS;
+
+/** The secret setting that holds each provider's key. */
+export const CLOUD_KEY_SETTING: Readonly<Record<CloudProvider, SecretSettingName>> = {
+  openai: "openaiApiKey",
+  anthropic: "anthropicApiKey",
+  "openai-compatible": "openaiCompatibleApiKey",
+};
+
+/** What backups add to a server's price, e.g. "+20%". */
+const BACKUP_SURCHARGE = `+${Math.round(BACKUP_PRICE_SHARE * 100)}%`;
 
 export const SETTINGS = {
   namePrefix: {
@@ -23,7 +63,7 @@ export const SETTINGS = {
   location: {
     type: "string",
     default: "fsn1",
-    description: "Hetzner location of both nodes: fsn1, nbg1, hel1, ash, hil or sin.",
+    description: `Hetzner location of both nodes: ${oneOf(LOCATIONS)}.`,
   },
   inferenceServerType: {
     type: "string",
@@ -39,27 +79,27 @@ export const SETTINGS = {
     type: "boolean",
     default: false,
     description:
-      "Hetzner backups of the inference node (+20% of its price). Its state lives on its data volume, which backups do not cover.",
+      `Hetzner backups of the inference node (${BACKUP_SURCHARGE} of its price). Its state lives on its data volume, which backups do not cover.`,
   },
   operationsBackups: {
     type: "boolean",
     default: true,
-    description: "Hetzner backups of the operations node (+20% of its price): Coolify's apps and the dashboards' state.",
+    description: `Hetzner backups of the operations node (${BACKUP_SURCHARGE} of its price): Coolify's apps and the dashboards' state.`,
   },
   inferenceVolumeGb: {
     type: "integer",
     default: 10,
-    description: "Size in GB of the inference node's data volume (Qdrant, LiteLLM's database); 10 to 10240.",
+    description: `Size in GB of the inference node's data volume (Qdrant, LiteLLM's database); ${fromTo(RANGES.inferenceVolumeGb)}.`,
   },
   operationsVolumeGb: {
     type: "integer",
     default: 10,
-    description: "Size in GB of the operations node's data volume (Prometheus, Grafana, Alertmanager); 10 to 10240.",
+    description: `Size in GB of the operations node's data volume (Prometheus, Grafana, Alertmanager); ${fromTo(RANGES.operationsVolumeGb)}.`,
   },
   swapGiB: {
     type: "integer",
     default: 2,
-    description: "Swap file on each node in GiB, a cushion against a memory spike; 0 for none, at most 16.",
+    description: `Swap file on each node in GiB, a cushion against a memory spike; ${RANGES.swapGiB.min} for none, at most ${RANGES.swapGiB.max}.`,
   },
   protection: {
     type: "boolean",
@@ -76,17 +116,17 @@ export const SETTINGS = {
   contextLength: {
     type: "integer",
     default: 8192,
-    description: "Ollama's context length in tokens for chat models; 512 to 131072.",
+    description: `Ollama's context length in tokens for chat models; ${fromTo(RANGES.contextLength)}.`,
   },
   parallelRequests: {
     type: "integer",
     default: 1,
-    description: "Requests each loaded model serves at once (OLLAMA_NUM_PARALLEL); 1 to 8. Each one holds its own context.",
+    description: `Requests each loaded model serves at once (OLLAMA_NUM_PARALLEL); ${fromTo(RANGES.parallelRequests)}. Each one holds its own context.`,
   },
   maxLoadedModels: {
     type: "integer",
     default: 1,
-    description: "Chat models Ollama keeps in memory at once (OLLAMA_MAX_LOADED_MODELS); 1 to 4. Embedding models count apart.",
+    description: `Chat models Ollama keeps in memory at once (OLLAMA_MAX_LOADED_MODELS); ${fromTo(RANGES.maxLoadedModels)}. Embedding models count apart.`,
   },
   ollamaKeepAlive: {
     type: "string",
@@ -101,13 +141,14 @@ export const SETTINGS = {
   kvCacheType: {
     type: "string",
     default: "q8_0",
-    description: "Ollama's KV cache type (OLLAMA_KV_CACHE_TYPE): f16, q8_0 (half of f16) or q4_0 (a quarter); q8_0 and q4_0 need flashAttention.",
+    description: `Ollama's KV cache type (OLLAMA_KV_CACHE_TYPE): ${oneOf(KV_CACHE_TYPES, { q8_0: "half of f16", q4_0: "a quarter" })}; q8_0 and q4_0 need flashAttention.`,
   },
   cloudModels: {
     type: "array",
     default: [],
     description:
-      "Cloud models LiteLLM offers beside the local ones, as name=provider/model, provider openai, anthropic or openai-compatible (then name=openai-compatible/model@https://base/v1). Their keys are secrets: openaiApiKey, anthropicApiKey, openaiCompatibleApiKey.",
+      `Cloud models LiteLLM offers beside the local ones, as name=provider/model, provider ${oneOf(CLOUD_PROVIDERS)} (then name=openai-compatible/model@https://base/v1). ` +
+      `Their keys are secrets: ${CLOUD_PROVIDERS.map((p) => CLOUD_KEY_SETTING[p]).join(", ")}.`,
   },
   fallbacks: {
     type: "array",
@@ -128,12 +169,12 @@ export const SETTINGS = {
   qdrantVectors: {
     type: "integer",
     default: 100000,
-    description: "Vectors Qdrant is sized for (memory budget: vectors x dimensions x 4 bytes x 1.5); 0 to 100000000.",
+    description: `Vectors Qdrant is sized for (memory budget: vectors x dimensions x 4 bytes x 1.5); ${fromTo(RANGES.qdrantVectors)}.`,
   },
   qdrantDimensions: {
     type: "integer",
     default: 768,
-    description: "Dimensions of those vectors (nomic-embed-text: 768, mxbai-embed-large: 1024); 1 to 65536.",
+    description: `Dimensions of those vectors (nomic-embed-text: 768, mxbai-embed-large: 1024); ${fromTo(RANGES.qdrantDimensions)}.`,
   },
   coolify: {
     type: "boolean",
@@ -148,22 +189,22 @@ export const SETTINGS = {
   prometheusRetentionDays: {
     type: "integer",
     default: 30,
-    description: "How many days Prometheus keeps metrics; 1 to 365.",
+    description: `How many days Prometheus keeps metrics; ${fromTo(RANGES.prometheusRetentionDays)}.`,
   },
   prometheusRetentionGb: {
     type: "integer",
     default: 6,
-    description: "The most disk Prometheus may use, in GB; it must fit the operations node's volume beside Grafana and Alertmanager (2 GB).",
+    description: `The most disk Prometheus may use, in GB; it must fit the operations node's volume beside Grafana and Alertmanager (${OPERATIONS_VOLUME_RESERVE_GB} GB).`,
   },
   alertPaging: {
     type: "string",
     default: "none",
-    description: "Where critical alerts go: none, webhook (alertPagingUrl), ntfy (alertPagingUrl, an ntfy topic URL) or email (alertEmailTo).",
+    description: `Where critical alerts go: ${oneOf(RECEIVER_KINDS, { webhook: "alertPagingUrl", ntfy: "alertPagingUrl, an ntfy topic URL", email: "alertEmailTo" })}.`,
   },
   alertChat: {
     type: "string",
     default: "none",
-    description: "Where warnings go: none, webhook (alertChatUrl), ntfy (alertChatUrl) or email (alertEmailTo).",
+    description: `Where warnings go: ${oneOf(RECEIVER_KINDS, { webhook: "alertChatUrl", ntfy: "alertChatUrl", email: "alertEmailTo" })}.`,
   },
   alertEmailTo: {
     type: "string",
@@ -188,7 +229,7 @@ export const SETTINGS = {
   comparisonRequestsPerMonth: {
     type: "integer",
     default: 10000,
-    description: "Requests a month for the cost comparison with cloud APIs (the essay's 10,000); 1 to 1000000000.",
+    description: `Requests a month for the cost comparison with cloud APIs (the essay's 10,000); ${fromTo(RANGES.comparisonRequestsPerMonth)}.`,
   },
   comparisonInputTokens: {
     type: "integer",
@@ -213,7 +254,7 @@ export const SETTINGS = {
   dockerAddressPool: {
     type: "string",
     default: "172.30.0.0/16",
-    description: "CIDR Docker carves its container networks from (/24 each); must not overlap the tailnet's 100.64.0.0/10.",
+    description: `CIDR Docker carves its container networks from (/${DOCKER_NETWORK_PREFIX} each); must not overlap the tailnet's ${TAILNET_RANGE}.`,
   },
   tailnetDeployers: {
     type: "array",
@@ -241,24 +282,6 @@ export const SETTINGS = {
 } as const satisfies Record<string, SettingDeclaration>;
 
 export type SettingName = keyof typeof SETTINGS;
-
-/**
- * The project's secret settings. Pulumi.yaml cannot declare them (a declared setting without a default is
- * required, and a secret takes no default), so they are listed here, in the README, and accepted by the
- * config module's check for unknown keys.
- */
-export const SECRET_SETTINGS = {
-  openaiApiKey: "OpenAI API key, for cloudModels with provider openai.",
-  anthropicApiKey: "Anthropic API key, for cloudModels with provider anthropic.",
-  openaiCompatibleApiKey: "API key of the OpenAI-compatible endpoint, for cloudModels with provider openai-compatible.",
-  alertPagingUrl: "Webhook or ntfy topic URL that critical alerts are posted to (alertPaging webhook or ntfy).",
-  alertChatUrl: "Webhook or ntfy topic URL that warnings are posted to (alertChat webhook or ntfy).",
-  smtpPassword: "SMTP password for e-mailed alerts.",
-  deadMansSwitchUrl:
-    "URL of a dead man's switch (e.g. a healthchecks.io ping URL) that the always-firing Watchdog alert reaches every 5 minutes; silence from it means the monitoring itself is down.",
-} as const;
-
-export type SecretSettingName = keyof typeof SECRET_SETTINGS;
 
 /** Settings of the providers that the program needs, read from their own namespaces or the environment. */
 export const CREDENTIALS = [

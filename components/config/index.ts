@@ -1,0 +1,99 @@
+/**
+ * The only reader of pulumi.Config. It reads every setting once, checks it, and returns one typed Settings
+ * object; every mistake is collected and reported together, each naming the setting, the bad value and what
+ * is allowed, before the program declares a single resource. Each concern reads its own settings in the
+ * module named after it; this one puts them together, in the order their problems are reported.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Role } from "../catalog/services";
+import { checkCredentials } from "./credentials";
+import { LiteLlmSettings, readLiteLlm } from "./litellm";
+import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
+import { Environment, readEnvironment, readNamePrefix } from "./naming";
+import { NetworkSettings, readNetwork } from "./network";
+import { NodeSettings, readNodes } from "./nodes";
+import { OperationsSettings, readOperations } from "./operations";
+import { checkUnknownKeys, ConfigSource, Problems, pulumiConfigSource, SettingsReader } from "./reader";
+import { readTailnet, TailnetSettings } from "./tailnet";
+
+export { ENVIRONMENTS } from "./naming";
+export type { Environment } from "./naming";
+export type { KvCacheType, ReceiverKind } from "./limits";
+export type { CloudModelSettings, LiteLlmSettings } from "./litellm";
+export type { ModelSettings, OllamaSettings } from "./models";
+export type { NetworkSettings } from "./network";
+export type { NodeSettings } from "./nodes";
+export type { AlertRoute, OperationsSettings } from "./operations";
+export { pulumiConfigSource, SettingsError } from "./reader";
+export type { ConfigSource } from "./reader";
+export type { TailnetSettings } from "./tailnet";
+// re-exported for importers not yet moved
+export type { Role } from "../catalog/services";
+
+export interface Settings {
+  /** The Pulumi project, which is also the settings' namespace. */
+  project: string;
+  environment: Environment;
+  /** `<namePrefix>-<environment>`, the stem of every name. */
+  stem: string;
+  namePrefix: string;
+  location: string;
+  nodes: Record<Role, NodeSettings>;
+  swapGiB: number;
+  protection: boolean;
+  models: ModelSettings[];
+  ollama: OllamaSettings;
+  litellm: LiteLlmSettings;
+  qdrant: { vectors: number; dimensions: number };
+  network: NetworkSettings;
+  operations: OperationsSettings;
+  /** The workload the cost comparison prices through cloud APIs. */
+  comparison: { requestsPerMonth: number; inputTokens: number; outputTokens: number };
+  tailnet: TailnetSettings;
+}
+
+export function loadSettings(
+  source: ConfigSource = pulumiConfigSource(),
+  project: string = pulumi.getProject(),
+  stack: string = pulumi.getStack(),
+): Settings {
+  const problems = new Problems();
+  const read = new SettingsReader(source, project, problems);
+
+  const environment = readEnvironment(stack, problems);
+  checkUnknownKeys(source, project, problems);
+  checkCredentials(source, problems);
+  const namePrefix = readNamePrefix(read);
+  const { location, nodes } = readNodes(read);
+  const models = readModels(read);
+  const network = readNetwork(read);
+  const tailnet = readTailnet(read, namePrefix);
+  const ollama = readOllama(read);
+  const litellm = readLiteLlm(read, models);
+  const operations = readOperations(read, nodes.operations.volumeGb);
+
+  const settings: Settings = {
+    project,
+    environment: environment ?? "dev",
+    stem: `${namePrefix}-${stack}`,
+    namePrefix,
+    location,
+    nodes,
+    swapGiB: read.integer("swapGiB"),
+    protection: read.boolean("protection"),
+    models,
+    ollama,
+    litellm,
+    qdrant: { vectors: read.integer("qdrantVectors"), dimensions: read.integer("qdrantDimensions") },
+    network,
+    operations,
+    comparison: {
+      requestsPerMonth: read.integer("comparisonRequestsPerMonth"),
+      inputTokens: read.integer("comparisonInputTokens"),
+      outputTokens: read.integer("comparisonOutputTokens"),
+    },
+    tailnet,
+  };
+  problems.throwIfAny();
+  return settings;
+}

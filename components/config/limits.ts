@@ -1,0 +1,60 @@
+/**
+ * What each setting allows: the reader refuses a value outside these limits, and the schema's descriptions
+ * (so Pulumi.yaml and the README) state them from here, so a limit is written once.
+ */
+import { MAX_VOLUME_GB, MIN_VOLUME_GB } from "../catalog/serverTypes";
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+const VOLUME_GB: Range = { min: MIN_VOLUME_GB, max: MAX_VOLUME_GB };
+
+/** The whole numbers each integer setting accepts, bounds included. */
+export const RANGES = {
+  inferenceVolumeGb: VOLUME_GB,
+  operationsVolumeGb: VOLUME_GB,
+  swapGiB: { min: 0, max: 16 },
+  contextLength: { min: 512, max: 131072 },
+  parallelRequests: { min: 1, max: 8 },
+  maxLoadedModels: { min: 1, max: 4 },
+  qdrantVectors: { min: 0, max: 100_000_000 },
+  qdrantDimensions: { min: 1, max: 65536 },
+  prometheusRetentionDays: { min: 1, max: 365 },
+  prometheusRetentionGb: { min: 1, max: MAX_VOLUME_GB },
+  comparisonRequestsPerMonth: { min: 1, max: 1_000_000_000 },
+  comparisonInputTokens: { min: 1, max: 10_000_000 },
+  comparisonOutputTokens: { min: 1, max: 10_000_000 },
+} as const satisfies Record<string, Range>;
+
+export type RangedSettingName = keyof typeof RANGES;
+
+export const KV_CACHE_TYPES = ["f16", "q8_0", "q4_0"] as const;
+export type KvCacheType = (typeof KV_CACHE_TYPES)[number];
+
+export const RECEIVER_KINDS = ["none", "webhook", "ntfy", "email"] as const;
+export type ReceiverKind = (typeof RECEIVER_KINDS)[number];
+
+/** Disk on the operations node's volume kept for Grafana, Alertmanager and Coolify's backups, GB. */
+export const OPERATIONS_VOLUME_RESERVE_GB = 2;
+
+/** The addresses Tailscale gives its nodes (the CGNAT range), which Docker's networks must not take. */
+export const TAILNET_RANGE = "100.64.0.0/10";
+
+/** The prefix of each network Docker carves from its pool (daemon.json's default-address-pools size). */
+export const DOCKER_NETWORK_PREFIX = 24;
+
+/** The smallest pool that leaves Docker room for its networks: /20 holds sixteen /24s. */
+export const DOCKER_POOL_MAX_PREFIX = 20;
+
+/** "min to max", as descriptions and messages state a range. */
+export function fromTo(range: Range): string {
+  return `${range.min} to ${range.max}`;
+}
+
+/** "a, b or c", with a note in parentheses after the choices that have one. */
+export function oneOf<T extends string>(choices: readonly T[], notes: Partial<Record<T, string>> = {}): string {
+  const shown = choices.map((c) => (notes[c] === undefined ? c : `${c} (${notes[c]})`));
+  return shown.length < 2 ? shown.join("") : `${shown.slice(0, -1).join(", ")} or ${shown[shown.length - 1]}`;
+}

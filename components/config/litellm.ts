@@ -1,0 +1,156 @@
+/** LiteLLM, the one door to every model: the cloud models beside the local ones, fallbacks, rate limits. */
+import * as pulumi from "@pulumi/pulumi";
+import { CLOUD_PROVIDERS, CloudProvider } from "../catalog/cloudProviders";
+import { canonicalModelName } from "../catalog/models";
+import type { ModelSettings } from "./models";
+import { isHttpUrl, SettingsReader } from "./reader";
+import { CLOUD_KEY_SETTING } from "./schema";
+
+export interface CloudModelSettings {
+  /** The name clients ask for. */
+  name: string;
+  provider: CloudProvider;
+  /** The provider's model id. */
+  model: string;
+  apiBase?: string;
+}
+
+export interface LiteLlmSettings {
+  cloudModels: CloudModelSettings[];
+  /** Model name -> the models its failed requests go to, in order. */
+  fallbacks: Record<string, string[]>;
+  rateLimits: Record<string, { rpm?: number; tpm?: number }>;
+  database: boolean;
+  /** The cloud providers' keys that are set, as secrets. */
+  cloudKeys: Partial<Record<CloudProvider, pulumi.Output<string>>>;
+}
+
+type CloudKeys = LiteLlmSettings["cloudKeys"];
+
+export function readLiteLlm(read: SettingsReader, models: ModelSettings[]): LiteLlmSettings {
+  const cloudKeys: CloudKeys = {};
+  for (const provider of CLOUD_PROVIDERS) {
+    const value = read.secret(CLOUD_KEY_SETTING[provider]);
+    if (value !== undefined) cloudKeys[provider] = pulumi.secret(value);
+  }
+  const localNames = new Set(models.map((m) => m.name));
+  const cloudModels = readCloudModels(read, localNames, cloudKeys);
+  const names = modelNames(localNames, cloudModels);
+  const fallbacks = readFallbacks(read, names);
+  const rateLimits = readRateLimits(read, names);
+  return { cloudModels, fallbacks, rateLimits, database: read.boolean("litellmDatabase"), cloudKeys };
+}
+
+// A name clients use for a cloud model: letters, digits and . _ - : /
+const ROUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+const CLOUD_MODEL = new RegExp(`^([^=\\s]+)=(${CLOUD_PROVIDERS.join("|")})/([^@\\s]+)(?:@(\\S+))?$`);
+
+function readCloudModels(read: SettingsReader, localNames: Set<string>, cloudKeys: CloudKeys): CloudModelSettings[] {
+  const { project, problems } = read;
+  const cloudModels: CloudModelSettings[] = [];
+  for (const entry of read.array("cloudModels")) {
+    const match = CLOUD_MODEL.exec(entry.trim());
+    if (!match || !ROUTE_NAME.test(match[1])) {
+      problems.add(
+        `${project}:cloudModels has "${entry}": write name=provider/model with provider one of ` +
+          `${CLOUD_PROVIDERS.join(", ")}, e.g. gpt-4o-mini=openai/gpt-4o-mini or ` +
+          `llama-70b=openai-compatible/meta-llama/Llama-3.3-70B@https://api.example.com/v1`,
+      );
+      continue;
+    }
+    const [, name, providerText, model, apiBase] = match;
+    const provider = providerText as CloudProvider;
+    if (provider === "openai-compatible" && apiBase === undefined) {
+      problems.add(`${project}:cloudModels has "${entry}": an openai-compatible model needs its endpoint, as ${name}=openai-compatible/${model}@https://host/v1`);
+      continue;
+    }
+    if (apiBase !== undefined && !isHttpUrl(apiBase)) {
+      problems.add(`${project}:cloudModels has "${entry}", whose endpoint "${apiBase}" is not an http(s) URL`);
+      continue;
+    }
+    if (localNames.has(canonicalModelName(name)) || localNames.has(name)) {
+      problems.add(`${project}:cloudModels has "${entry}", whose name ${name} is already a local model: give the cloud model another name`);
+      continue;
+    }
+    if (!cloudKeys[provider]) {
+      problems.add(
+        `${project}:cloudModels has "${entry}" but ${project}:${CLOUD_KEY_SETTING[provider]} is not set: ` +
+          `\`pulumi config set --secret ${project}:${CLOUD_KEY_SETTING[provider]}\`, or remove the model`,
+      );
+    }
+    cloudModels.push({ name, provider, model, ...(apiBase ? { apiBase } : {}) });
+  }
+  const duplicateRoutes = cloudModels.map((m) => m.name).filter((n, i, all) => all.indexOf(n) !== i);
+  if (duplicateRoutes.length > 0) problems.add(`${project}:cloudModels names ${duplicateRoutes.join(", ")} more than once`);
+  return cloudModels;
+}
+
+interface ModelNames {
+  /** The model a name refers to, or undefined when the stack has none by that name. */
+  resolve: (name: string) => string | undefined;
+  /** Every model name of the stack, for messages. */
+  known: () => string;
+}
+
+// Models are referred to as written in the settings or by their canonical name:tag.
+function modelNames(localNames: Set<string>, cloudModels: CloudModelSettings[]): ModelNames {
+  return {
+    resolve: (name) => {
+      if (cloudModels.some((m) => m.name === name)) return name;
+      const local = canonicalModelName(name);
+      return localNames.has(local) ? local : undefined;
+    },
+    known: () => [...localNames, ...cloudModels.map((m) => m.name)].join(", "),
+  };
+}
+
+function readFallbacks(read: SettingsReader, { resolve, known }: ModelNames): Record<string, string[]> {
+  const { project, problems } = read;
+  const fallbacks: Record<string, string[]> = {};
+  for (const entry of read.array("fallbacks")) {
+    const [from, to] = entry.split("=", 2).map((x) => x.trim());
+    const targets = (to ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+    if (!from || targets.length === 0) {
+      problems.add(`${project}:fallbacks has "${entry}": write model=other[,other...], e.g. qwen2.5:7b=gpt-4o-mini`);
+      continue;
+    }
+    const origin = resolve(from);
+    const missing = [from, ...targets].filter((n) => resolve(n) === undefined);
+    if (origin === undefined || missing.length > 0) {
+      problems.add(
+        `${project}:fallbacks has "${entry}", which names ${missing.join(" and ")}, not a model of this stack: ` +
+          `use one of ${known()} (a cloud model goes in ${project}:cloudModels first, with its key)`,
+      );
+      continue;
+    }
+    fallbacks[origin] = targets.map((t) => resolve(t) ?? t).filter((t) => t !== origin);
+  }
+  return fallbacks;
+}
+
+function readRateLimits(read: SettingsReader, { resolve, known }: ModelNames): LiteLlmSettings["rateLimits"] {
+  const { project, problems } = read;
+  const rateLimits: LiteLlmSettings["rateLimits"] = {};
+  for (const entry of read.array("rateLimits")) {
+    const [name, limits] = entry.split("=", 2).map((x) => x.trim());
+    const model = name ? resolve(name) : undefined;
+    const parsed: { rpm?: number; tpm?: number } = {};
+    let valid = limits !== undefined && limits !== "";
+    for (const part of (limits ?? "").split(",").map((p) => p.trim())) {
+      const m = /^(-?\d+)(rpm|tpm)$/.exec(part);
+      if (!m || Number(m[1]) <= 0 || parsed[m[2] as "rpm" | "tpm"] !== undefined) valid = false;
+      else parsed[m[2] as "rpm" | "tpm"] = Number(m[1]);
+    }
+    if (!valid) {
+      problems.add(
+        `${project}:rateLimits has "${entry}": write model=<n>rpm, model=<n>tpm or model=<n>rpm,<n>tpm with ` +
+          `whole numbers above 0, e.g. qwen2.5:7b=60rpm,20000tpm`,
+      );
+    } else if (model === undefined) {
+      problems.add(`${project}:rateLimits has "${entry}", but ${name} is not a model of this stack: use one of ${known()}`);
+    } else {
+      rateLimits[model] = parsed;
+    }
+  }
+  return rateLimits;
+}

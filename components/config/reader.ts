@@ -1,0 +1,159 @@
+/**
+ * Reading the stack's settings: where the raw values come from, one reader that applies each setting's
+ * default and limits, and the collection of every problem found, reported together as one SettingsError.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { fromTo, RANGES, RangedSettingName } from "./limits";
+import { SECRET_SETTINGS, SecretSettingName, SETTINGS, SettingName } from "./schema";
+
+/** Raw access, so that tests and the offline plan can feed settings without a Pulumi engine. */
+export interface ConfigSource {
+  /** The value of `namespace:key`, as the CLI stores it (arrays and objects as JSON text). */
+  get(namespace: string, key: string): string | undefined;
+  /** Every key set in the stack, as `namespace:key`. */
+  keys(): string[];
+  env(name: string): string | undefined;
+}
+
+export function pulumiConfigSource(): ConfigSource {
+  return {
+    // The raw runtime lookup: pulumi.Config.get would warn on a secret whose presence is all we check.
+    get: (namespace, key) => pulumi.runtime.getConfig(`${namespace}:${key}`),
+    keys: () => Object.keys(pulumi.runtime.allConfig()),
+    env: (name) => process.env[name],
+  };
+}
+
+/** A configuration mistake: printed by Pulumi as its message alone, without a stack trace. */
+export class SettingsError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(
+      `The stack's settings need ${problems.length === 1 ? "a fix" : `${problems.length} fixes`} ` +
+        `before anything is created:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.name = "SettingsError";
+  }
+}
+
+/** Every mistake found, in the order found, so that one run reports them all. */
+export class Problems {
+  private readonly found: string[] = [];
+
+  add(problem: string): void {
+    this.found.push(problem);
+  }
+
+  /** Throws one SettingsError listing them, when there are any. */
+  throwIfAny(): void {
+    if (this.found.length > 0) throw new SettingsError(this.found);
+  }
+}
+
+/** Reads one project setting at a time, applying the declared default and recording type mistakes. */
+export class SettingsReader {
+  constructor(
+    private readonly source: ConfigSource,
+    readonly project: string,
+    readonly problems: Problems,
+  ) {}
+
+  private raw(key: SettingName): string | undefined {
+    return this.source.get(this.project, key);
+  }
+
+  string(key: SettingName): string {
+    return this.raw(key) ?? String(SETTINGS[key].default);
+  }
+
+  /** A secret setting's plain value, for checks; callers wrap what they keep in pulumi.secret. */
+  secret(key: SecretSettingName): string | undefined {
+    const value = this.source.get(this.project, key);
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  choice<T extends string>(key: SettingName, allowed: readonly T[]): T {
+    const value = this.string(key);
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.add(`${this.project}:${key} is "${value}": use one of ${allowed.join(", ")}`);
+    return SETTINGS[key].default as T;
+  }
+
+  boolean(key: SettingName): boolean {
+    const value = this.raw(key);
+    if (value === undefined) return SETTINGS[key].default as boolean;
+    if (value === "true" || value === "false") return value === "true";
+    this.problems.add(`${this.project}:${key} is "${value}": use true or false`);
+    return SETTINGS[key].default as boolean;
+  }
+
+  /** A whole number within the setting's range (limits.ts). */
+  integer(key: RangedSettingName): number {
+    const value = this.raw(key);
+    if (value === undefined) return SETTINGS[key].default;
+    const n = Number(value);
+    const range = RANGES[key];
+    if (!/^-?\d+$/.test(value.trim()) || n < range.min || n > range.max) {
+      this.problems.add(`${this.project}:${key} is "${value}": use a whole number from ${fromTo(range)}`);
+      return SETTINGS[key].default;
+    }
+    return n;
+  }
+
+  array(key: SettingName): string[] {
+    const value = this.raw(key);
+    if (value === undefined) return [...(SETTINGS[key].default as readonly string[])];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string")) {
+      this.problems.add(
+        `${this.project}:${key} is ${JSON.stringify(value)}: use a list of strings, in the stack file as ` +
+          `a YAML list, or \`pulumi config set --path '${key}[0]' VALUE\``,
+      );
+      return [];
+    }
+    return parsed;
+  }
+}
+
+/** A key in the project's namespace that is no setting, with the setting it most likely meant. */
+export function checkUnknownKeys(source: ConfigSource, project: string, problems: Problems): void {
+  const known = new Set([...Object.keys(SETTINGS), ...Object.keys(SECRET_SETTINGS)]);
+  for (const key of source.keys()) {
+    const [namespace, name] = key.split(":", 2);
+    if (namespace !== project || known.has(name)) continue;
+    const near = [...known].filter((k) => k.toLowerCase() === name.toLowerCase() || editDistance(k, name) <= 2);
+    problems.add(
+      `${key} is not a setting of this project` +
+        (near.length > 0 ? `: did you mean ${project}:${near[0]}?` : `: the settings are ${[...known].join(", ")}`),
+    );
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped setting name. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+/** True for an absolute http or https URL, the only kind a receiver or a model endpoint takes. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
