@@ -324,26 +324,3 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
 ];
 
 export const STACK_RULES: readonly StackRule[] = [credentialOutputsSecret];
-
-export interface Violation {
-  rule: string;
-  /** The resource's name, or "stack" for a stack rule. */
-  resource: string;
-  message: string;
-}
-
-/** Every violation of every rule over a set of resources and, when given, the stack's outputs. */
-export function checkAll(resources: readonly PolicyResource[], stack?: StackOutputs): Violation[] {
-  const found: Violation[] = [];
-  for (const rule of RESOURCE_RULES) {
-    for (const r of resources.filter((x) => rule.types.includes(x.type))) {
-      for (const message of rule.check(r)) found.push({ rule: rule.name, resource: r.name, message });
-    }
-  }
-  if (stack) {
-    for (const rule of STACK_RULES) {
-      for (const message of rule.check(stack)) found.push({ rule: rule.name, resource: "stack", message });
-    }
-  }
-  return found;
-}

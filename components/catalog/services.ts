@@ -49,7 +49,12 @@ export interface ServiceEntry {
   health?: string;
 }
 
-const tcp = (name: string, port: number, publishedOn: readonly Role[], reach: readonly Reacher[]): ServicePort => ({
+const tcp = <N extends string>(
+  name: N,
+  port: number,
+  publishedOn: readonly Role[],
+  reach: readonly Reacher[],
+): ServicePort & { name: N } => ({
   name,
   port,
   protocol: "tcp",
@@ -179,9 +184,9 @@ type PortsOf<S> = S extends { ports: readonly (infer P)[] } ? P : never;
 export type PortName = PortsOf<(typeof SERVICES)[ServiceName]> extends { name: infer N } ? N & string : never;
 
 /** Every port of the catalog, in catalog order. */
-export const SERVICE_PORTS: readonly (ServicePort & { service: ServiceName })[] = (
+export const SERVICE_PORTS: readonly (ServicePort & { name: PortName; service: ServiceName })[] = (
   Object.entries(SERVICES) as [ServiceName, ServiceEntry][]
-).flatMap(([service, entry]) => entry.ports.map((p) => ({ ...p, service })));
+).flatMap(([service, entry]) => entry.ports.map((p) => ({ ...p, name: p.name as PortName, service })));
 
 /** The Prometheus job of the blackbox exporter's probes of the services' health endpoints. */
 export const PROBE_JOB = "probes";

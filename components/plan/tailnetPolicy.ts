@@ -79,7 +79,7 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   validate(spec, ports);
   const envs = sortedUnique(spec.environments);
   // The catalog's ports with this spec's numbers.
-  const catalog = SERVICE_PORTS.map((p) => ({ ...p, port: ports[p.name as PortName] }));
+  const catalog = SERVICE_PORTS.map((p) => ({ ...p, port: ports[p.name] }));
   const ctx: PolicyContext = {
     envs,
     admins: sortedUnique(spec.admins.filter((a) => a !== "autogroup:admin")),

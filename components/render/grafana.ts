@@ -575,31 +575,3 @@ export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
 
   return `${JSON.stringify(board.build(), null, 2)}\n`;
 }
-
-interface DashboardJson {
-  panels?: PanelJson[];
-}
-
-interface PanelJson {
-  panels?: PanelJson[];
-  targets?: { expr?: unknown }[];
-}
-
-/** Every PromQL expression of the dashboard's panels, collapsed rows included, in panel order. */
-export function dashboardQueries(dashboardJson: string): string[] {
-  const model = JSON.parse(dashboardJson) as DashboardJson;
-  const exprs: string[] = [];
-  const visit = (panels: PanelJson[]): void => {
-    for (const panel of panels) {
-      for (const query of panel.targets ?? []) {
-        if (typeof query.expr === "string") {
-          exprs.push(query.expr);
-        }
-      }
-      visit(panel.panels ?? []);
-    }
-  };
-  visit(model.panels ?? []);
-  return exprs;
-}
-

@@ -9,7 +9,7 @@ import {
   reachMatrix,
   runPolicyTests,
   sshOutcome,
-} from "../../components/plan/tailnetAccess";
+} from "./tailnetEvaluator";
 
 const spec: TailnetPolicySpec = {
   prefix: "ai",

@@ -11,8 +11,8 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { IMAGES, imageRef } from "../../components/catalog/images";
+import { checkAll, type Violation } from "./checkAll";
 import {
-  checkAll,
   CONTAINER,
   FIREWALL,
   looksLikeCredential,
@@ -25,7 +25,6 @@ import {
   STACK_RULES,
   StackOutputs,
   unpinnedImage,
-  Violation,
   withSecretPaths,
 } from "../../policy/rules";
 import { PROJECT_ROOT, ProgramRun, RecordedResource, runProgram } from "../harness";

@@ -13,11 +13,11 @@ import {
   PROMETHEUS_DATASOURCE_UID,
   STACK_OVERVIEW_DASHBOARD_UID,
   buildStackOverviewDashboard,
-  dashboardQueries,
   renderDashboardProvider,
   renderGrafanaDatasources,
   type GrafanaSpec,
 } from "../../components/render/grafana";
+import { dashboardQueries } from "./dashboardQueries";
 import { promtoolCheckExpressions } from "../validators/promql";
 import { assertMatchesSnapshot } from "../snapshots";
 
