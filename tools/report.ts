@@ -4,6 +4,7 @@
  * One function a section; `buildReport` puts them in order.
  */
 import { parse as parseHujson } from "jsonc-parser";
+import { COOLIFY_VERSION } from "../components/catalog/images";
 import { findServerType } from "../components/catalog/serverTypes";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
@@ -213,6 +214,9 @@ function exposureSection(context: ReportContext): string {
   );
 }
 
+/** Coolify's installer, whatever its name: the remote command that reruns when Coolify's pinned version changes. */
+const installsCoolify = (c: RecordedResource): boolean => ((c.inputs.triggers ?? []) as unknown[]).includes(COOLIFY_VERSION);
+
 /**
  * What listens on each node's tailnet tags: the ports its containers publish, Tailscale SSH, Coolify's UI
  * where it is installed, and Ollama's port, to show that nobody reaches it.
@@ -226,7 +230,7 @@ function listeningByTag({ run, place, servers, containers }: ReportContext): Map
       for (const p of portsOf(c)) ports.add(p.external ?? p.internal);
       if (containerName(c) === "ollama") ports.add(11434);
     }
-    if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && c.name.endsWith("-coolify"))) ports.add(8000);
+    if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && installsCoolify(c))) ports.add(8000);
     const tags = run.ofType(DEVICE_TAGS).filter(onNode).flatMap((d) => (d.inputs.tags ?? []) as string[]);
     for (const tag of tags) listening.set(tag, new Set([...(listening.get(tag) ?? []), ...ports]));
   }
