@@ -2,11 +2,9 @@
  * Ollama models the capacity planner knows without being told.
  *
  * Source: the Ollama library's default tags (file size, GB) and each model's architecture (KV cache per
- * token of context at f16, KiB), compiled in ../shared/FACTS.md, November 2026. A model not listed here can
+ * token of context at f16, KiB), as published in November 2026. A model not listed here can
  * still be used: its settings entry then carries its size (see components/config/models.ts).
  */
-
-export const MODELS_AS_OF = "2026-11";
 
 export interface ModelFacts {
   /** Size of the model file in GB (what `ollama pull` downloads and what loads into RAM). */

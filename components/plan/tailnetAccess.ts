@@ -13,7 +13,6 @@
 import { isUserIdentity } from "../catalog/identities";
 import { SERVICE_PORTS } from "../catalog/services";
 import type { TailnetPolicy } from "../render/tailnetPolicy";
-import { Ports, resolvePorts } from "./tailnetPolicy";
 
 /** The selectors an identity matches: itself, its groups, its autogroups. */
 export type Membership = (identity: string) => readonly string[];
@@ -47,17 +46,16 @@ export interface ReachRow {
 
 /**
  * Who may reach each service port on each tag, from the grants (TCP). Rows cover every tag of `tagOwners` that a
- * grant or SSH rule has as a destination (or the given `tags`) and every port the policy speaks of (the catalog's,
- * overridden by `ports`), Tailscale SSH included, so a port nobody reaches still shows, with no sources. Sources are listed as the grants write them: groups are not expanded.
+ * grant or SSH rule has as a destination (or the given `tags`) and every port the policy speaks of (the catalog's),
+ * Tailscale SSH included, so a port nobody reaches still shows, with no sources. Sources are listed as the grants write them: groups are not expanded.
  */
 export function reachMatrix(
   policy: TailnetPolicy,
-  options: { ports?: Partial<Ports>; tags?: readonly string[] } = {},
+  options: { tags?: readonly string[] } = {},
 ): ReachRow[] {
-  const ports = resolvePorts(options.ports);
   const services: [string, number][] = SERVICE_PORTS.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => [
     p.name,
-    ports[p.name],
+    p.port,
   ]);
   services.sort((a, b) => a[1] - b[1]);
   // By default the tags something is granted to: the nodes, not a CI runner's tag that only owns them.

@@ -5,19 +5,11 @@
 // module opens is asserted as an accept, and every access it must keep closed (Ollama, cross-environment,
 // users beyond LiteLLM and Qdrant) as a deny. A widened grant then fails at `pulumi up`, not in production.
 import { isUserIdentity, nodeTag, TAG_PATTERN, userGroup } from "../catalog/identities";
-import { PortName, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort } from "../catalog/services";
+import { port, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort } from "../catalog/services";
 import type { TailnetGrant, TailnetPolicy, TailnetSshRule, TailnetSshTest, TailnetTest } from "../render/tailnetPolicy";
 
-/** Every port of the catalog by its name; a spec may move any of them. */
-export type Ports = Record<PortName, number>;
-
-/** The catalog's ports, by name. */
-export const PORTS: Readonly<Ports> = Object.freeze(
-  Object.fromEntries(SERVICE_PORTS.map((p) => [p.name, p.port])) as Ports,
-);
-
 /** Tailscale SSH cannot be moved: port 22 of the node's tailnet address. */
-export const TAILSCALE_SSH_PORT = PORTS.ssh;
+export const TAILSCALE_SSH_PORT = port("ssh");
 
 /** What the policy is built from. */
 export interface TailnetPolicySpec {
@@ -38,8 +30,6 @@ export interface TailnetPolicySpec {
   deployers: string[];
   /** Members (user e-mails) of the user group: they reach LiteLLM and Qdrant of every environment, nothing else. */
   users: string[];
-  /** Ports, each defaulted from {@link PORTS}. */
-  ports?: Partial<Ports>;
   /**
    * A concrete member of `users` used as `src` of the user group's tests (a test needs a user, not a group).
    * Default: the first of `users` that is neither an admin nor a deployer. Without one, those tests are left out.
@@ -75,11 +65,9 @@ interface PolicyContext {
  * Throws an Error naming the field and the bad value when the spec cannot make a valid policy.
  */
 export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
-  const ports = resolvePorts(spec.ports);
-  validate(spec, ports);
+  validate(spec);
   const envs = sortedUnique(spec.environments);
-  // The catalog's ports with this spec's numbers.
-  const catalog = SERVICE_PORTS.map((p) => ({ ...p, port: ports[p.name] }));
+  const catalog = SERVICE_PORTS;
   const ctx: PolicyContext = {
     envs,
     admins: sortedUnique(spec.admins.filter((a) => a !== "autogroup:admin")),
@@ -88,7 +76,7 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
     group: userGroup(spec.prefix),
     tags: (role) => envs.map((env) => nodeTag(spec.prefix, env, role)),
     allNodeTags: envs.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role))),
-    ollama: ports.ollama,
+    ollama: port("ollama"),
     everyPort: sortedPorts(catalog.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port)),
     reachable: (who, role) => sortedPorts(catalog.filter((p) => reaches(p, who, role)).map((p) => p.port)),
   };
@@ -250,17 +238,10 @@ function buildSshTests(ctx: PolicyContext, exampleAdmin?: string, exampleUser?: 
   return sshTests;
 }
 
-/** Every port defaulted from {@link PORTS} with `??`, so a spec overrides only what it names. */
-export function resolvePorts(ports?: Partial<Ports>): Ports {
-  const resolved = { ...PORTS };
-  for (const name of Object.keys(PORTS) as PortName[]) resolved[name] = ports?.[name] ?? PORTS[name];
-  return resolved;
-}
-
 /** A part of a tag: the prefix and the environment names. */
 const NAME_PART = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
-function validate(spec: TailnetPolicySpec, ports: Ports): void {
+function validate(spec: TailnetPolicySpec): void {
   const fail = (message: string): never => {
     throw new Error(`tailnet policy: ${message}`);
   };
@@ -293,16 +274,6 @@ function validate(spec: TailnetPolicySpec, ports: Ports): void {
   }
   if (spec.exampleAdmin !== undefined && !isUserIdentity(spec.exampleAdmin)) {
     fail(`exampleAdmin is "${spec.exampleAdmin}": a test needs a user e-mail`);
-  }
-  const seen = new Map<number, string>();
-  for (const [name, port] of Object.entries(ports) as [PortName, number][]) {
-    if (name === "ssh") continue;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`ports.${name} is ${port}: use a TCP port, 1 to 65535`);
-    if (port === TAILSCALE_SSH_PORT) fail(`ports.${name} is ${port}, which Tailscale SSH uses`);
-    const other = seen.get(port);
-    // A shared port would let a grant for the other service open Ollama, or blur what a grant means.
-    if (other !== undefined) fail(`ports.${name} and ports.${other} are both ${port}: each service needs its own port`);
-    seen.set(port, name);
   }
 }
 

@@ -4,6 +4,7 @@
 // the Hetzner server, so nothing about services or models may enter here; those reach the node later through
 // the Docker provider over Tailscale SSH.
 
+import { TAG_PATTERN } from "../catalog/identities";
 import { Document, isSeq } from "yaml";
 
 /** Everything the bootstrap of one node needs; nothing about services or models may enter here. */
@@ -81,7 +82,6 @@ interface WriteFile {
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const TAILSCALE_TAG = /^tag:[A-Za-z0-9-]+$/;
 
 /**
  * Renders the user data of one node: "#cloud-config" and YAML, the same bytes for the same spec.
@@ -158,10 +158,10 @@ function checkSpec(spec: BootstrapSpec): void {
     throw new Error(`cloud-init: node "${spec.hostname}" advertises no Tailscale tag: give at least one "tag:..."`);
   }
   for (const tag of spec.tailscaleTags) {
-    if (!TAILSCALE_TAG.test(tag)) {
+    if (!TAG_PATTERN.test(tag)) {
       throw new Error(
         `cloud-init: Tailscale tag "${tag}" of node "${spec.hostname}" must start with "tag:" followed by ` +
-          `letters, digits or hyphens (e.g. "tag:ai-prod-inference")`,
+          `a lowercase letter, then lowercase letters, digits or hyphens (e.g. "tag:ai-prod-inference")`,
       );
     }
   }

@@ -3,8 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { nodeTag, userGroup } from "../../components/catalog/identities";
-import { policyPorts, portsReachableBy, ROLES } from "../../components/catalog/services";
-import { buildTailnetPolicy, PORTS, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import { policyPorts, port, portsReachableBy, ROLES, SERVICE_PORTS } from "../../components/catalog/services";
+import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
 
 const spec: TailnetPolicySpec = {
@@ -63,8 +63,6 @@ describe("buildTailnetPolicy", () => {
         assert.doesNotMatch(ip, /11434|\*/, `a grant opens ${ip}`);
       }
     }
-    const moved = buildTailnetPolicy({ ...spec, ports: { ollama: 11500 } });
-    assert.ok(moved.grants.every((g) => !g.ip.includes("tcp:11500")));
   });
 
   it("has no grant from a dev tag to a prod tag, or back", () => {
@@ -77,10 +75,13 @@ describe("buildTailnetPolicy", () => {
     }
   });
 
-  it("applies port overrides with defaults for the rest", () => {
-    const custom = buildTailnetPolicy({ ...spec, ports: { litellm: 4400 } });
-    const users = custom.grants.find((g) => g.src.includes(userGroup("ai")));
-    assert.deepEqual(users?.ip, ["tcp:4400", "tcp:6333", "tcp:6334"]);
+  it("takes its ports from the services catalog, where each port belongs to one service", () => {
+    const users = policy.grants.find((g) => g.src.includes(userGroup("ai")));
+    assert.deepEqual(users?.ip, [port("litellm"), port("qdrant"), port("qdrantGrpc")].map((p) => `tcp:${p}`));
+    // A shared port would let a grant for the other service open Ollama, or blur what a grant means.
+    const numbers = SERVICE_PORTS.map((p) => p.port);
+    assert.equal(new Set(numbers).size, numbers.length, `a port number appears twice in the catalog: ${numbers.join(", ")}`);
+    for (const p of SERVICE_PORTS) assert.ok(Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535, `${p.name} ${p.port}`);
   });
 
   describe("its tests cover every accept and deny of the design", () => {
@@ -91,13 +92,13 @@ describe("buildTailnetPolicy", () => {
     it("admins: every port published on a node but Ollama, and Ollama denied", () => {
       for (const role of ROLES) {
         const published = portsReachableBy("admins", role);
-        assert.ok(published.includes(22) && !published.includes(PORTS.ollama));
+        assert.ok(published.includes(22) && !published.includes(port("ollama")));
         for (const env of ENVS) {
           const tag = nodeTag("ai", env, role);
           for (const port of published) {
             assert.ok(hasTest(policy, admin, "accept", `${tag}:${port}`), `admin accept ${tag}:${port}`);
           }
-          assert.ok(hasTest(policy, admin, "deny", `${tag}:${PORTS.ollama}`), `admin deny ${tag}:11434`);
+          assert.ok(hasTest(policy, admin, "deny", `${tag}:${port("ollama")}`), `admin deny ${tag}:11434`);
         }
       }
       for (const tag of NODE_TAGS) assert.ok(hasSshTest(policy, admin, "accept", tag, "root"));
@@ -157,7 +158,6 @@ describe("buildTailnetPolicy", () => {
     assert.throws(() => buildTailnetPolicy({ ...spec, environments: [] }), /environments is empty/);
     assert.throws(() => buildTailnetPolicy({ ...spec, users: ["group:eng"] }), /users has "group:eng"/);
     assert.throws(() => buildTailnetPolicy({ ...spec, deployers: ["ci"] }), /deployers has "ci"/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, ports: { grafana: 11434 } }), /both 11434/);
     assert.throws(() => buildTailnetPolicy({ ...spec, exampleUser: "admin@example.com", users: ["admin@example.com"] }), /exampleUser/);
   });
 
