@@ -46,17 +46,24 @@ describe("nodePlacement on the prod stack", async () => {
   });
 
   it("puts each remote command on the node its connection reaches", () => {
-    assert.deepEqual(
-      placed("command:remote:Command", (c) => c.name),
-      [
-        "inference ai-prod-inference-bootstrap",
-        "inference ai-prod-inference-services-model-nomic-embed-text-latest",
-        "inference ai-prod-inference-services-model-qwen2.5-7b",
-        "operations ai-prod-operations-bootstrap",
-        "operations ai-prod-operations-services-coolify",
-        "operations ai-prod-operations-services-data-dirs",
-      ],
-    );
+    // What each command does, read from its script: resource names move between components.
+    const what = (c: RecordedResource) => {
+      const script = String(c.inputs.create);
+      if (script.includes("cloud-init status --wait")) return "bootstrap wait";
+      const pull = /ollama pull (\S+)/.exec(script);
+      if (pull) return `pull ${pull[1]}`;
+      if (script.includes("Coolify")) return "Coolify install";
+      if (script.startsWith("install -d")) return "data directories";
+      return script;
+    };
+    assert.deepEqual(placed("command:remote:Command", what), [
+      "inference bootstrap wait",
+      "inference pull nomic-embed-text:latest",
+      "inference pull qwen2.5:7b",
+      "operations Coolify install",
+      "operations bootstrap wait",
+      "operations data directories",
+    ]);
   });
 
   it("reads servers' and firewalls' roles from their role label, and the server of each", () => {
