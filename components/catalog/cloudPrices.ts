@@ -6,6 +6,8 @@
  * deploybase.ai's Claude API pricing (2026-03-21) and claudecodeguides.com (April 2026). Check again before
  * a decision rests on them.
  */
+import type { CloudProvider } from "./cloudProviders";
+
 
 export const CLOUD_PRICES_AS_OF = "2026-04";
 
@@ -18,7 +20,8 @@ export const USD_PER_EUR = 1.15;
 export interface CloudPrice {
   /** The provider's model id. */
   model: string;
-  provider: "openai" | "anthropic";
+  /** A provider with a public price list: an openai-compatible endpoint has none of its own. */
+  provider: Exclude<CloudProvider, "openai-compatible">;
   inputUsdPerMillion: number;
   outputUsdPerMillion: number;
 }

@@ -27,8 +27,6 @@ export type { AlertRoute, OperationsSettings } from "./operations";
 export { pulumiConfigSource, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
-// re-exported for importers not yet moved
-export type { Role } from "../catalog/services";
 
 export interface Settings {
   /** The Pulumi project, which is also the settings' namespace. */

@@ -32,6 +32,9 @@ export class SettingsError extends pulumi.RunError {
         `before anything is created:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
     );
     this.name = "SettingsError";
+    // The message is the whole story: Pulumi prints a RunError's message alone. A stack would only be
+    // inspected, and Node 20's util.inspect loops on the frames of scoped packages (node_modules/@pulumi/...).
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 

@@ -4,7 +4,8 @@
  * with a message that says what would fit instead.
  */
 import { SERVER_TYPES, ServerType } from "../catalog/serverTypes";
-import type { KvCacheType, ModelSettings, OllamaSettings, Role, Settings } from "../config";
+import type { Role } from "../catalog/services";
+import type { KvCacheType, ModelSettings, OllamaSettings, Settings } from "../config";
 
 const MIB_PER_GB = 1e9 / 2 ** 20;
 const MIB_PER_GIB = 1024;

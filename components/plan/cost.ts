@@ -6,7 +6,8 @@ import {
   VOLUME_EUR_PER_GB_MONTH,
 } from "../catalog/serverTypes";
 import { CLOUD_PRICES, CLOUD_PRICES_AS_OF, USD_PER_EUR } from "../catalog/cloudPrices";
-import type { Role, Settings } from "../config";
+import type { Role } from "../catalog/services";
+import type { Settings } from "../config";
 
 export interface CostLine {
   /** What is paid for, e.g. "inference server cx43". */

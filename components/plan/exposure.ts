@@ -3,7 +3,7 @@
  * merged by direction-protocol-port (their sources joined) and rendered in one place, each with a
  * description. No outbound rule is ever added: one would turn outbound into deny-all-but-the-rules.
  */
-import type { Role } from "../config";
+import type { Role } from "../catalog/services";
 
 /** Tailscale's default port for direct WireGuard connections; without it peers fall back to DERP relays. */
 export const TAILSCALE_DIRECT_UDP_PORT = 41641;

@@ -4,6 +4,7 @@
 // `os.environ/<NAME>` reference that LiteLLM resolves inside the container at start-up. The names of those
 // variables are exported here so that the component that runs the container sets exactly these.
 
+import type { CloudProvider } from "../catalog/cloudProviders";
 import { Document } from "yaml";
 
 /** Environment variable holding the proxy's admin key; LiteLLM requires it to start with `sk-`. */
@@ -43,7 +44,6 @@ export interface LocalModelRoute {
   tpm?: number;
 }
 
-export type CloudProvider = "openai" | "anthropic" | "openai-compatible";
 
 export interface CloudModelRoute {
   /** The name clients use, e.g. "gpt-4o-mini" or "cloud-fallback" */
