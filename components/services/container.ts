@@ -75,6 +75,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
         image: image.imageId,
         restart: "unless-stopped",
         memory: args.memoryMib,
+        // Docker's own default made explicit (moby adaptContainerSettings: MemorySwap = 2 x Memory when only
+        // Memory is set): the provider reads memory_swap back, and left unset it shows as a change on every
+        // up (found in the local cloud, test/lifecycle/dev.test.ts).
+        memorySwap: args.memoryMib * 2,
         networksAdvanced: args.network === undefined ? undefined : [{ name: args.network, aliases: [args.name] }],
         ports: (args.ports ?? []).map((p) => ({ internal: p.port, external: p.hostPort ?? p.port, ip: p.hostIp })),
         envs,

@@ -58,7 +58,8 @@ export async function startScenario(stack: string): Promise<Scenario> {
 export function onOutput(prefix: string): (line: string) => void {
   return (text: string) => {
     for (const line of text.split("\n")) {
-      if (/^\s*[+~-]|error|warning|Resources:|Duration:/.test(line) && !/using pulumi-resource/.test(line)) log(`${prefix} ${line.trim()}`);
+      const progress = /^\s*[+~-]+\s+\S+ \S+ (created|deleted|updated|replaced|failed)/.test(line) || /error|Resources:|Duration:|refus/.test(line);
+      if (progress && !/using pulumi-resource/.test(line)) log(`${prefix} ${line.trim()}`);
     }
   };
 }
