@@ -5,7 +5,8 @@
 #   export PATH="$(bash .ci/install-pulumi-engine.sh):$PATH"
 #
 # - A `pulumi` already on PATH (the user's own) is used as it is: its directory is printed. Its provider
-#   plugins must be on PATH too (the tests run with an empty PULUMI_HOME and never download a plugin).
+#   plugins must be on PATH too, or in its plugin cache at the versions package.json asks for (e.g. after
+#   `pulumi install --no-dependencies`): the tests run with an empty PULUMI_HOME and never download a plugin.
 # - Otherwise the offline engine is installed from the shared archive (no network) with its own install.sh,
 #   which prints its bin directory (under ~/.cache/pulumi-engine, never inside this repository). The archive
 #   is looked for in $PULUMI_ENGINE_DIR, by default ../shared/pulumi-engine beside the repository root.

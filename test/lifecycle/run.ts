@@ -1,38 +1,39 @@
 /**
- * Runs the lifecycle scenarios (test/lifecycle/*.test.ts) inside a fresh network namespace that has nothing but
- * `lo`: the program, the engine, the providers and the fakes can reach each other on loopback and nothing else.
- * Needs root (ip netns). `npm run test:lifecycle [-- FILE...]`.
+ * `npm run test:lifecycle`: runs the local cloud's lifecycle tests (every *.test.ts under test/lifecycle, sorted)
+ * with `node --import tsx --test --test-reporter=spec`, inside a fresh network namespace that only they see
+ * (test/localcloud/netns.ts), and exits with the test run's exit code once the namespace is deleted.
+ *
+ *   npm run test:lifecycle                                  # every lifecycle test
+ *   npm run test:lifecycle -- test/lifecycle/x.test.ts      # only these files
+ *   npm run test:lifecycle -- --test-name-pattern=replace   # options go to node --test
+ *
+ * Needs root, for the namespace. Inside, a test adds its fake nodes' addresses with addAddress().
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NETNS_ENV } from "../localcloud/cloud";
+import { reexecInNetns } from "../localcloud/netns";
 
-const here = __dirname;
-const files = process.argv.slice(2).length > 0
-  ? process.argv.slice(2)
-  : fs.readdirSync(here).filter((f) => f.endsWith(".test.ts")).sort().map((f) => path.join(here, f));
+const HERE = __dirname;
+const ROOT = path.resolve(HERE, "..", "..");
 
-function ip(...args: string[]): void {
-  const run = spawnSync("ip", args, { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`ip ${args.join(" ")}: ${run.stderr.trim() || `exit ${run.status}`}`);
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? testFiles(path.join(dir, e.name)) : e.name.endsWith(".test.ts") ? [path.join(dir, e.name)] : []));
 }
 
-const netns = `localcloud-${process.pid}`;
-ip("netns", "add", netns);
-let status = 1;
-try {
-  ip("-n", netns, "link", "set", "lo", "up");
-  console.error(`[localcloud] running ${files.length} scenario file(s) in network namespace ${netns} (lo only)`);
-  const started = Date.now();
-  const run = spawnSync(
-    "ip",
-    ["netns", "exec", netns, process.execPath, "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-    { stdio: "inherit", env: { ...process.env, [NETNS_ENV]: netns } },
-  );
-  status = run.status ?? 1;
-  console.error(`[localcloud] done in ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${status}`);
-} finally {
-  ip("netns", "del", netns);
+async function main(): Promise<never> {
+  const args = process.argv.slice(2);
+  const options = args.filter((a) => a.startsWith("-"));
+  const chosen = args.filter((a) => !a.startsWith("-"));
+  const files = (chosen.length > 0 ? chosen : testFiles(HERE).sort()).map((f) => path.relative(ROOT, path.resolve(f)));
+  if (files.length === 0) {
+    // `node --test` without files would run every test of the repository: say so instead.
+    console.error(`test:lifecycle: no *.test.ts under ${path.relative(ROOT, HERE)}: nothing to run`);
+    process.exit(1);
+  }
+  process.chdir(ROOT);
+  return reexecInNetns([process.execPath, "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...options, ...files]);
 }
-process.exit(status);
+
+void main();

@@ -11,16 +11,15 @@
  * Only inside a network namespace of its own (test/lifecycle/run.ts makes one): the node addresses are added
  * to that namespace's loopback, and nothing may leave it.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { parse } from "yaml";
 import { TAILSCALE_AUTH_KEY_PATH } from "../../components/render/cloudInit";
 import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer } from "./hetzner";
 import { FakeNode } from "./node";
+import { addAddress, currentNetns, NETNS_ENV, removeAddress } from "./netns";
 import { FakeTailscale, JoinError, type Device } from "./tailscale";
 
-/** Set by test/lifecycle/run.ts to the name of the namespace it runs the tests in. */
-export const NETNS_ENV = "LOCALCLOUD_NETNS";
+export { NETNS_ENV };
 
 /** What became of one server's boot. */
 export interface Boot {
@@ -62,21 +61,10 @@ export function readBootstrap(userData: string): { authKey: string; hostname: st
   return { authKey, hostname: bootstrap[1] };
 }
 
-/** Inside the test's namespace only: adds or removes an address on its loopback. */
-function loopbackAddress(action: "add" | "del", address: string): void {
-  const run = spawnSync("ip", ["addr", action, `${address}/32`, "dev", "lo"], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`ip addr ${action} ${address}/32 dev lo: ${run.stderr.trim()}`);
-}
-
-/** Throws unless this process runs in the namespace run.ts made: only `lo`, and the marker variable. */
+/** Throws unless this process runs in a namespace test/localcloud/netns.ts made (checked against the kernel). */
 export function assertIsolated(): void {
-  const links = spawnSync("ip", ["-o", "link", "show"], { encoding: "utf8" }).stdout.trim().split("\n");
-  const names = links.map((l) => l.split(":")[1]?.trim());
-  if (!process.env[NETNS_ENV] || names.length !== 1 || names[0] !== "lo") {
-    throw new Error(
-      `the local cloud runs only in a network namespace of its own with nothing but lo (found: ${names.join(", ")}); ` +
-        "run it with `npm run test:lifecycle`",
-    );
+  if (currentNetns() === undefined) {
+    throw new Error("the local cloud runs only in a network namespace of its own: run it with `npm run test:lifecycle`");
   }
 }
 
@@ -160,7 +148,7 @@ export class LocalCloud {
         throw err;
       }
       const address = boot.device.addresses[0];
-      loopbackAddress("add", address);
+      addAddress(address);
       boot.node = new FakeNode({ hostname, address });
       await boot.node.boot();
       log(`server ${server.name} (${server.id}) joined the tailnet as ${boot.device.name} at ${address}`);
@@ -183,7 +171,7 @@ export class LocalCloud {
     await boot.node!.destroy();
     if (boot.device) {
       try {
-        loopbackAddress("del", boot.device.addresses[0]);
+        removeAddress(boot.device.addresses[0]);
       } catch {
         // already gone
       }

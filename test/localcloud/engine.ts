@@ -71,6 +71,11 @@ export interface Engine {
   version: string;
   /** Where it came from: the user's PATH, or the install script (the offline engine). */
   source: "PATH" | "install script";
+  /**
+   * Directories of provider plugins that are not on PATH but in the user's plugin cache (at the versions the
+   * program asks for): put on the PATH of every pulumi command, so that they too are ambient, read in place.
+   */
+  pluginDirs: string[];
   /** For the Automation API: runs `<binDir>/pulumi` with binDir first on PATH. */
   command: PulumiCommand;
 }
@@ -88,15 +93,22 @@ function onPath(name: string, pathVar = process.env.PATH ?? ""): string | undefi
   return undefined;
 }
 
-/** The providers the program asks for: package.json's `@pulumi/<name>` dependencies with a resource plugin. */
-export function requiredProviders(): string[] {
+/** The providers the program asks for: package.json's `@pulumi/<name>` dependencies, with their versions. */
+export function requiredProviders(): { name: string; version: string }[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
   };
-  return Object.keys(pkg.dependencies ?? {})
-    .filter((dep) => dep.startsWith("@pulumi/") && dep !== "@pulumi/pulumi")
-    .map((dep) => dep.slice("@pulumi/".length))
-    .sort();
+  return Object.entries(pkg.dependencies ?? {})
+    .filter(([dep]) => dep.startsWith("@pulumi/") && dep !== "@pulumi/pulumi")
+    .map(([dep, version]) => ({ name: dep.slice("@pulumi/".length), version }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Where `pulumi plugin install` (or an automatic download) put a provider: <PULUMI_HOME>/plugins/resource-NAME-vVERSION. */
+function cachedPlugin(name: string, version: string): string | undefined {
+  const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
+  const dir = path.join(home, "plugins", `resource-${name}-v${version}`);
+  return onPath(`pulumi-resource-${name}`, dir) ? dir : undefined;
 }
 
 function locateBinDir(): { binDir: string; source: Engine["source"] } {
@@ -116,19 +128,28 @@ let found: Promise<Engine> | undefined;
 
 /**
  * The engine: a `pulumi` on PATH (the user's own), else the install script's output. Checks that the CLI
- * runs, is recent enough for the SDK, and that every provider plugin the program needs is on PATH beside it
- * (the stacks get an empty PULUMI_HOME and plugin downloads are off, so ambient plugins are the only ones).
+ * runs, is recent enough for the SDK, and that every provider plugin the program needs is on PATH, or in the
+ * user's plugin cache at the version package.json asks for (then put on PATH, used in place): the stacks get
+ * an empty PULUMI_HOME and plugin downloads are off, so ambient plugins are the only ones they can use.
  * Throws EngineMissingError, which says how to install it.
  */
 export function findEngine(): Promise<Engine> {
   found ??= (async () => {
     const { binDir, source } = locateBinDir();
     const searchPath = [binDir, process.env.PATH ?? ""].join(path.delimiter);
-    const missing = requiredProviders().filter((p) => !onPath(`pulumi-resource-${p}`, searchPath));
+    const pluginDirs: string[] = [];
+    const missing: string[] = [];
+    for (const { name, version } of requiredProviders()) {
+      if (onPath(`pulumi-resource-${name}`, searchPath)) continue;
+      const cached = cachedPlugin(name, version);
+      if (cached) pluginDirs.push(cached);
+      else missing.push(`pulumi-resource-${name} ${version}`);
+    }
     if (missing.length > 0) {
       throw new EngineMissingError(
-        `the pulumi in ${binDir} (from ${source}) is there, but these provider plugins are not on PATH: ` +
-          `${missing.map((p) => `pulumi-resource-${p}`).join(", ")}. The offline engine has them all: put its bin ` +
+        `the pulumi in ${binDir} (from ${source}) is there, but these provider plugins are neither on PATH nor ` +
+          `in the plugin cache: ${missing.join(", ")}. \`pulumi install --no-dependencies\` here puts them in the ` +
+          `cache; the offline engine has them all: put its bin ` +
           `directory on PATH (export PATH="$(bash ../shared/pulumi-engine/install.sh):$PATH"), or take this ` +
           `pulumi off PATH so that ${path.relative(REPO_ROOT, INSTALL_SCRIPT)} installs the offline engine`,
       );
@@ -146,7 +167,7 @@ export function findEngine(): Promise<Engine> {
     } catch (err) {
       throw new EngineMissingError(`${path.join(binDir, "pulumi")} cannot be used: ${(err as Error).message}`);
     }
-    return { binDir, source, version: command.version?.format() ?? "unknown", command };
+    return { binDir, source, pluginDirs, version: command.version?.format() ?? "unknown", command };
   })();
   return found;
 }
@@ -259,8 +280,10 @@ export async function createProjectStack(options: ProjectStackOptions): Promise<
     PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // The plugin cache in the empty PULUMI_HOME is empty: the plugins beside pulumi are the ones to use.
+    // The plugin cache in the empty PULUMI_HOME is empty: the plugins on PATH are the ones to use (pulumi's
+    // own directory comes first, added by PulumiCommand; then the user's cached plugins, if any are needed).
     PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
+    PATH: [...engine.pluginDirs, process.env.PATH ?? ""].join(path.delimiter),
     ...options.env,
   };
 
