@@ -312,8 +312,8 @@ describe("the real hcloud provider against the fake", () => {
   it("creates, refreshes, keeps and destroys a node as the project declares it", { skip: skipPulumi, timeout: 120_000 }, async (t) => {
     const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
     const hcloud = await import("@pulumi/hcloud");
-    const { HetznerNode } = await import("../../components/node");
-    const { PublicFirewall } = await import("../../components/firewall");
+    const { HetznerNode } = await import("../../components/machines/hetznerNode");
+    const { PublicFirewall } = await import("../../components/machines/publicFirewall");
     const { publicFirewallRules } = await import("../../components/plan/exposure");
 
     const cloud = new FakeHetznerCloud({ actionDelayMs: 100 });
