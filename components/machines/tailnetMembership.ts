@@ -67,7 +67,12 @@ export class TailnetDevice extends pulumi.ComponentResource {
     );
     const after = { parent: this, dependsOn: opts?.dependsOn };
     new tailscale.DeviceKey(name, { deviceId: device.nodeId, keyExpiryDisabled: true }, after);
-    new tailscale.DeviceTags(name, { deviceId: device.nodeId, tags: args.tags }, after);
+    // Kept on delete: the provider's delete sets the device's tags to [] (terraform-provider-tailscale,
+    // resource_device_tags.go, resourceDeviceTagsDelete: SetDeviceTags(ctx, deviceID, []string{})), which the
+    // API refuses for a tagged device ("a device with a tag-based identity must have at least one tag"), so
+    // `pulumi destroy` failed (found in the local cloud, test/lifecycle/dev.test.ts). The device outlives its
+    // server anyway, offline, until someone removes it.
+    new tailscale.DeviceTags(name, { deviceId: device.nodeId, tags: args.tags }, { ...after, retainOnDelete: true });
     this.deviceId = device.nodeId;
     this.addresses = device.addresses;
     this.dnsName = device.apply((d) => d.name ?? args.hostname);

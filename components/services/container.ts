@@ -75,6 +75,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
         image: image.imageId,
         restart: "unless-stopped",
         memory: args.memoryMib,
+        // Docker's own default made explicit (moby adaptContainerSettings: MemorySwap = 2 x Memory when only
+        // Memory is set): the provider reads memory_swap back, and left unset it shows as a change on every
+        // up (found in the local cloud, test/lifecycle/dev.test.ts).
+        memorySwap: args.memoryMib * 2,
         networksAdvanced: args.network === undefined ? undefined : [{ name: args.network, aliases: [args.name] }],
         ports: (args.ports ?? []).map((p) => ({ internal: p.port, external: p.hostPort ?? p.port, ip: p.hostIp })),
         envs,
@@ -86,8 +90,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
           ...(f.owner ? { owner: f.owner.split(":")[0], group: f.owner.split(":")[1] ?? f.owner.split(":")[0] } : {}),
         })),
         command: args.command,
+        // Durations as Go prints them ("1m0s", not "60s"): the provider reads them back that way, and any
+        // other spelling shows as a change on every up (found in the local cloud, test/lifecycle/dev.test.ts).
         healthcheck: args.healthcheck
-          ? { tests: args.healthcheck, interval: "30s", timeout: "10s", retries: 3, startPeriod: "60s" }
+          ? { tests: args.healthcheck, interval: "30s", timeout: "10s", retries: 3, startPeriod: "1m0s" }
           : undefined,
         // Log rotation comes from the node's daemon.json; a container that keeps failing stays visible
         // (restarting) rather than gone, so the restart alert can see it.

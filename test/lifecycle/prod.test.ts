@@ -1,0 +1,64 @@
+/**
+ * The prod stack's protection in the local cloud: after an up, `destroy` is refused with a message that says
+ * why, and nothing is deleted in Hetzner, in the tailnet or on the nodes.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { log } from "../localcloud/cloud";
+import { SKIP, onOutput, startScenario, type Scenario } from "./scenario";
+
+/** Everything a user could see go missing, as names. */
+function inventory(s: Scenario) {
+  const { hetzner, tailscale } = s.cloud;
+  const names = (m: Map<unknown, { name: string }>) => [...m.values()].map((x) => x.name).sort();
+  return {
+    servers: names(hetzner.state.servers),
+    volumes: names(hetzner.state.volumes),
+    firewalls: names(hetzner.state.firewalls),
+    sshKeys: names(hetzner.state.sshKeys),
+    devices: [...tailscale.state.devices.values()].map((d) => `${d.name} [${d.tags.join(",")}]`).sort(),
+    containers: ["ai-prod-inference", "ai-prod-operations"].map((h) => [...(s.cloud.node(h)?.docker.containers.values() ?? [])].map((c) => c.name).sort()),
+  };
+}
+
+describe("prod stack protection", { skip: SKIP }, () => {
+  let s: Scenario;
+  before(async () => {
+    s = await startScenario("prod");
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it("up succeeds with delete protection on the servers and volumes", async () => {
+    const started = Date.now();
+    const result = await s.project.stack.up({ onOutput: onOutput("up"), color: "never" });
+    log(`up: ${JSON.stringify(result.summary.resourceChanges)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal(result.summary.result, "succeeded");
+    assert.deepEqual(s.cloud.failedBoots(), []);
+    for (const server of s.cloud.hetzner.state.servers.values()) assert.deepEqual(server.protection, { delete: true, rebuild: true }, server.name);
+    for (const volume of s.cloud.hetzner.state.volumes.values()) assert.deepEqual(volume.protection, { delete: true }, volume.name);
+  });
+
+  // DEFECT, not fixed yet: the engine deletes every container, network, image and command on the nodes first
+  // (they depend on the servers), and only then does Hetzner refuse to delete the protected servers
+  // ("server with ID '1001' is protected"). Pulumi `protect` sits on the volumes only, and the engine checks it
+  // when it reaches a resource, not before the destroy starts. A prod destroy is an outage of every service.
+  it("destroy is refused with a clear message and deletes nothing", { todo: "DEFECT: prod destroy deletes every service before Hetzner refuses the protected servers" }, async () => {
+    const before = inventory(s);
+    assert.equal(before.servers.length, 2);
+    const deletes = () => s.cloud.hetzner.requests.filter((r) => r.method === "DELETE").length;
+    const deletesBefore = deletes();
+    const started = Date.now();
+    await assert.rejects(s.project.stack.destroy({ onOutput: onOutput("destroy"), color: "never" }), (err: Error) => {
+      const protectedLine = err.message.split("\n").find((l) => /protected/i.test(l));
+      log(`destroy refused in ${((Date.now() - started) / 1000).toFixed(1)} s: ${protectedLine?.trim() ?? "(no line says 'protected')"}`);
+      assert.match(err.message, /protected/i, "the refusal says a resource is protected");
+      return true;
+    });
+    assert.deepEqual(inventory(s), before, "nothing was deleted");
+    assert.equal(deletes(), deletesBefore, "no DELETE reached Hetzner");
+    const revoked = [...s.cloud.tailscale.state.keys.values()].filter((k) => k.revoked);
+    assert.deepEqual(revoked.map((k) => k.description), [], "no auth key was deleted");
+  });
+});

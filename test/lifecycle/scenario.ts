@@ -1,0 +1,65 @@
+/**
+ * What every lifecycle scenario needs: a local cloud seeded as the stack expects it, a throwaway stack of the
+ * real project pointed at it, and the offline plan of the same stack to compare the fakes' state with.
+ */
+import * as path from "node:path";
+import { ProgramRun, runProgram } from "../../tools/mocksRunner";
+import { LocalCloud, NETNS_ENV, log } from "../localcloud/cloud";
+import { createProjectStack, type ProjectStack } from "../localcloud/engine";
+
+/** Why a scenario does not run: outside `npm run test:lifecycle` (so `npm test` skips them). */
+export const SKIP = process.env[NETNS_ENV]
+  ? false
+  : "lifecycle scenario: runs only under `npm run test:lifecycle` (a network namespace of its own, as root)";
+
+export interface Scenario {
+  cloud: LocalCloud;
+  project: ProjectStack;
+  /** The offline plan of the same stack (mocks): what the program declares. */
+  plan: ProgramRun;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a local cloud for `stack` and a stack of the real project against it. A stack that does not manage the
+ * tailnet policy finds the tailnet holding the policy it outputs, as its README tells the user to merge it.
+ */
+export async function startScenario(stack: string): Promise<Scenario> {
+  const plan = await runProgram(stack);
+  const policy = plan.outputs.tailnetPolicy;
+  const cloud = new LocalCloud({ initialPolicy: typeof policy === "string" ? policy : undefined });
+  await cloud.start();
+  log(`stack ${stack}: Hetzner at ${cloud.hetzner.endpoint}, Tailscale at ${cloud.tailscale.baseUrl}`);
+  try {
+    const project = await createProjectStack({
+      stack,
+      config: cloud.providerConfig(),
+      secrets: LocalCloud.credentials(),
+      // See the shim: the offline engine's docker plugin predates upload owner/group.
+      env: { NODE_OPTIONS: `--require ${path.join(__dirname, "..", "localcloud", "dockerUploadShim.cjs")}` },
+    });
+    log(`stack ${stack}: project in ${path.relative(process.cwd(), project.workDir) || project.workDir}`);
+    return {
+      cloud,
+      project,
+      plan,
+      close: async () => {
+        await project.cleanup();
+        await cloud.stop();
+      },
+    };
+  } catch (err) {
+    await cloud.stop();
+    throw err;
+  }
+}
+
+/** Progress lines of the engine, shortened: one per resource event. */
+export function onOutput(prefix: string): (line: string) => void {
+  return (text: string) => {
+    for (const line of text.split("\n")) {
+      const progress = /^\s*[+~-]+\s+\S+ \S+ (created|deleted|updated|replaced|failed)/.test(line) || /error|Resources:|Duration:|refus/.test(line);
+      if (progress && !/using pulumi-resource/.test(line)) log(`${prefix} ${line.trim()}`);
+    }
+  };
+}

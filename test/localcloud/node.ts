@@ -1,0 +1,414 @@
+/**
+ * A fake node: what the program reaches at a server's tailnet address once the server has joined the tailnet.
+ *
+ * - An SSH server that behaves as Tailscale SSH does for a tailnet peer: it takes whatever authentication the
+ *   client offers (none, publickey, password: Tailscale SSH authorizes by tailnet identity, so the key the
+ *   program holds is not what lets it in), with a host key made per node. It answers `exec` (and, minimally,
+ *   `shell`) from a table of handlers for the commands this program runs, records every command, and answers
+ *   anything else with exit 127 and "fake node: no handler for: <cmd>" so a gap shows.
+ * - `docker system dial-stdio`, the command the Docker provider's SSH connection helper runs, connects the
+ *   channel to a fake Docker Engine (./docker.ts).
+ *
+ * Before `boot()` nothing listens (connection refused), so the program's dial retries as it does while a
+ * real server boots. `halt()` stops listening and drops connections but keeps the node's state; a reboot is
+ * halt + boot, and like a host reboot it stops the containers and starts again those whose restart policy
+ * says so.
+ */
+import * as net from "node:net";
+import { Connection, Server, ServerChannel, Session, utils } from "ssh2";
+import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
+import { FakeDockerEngine } from "./docker";
+
+export interface RecordedCommand {
+  command: string;
+  /** "exec" for an exec request, "shell" for a line typed into a shell session. */
+  kind: "exec" | "shell";
+  user: string;
+  /** Environment the client set on the session (env requests). */
+  env: Record<string, string>;
+  /** What the client sent on standard input; empty for dial-stdio, whose stdin is the Docker API stream. */
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  /** Null while the command runs. */
+  exitCode: number | null;
+  /** The handler that answered it, or "none". */
+  handler: string;
+  startedAt: Date;
+  endedAt?: Date;
+}
+
+export interface AuthAttempt {
+  user: string;
+  method: string;
+  at: Date;
+}
+
+export interface CommandContext {
+  node: FakeNode;
+  command: string;
+  stdin: string;
+  env: Record<string, string>;
+}
+
+export interface CommandResult {
+  stdout?: string;
+  stderr?: string;
+  exitCode: number;
+}
+
+export interface CommandHandler {
+  name: string;
+  matches(command: string): boolean;
+  run(ctx: CommandContext): CommandResult | Promise<CommandResult>;
+}
+
+export interface DirectorySpec {
+  mode: string;
+  owner: string;
+  group: string;
+}
+
+export interface CoolifyInstall {
+  version: string;
+  adminEmail: string;
+  dockerAddressPoolBase: string;
+  /** Whether ROOT_USER_PASSWORD arrived on standard input (its value is not kept). */
+  passwordOnStdin: boolean;
+  at: Date;
+}
+
+export interface FakeNodeOptions {
+  hostname: string;
+  /** Where the SSH server listens; one of the node's own addresses. */
+  address: string;
+  /** Default 22; 0 picks a free port at the first boot and keeps it across reboots. */
+  port?: number;
+  /** What `docker info --format '{{.ServerVersion}}'` prints. Default 28.5.1. */
+  dockerVersion?: string;
+  /** Other addresses the node owns (its tailnet address, say, when it listens on a loopback alias). */
+  addresses?: string[];
+  /** Whether cloud-init has finished and written the bootstrap marker. Default true. */
+  bootstrapped?: boolean;
+}
+
+/** The exact remote command of the Docker CLI's SSH connection helper (docker/cli cli/connhelper). */
+export const DIAL_STDIO = "docker system dial-stdio";
+
+const STDIN_GRACE_MS = 2000;
+
+export class FakeNode {
+  readonly hostname: string;
+  readonly address: string;
+  readonly dockerVersion: string;
+  readonly docker: FakeDockerEngine;
+  readonly commands: RecordedCommand[] = [];
+  readonly authAttempts: AuthAttempt[] = [];
+  readonly pulledModels: string[] = [];
+  /** Directories made by the program's `install -d` steps: path -> mode and owner. */
+  readonly directories = new Map<string, DirectorySpec>();
+  coolify: CoolifyInstall | undefined;
+  /** Whether cloud-init has finished (the marker of components/render/cloudInit.ts exists). */
+  bootstrapped: boolean;
+  /** The SSH host key's public half, "ssh-ed25519 AAAA...". */
+  readonly hostPublicKey: string;
+  private readonly handlers: CommandHandler[];
+  private readonly ssh: Server;
+  private listener: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private currentPort: number;
+  private readonly extraAddresses: string[];
+
+  constructor(opts: FakeNodeOptions) {
+    this.hostname = opts.hostname;
+    this.address = opts.address;
+    this.currentPort = opts.port ?? 22;
+    this.dockerVersion = opts.dockerVersion ?? "28.5.1";
+    this.extraAddresses = opts.addresses ?? [];
+    this.bootstrapped = opts.bootstrapped ?? true;
+    this.docker = new FakeDockerEngine({
+      version: this.dockerVersion,
+      hostname: this.hostname,
+      hostAddresses: () => [this.address, "127.0.0.1", ...this.extraAddresses],
+    });
+    const hostKey = utils.generateKeyPairSync("ed25519");
+    this.hostPublicKey = hostKey.public;
+    this.ssh = new Server({ hostKeys: [hostKey.private], ident: "Tailscale" }, (client) => this.onClient(client));
+    this.handlers = defaultHandlers();
+  }
+
+  /** The port the SSH server listens on (the real one once booted with port 0). */
+  get port(): number {
+    return this.currentPort;
+  }
+
+  get booted(): boolean {
+    return this.listener !== undefined;
+  }
+
+  /** The Docker provider's host for this node. */
+  get dockerHost(): string {
+    return `ssh://root@${this.address.includes(":") ? `[${this.address}]` : this.address}:${this.currentPort}`;
+  }
+
+  /** Adds a handler, consulted before the built-in ones. */
+  handle(handler: CommandHandler): void {
+    this.handlers.unshift(handler);
+  }
+
+  /** Starts listening; after a halt, also restarts the containers Docker would restart on boot. */
+  async boot(): Promise<void> {
+    if (this.listener) return;
+    const listener = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+      socket.on("error", () => undefined);
+      this.ssh.injectSocket(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(this.currentPort, this.address, () => resolve());
+    });
+    this.currentPort = (listener.address() as net.AddressInfo).port;
+    this.listener = listener;
+    this.docker.powerOn();
+  }
+
+  /** Stops listening and drops every connection; containers stop as at a shutdown. State is kept. */
+  async halt(): Promise<void> {
+    const listener = this.listener;
+    if (!listener) return;
+    this.listener = undefined;
+    const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.docker.powerOff();
+  }
+
+  /** Halts and forgets everything: a server that is gone. */
+  async destroy(): Promise<void> {
+    await this.halt();
+    await this.docker.close();
+    this.docker.reset();
+    this.pulledModels.length = 0;
+    this.directories.clear();
+    this.coolify = undefined;
+  }
+
+  /** Runs a command through the handler table, as an exec request would (without recording it). */
+  async run(command: string, stdin = "", env: Record<string, string> = {}): Promise<CommandResult & { handler: string }> {
+    const handler = this.handlers.find((h) => h.matches(command));
+    if (!handler) return { handler: "none", exitCode: 127, stderr: `fake node: no handler for: ${command}\n` };
+    try {
+      return { handler: handler.name, ...(await handler.run({ node: this, command, stdin, env })) };
+    } catch (err) {
+      return { handler: handler.name, exitCode: 1, stderr: `fake node: handler ${handler.name} failed: ${(err as Error).message}\n` };
+    }
+  }
+
+  // ---- SSH ----
+
+  private onClient(client: Connection): void {
+    let user = "";
+    client.on("error", () => undefined);
+    client.on("authentication", (ctx) => {
+      user = ctx.username;
+      this.authAttempts.push({ user: ctx.username, method: ctx.method, at: new Date() });
+      // Tailscale SSH: the tailnet identity is the credential, whatever the client offers.
+      ctx.accept();
+    });
+    client.on("ready", () => {
+      client.on("session", (accept) => this.onSession(accept(), () => user));
+    });
+  }
+
+  private onSession(session: Session, user: () => string): void {
+    const env: Record<string, string> = {};
+    session.on("env", (accept, _reject, info) => {
+      env[info.key] = info.val;
+      accept?.();
+    });
+    session.on("pty", (accept) => accept?.());
+    session.on("window-change", (accept) => accept?.());
+    session.on("signal", (accept) => accept?.());
+    session.on("auth-agent", (_accept, reject) => reject?.());
+    session.on("x11", (_accept, reject) => reject?.());
+    session.on("subsystem", (_accept, reject) => reject?.());
+    session.on("exec", (accept, _reject, info) => {
+      const channel = accept();
+      if (info.command.trim() === DIAL_STDIO) this.dialStdio(channel, user(), { ...env });
+      else void this.exec(channel, info.command, user(), { ...env });
+    });
+    session.on("shell", (accept) => this.shell(accept(), user(), { ...env }));
+  }
+
+  private record(command: string, kind: RecordedCommand["kind"], user: string, env: Record<string, string>): RecordedCommand {
+    const entry: RecordedCommand = { command, kind, user, env, stdin: "", stdout: "", stderr: "", exitCode: null, handler: "none", startedAt: new Date() };
+    this.commands.push(entry);
+    return entry;
+  }
+
+  private dialStdio(channel: ServerChannel, user: string, env: Record<string, string>): void {
+    const entry = this.record(DIAL_STDIO, "exec", user, env);
+    entry.handler = "docker-dial-stdio";
+    this.docker.serve(channel, () => {
+      entry.exitCode = 0;
+      entry.endedAt = new Date();
+      try {
+        channel.exit(0);
+        channel.end();
+      } catch {
+        // the channel is already gone
+      }
+    });
+  }
+
+  private async exec(channel: ServerChannel, command: string, user: string, env: Record<string, string>): Promise<void> {
+    const entry = this.record(command, "exec", user, env);
+    entry.stdin = await readStdin(channel);
+    const result = await this.run(command, entry.stdin, env);
+    entry.handler = result.handler;
+    entry.stdout = result.stdout ?? "";
+    entry.stderr = result.stderr ?? "";
+    entry.exitCode = result.exitCode;
+    entry.endedAt = new Date();
+    if (entry.stdout) channel.write(entry.stdout);
+    if (entry.stderr) channel.stderr.write(entry.stderr);
+    channel.exit(result.exitCode);
+    channel.end();
+  }
+
+  /** A line-at-a-time shell: each line goes through the handler table; `exit` or EOF ends it. */
+  private shell(channel: ServerChannel, user: string, env: Record<string, string>): void {
+    let buffer = "";
+    let queue = Promise.resolve();
+    let closed = false;
+    const finish = (code: number) => {
+      if (closed) return;
+      closed = true;
+      channel.exit(code);
+      channel.end();
+    };
+    channel.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString("utf8").replace(/\r/g, "\n");
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line === "") continue;
+        queue = queue.then(async () => {
+          if (closed) return;
+          if (line === "exit" || line === "logout") return finish(0);
+          const entry = this.record(line, "shell", user, env);
+          const result = await this.run(line, "", env);
+          Object.assign(entry, { handler: result.handler, stdout: result.stdout ?? "", stderr: result.stderr ?? "", exitCode: result.exitCode, endedAt: new Date() });
+          if (entry.stdout) channel.write(entry.stdout);
+          if (entry.stderr) channel.stderr.write(entry.stderr);
+        });
+      }
+    });
+    channel.on("end", () => void queue.then(() => finish(0)));
+  }
+}
+
+/** Standard input up to EOF (every client here sends EOF after its input), or what came within a grace time. */
+function readStdin(channel: ServerChannel): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const done = () => {
+      clearTimeout(timer);
+      channel.removeListener("data", onData);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    };
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    const timer = setTimeout(done, STDIN_GRACE_MS);
+    channel.on("data", onData);
+    channel.once("end", done);
+  });
+}
+
+// ---- the commands the program runs (components/readiness.ts, services/inference.ts, services/operations.ts) ----
+
+/** What `docker exec ollama ...` answers when ollama is missing or stopped, as the Docker CLI prints it. */
+function ollamaUnavailable(node: FakeNode): string | undefined {
+  const ollama = node.docker.containerByName("ollama");
+  if (!ollama) return "Error response from daemon: No such container: ollama\n";
+  if (ollama.state.status !== "running") return `Error response from daemon: container ${ollama.id} is not running\n`;
+  return undefined;
+}
+
+const MODEL = "([A-Za-z0-9._:/-]+)";
+
+export function defaultHandlers(): CommandHandler[] {
+  return [
+    {
+      // components/readiness.ts: wait for cloud-init and the bootstrap marker, print Docker's version.
+      name: "bootstrap-wait",
+      matches: (command) => command === bootstrapWaitScript(),
+      run: ({ node }) =>
+        node.bootstrapped
+          ? { stdout: `${node.dockerVersion}\n`, exitCode: 0 }
+          : { stderr: "bootstrap did not finish: see /var/log/cloud-init-output.log\n", exitCode: 1 },
+    },
+    {
+      // services/inference.ts: one pull per model, into the running ollama container.
+      name: "ollama-pull",
+      matches: (command) => new RegExp(`^docker exec ollama ollama pull ${MODEL}$`).test(command),
+      run: ({ node, command }) => {
+        const model = new RegExp(`^docker exec ollama ollama pull ${MODEL}$`).exec(command)?.[1] as string;
+        const unavailable = ollamaUnavailable(node);
+        if (unavailable) return { stderr: unavailable, exitCode: 1 };
+        if (!node.pulledModels.includes(model)) node.pulledModels.push(model);
+        return { stdout: "pulling manifest\nverifying sha256 digest\nwriting manifest\nsuccess\n", exitCode: 0 };
+      },
+    },
+    {
+      // services/inference.ts: the pull's delete step; `|| true` makes every failure exit 0.
+      name: "ollama-rm",
+      matches: (command) => new RegExp(`^docker exec ollama ollama rm ${MODEL} \\|\\| true$`).test(command),
+      run: ({ node, command }) => {
+        const model = new RegExp(`^docker exec ollama ollama rm ${MODEL}`).exec(command)?.[1] as string;
+        const unavailable = ollamaUnavailable(node);
+        if (unavailable) return { stderr: unavailable, exitCode: 0 };
+        const index = node.pulledModels.indexOf(model);
+        if (index < 0) return { stderr: `Error: model '${model}' not found\n`, exitCode: 0 };
+        node.pulledModels.splice(index, 1);
+        return { stdout: `deleted '${model}'\n`, exitCode: 0 };
+      },
+    },
+    {
+      // services/operations.ts: the data directories, `install -d -m MODE -o UID -g GID DIR...` joined by &&.
+      name: "install-dirs",
+      matches: (command) => command.split(" && ").every((part) => INSTALL_DIRS.test(part)),
+      run: ({ node, command }) => {
+        for (const part of command.split(" && ")) {
+          const [, mode, owner, group, dirs] = INSTALL_DIRS.exec(part) as RegExpExecArray;
+          for (const dir of dirs.trim().split(/\s+/)) node.directories.set(dir, { mode, owner, group });
+        }
+        return { exitCode: 0 };
+      },
+    },
+    {
+      // render/coolify.ts: the unattended install; the password arrives on standard input.
+      name: "coolify-install",
+      matches: (command) => command.startsWith("#!/usr/bin/env bash") && command.includes("https://cdn.coollabs.io/coolify/install.sh"),
+      run: ({ node, command, stdin }) => {
+        const version = /bash "\$installer" '([^']+)'/.exec(command)?.[1];
+        const passwordOnStdin = /^ROOT_USER_PASSWORD=.+$/m.test(stdin);
+        if (!passwordOnStdin) return { stderr: "bash: line 14: ROOT_USER_PASSWORD: the root password must arrive on standard input\n", exitCode: 1 };
+        if (!version) return { stderr: "fake node: the Coolify script names no version\n", exitCode: 1 };
+        // The script installs only when no coolify container exists; this node remembers the first install.
+        node.coolify ??= {
+          version,
+          adminEmail: /ROOT_USER_EMAIL='([^']*)'/.exec(command)?.[1] ?? "",
+          dockerAddressPoolBase: /DOCKER_ADDRESS_POOL_BASE='([^']*)'/.exec(command)?.[1] ?? "",
+          passwordOnStdin,
+          at: new Date(),
+        };
+        return { stdout: `ghcr.io/coollabsio/coolify:${node.coolify.version}\n`, exitCode: 0 };
+      },
+    },
+  ];
+}
+
+const INSTALL_DIRS = /^install -d -m (0?[0-7]{3,4}) -o (\d+) -g (\d+) ((?:\/\S+\s*)+)$/;
