@@ -23,6 +23,7 @@ import { renderCloudInit } from "./components/render/cloudInit";
 import { buildTailnetPolicy } from "./components/plan/tailnetPolicy";
 import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
+import { DeletionGuard } from "./components/deletionGuard";
 import { buildOutputs } from "./components/outputs";
 
 
@@ -94,13 +95,14 @@ export = () => {
     // The node's tailnet IPv4 address: every SSH, Docker and published port goes there.
     const tailnetAddress = device.addresses.apply((a) => a[0]);
     const readiness = new NodeReadiness(name, { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId });
-    new Exporters(`${name}-exporters`, {
+    const exporters = new Exporters(`${name}-exporters`, {
       provider: readiness.dockerProvider,
       role,
       tailnetAddress,
       memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
     });
-    return { role, name, node, device, readiness, tailnetAddress };
+    const parts = [firewall, authKey, node, device, readiness, exporters];
+    return { role, name, node, device, readiness, tailnetAddress, parts };
   });
 
   const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
@@ -115,7 +117,7 @@ export = () => {
     litellm: settings.litellm,
     memoryMib: budgets.inference.limits,
   });
-  new Models(`${settings.stem}-models`, {
+  const models = new Models(`${settings.stem}-models`, {
     models: settings.models.map((m) => m.name),
     ollama: inference.ollama,
     ssh: sshTo(inferenceNode),
@@ -153,6 +155,19 @@ export = () => {
         formerHome: formerOperations,
       })
     : undefined;
+
+  new DeletionGuard(`${settings.stem}-deletion-guard`, {
+    protection: settings.protection,
+    guards: [
+      rootAccess,
+      ...(policyFile ? [policyFile] : []),
+      ...nodes.flatMap((n) => n.parts),
+      inference,
+      models,
+      monitoring,
+      ...(coolify ? [coolify] : []),
+    ],
+  });
 
   const cost = estimateCost(settings);
   return buildOutputs({

@@ -83,12 +83,14 @@ for (const stack of ["dev", "prod"]) {
 
     it("Prometheus reads LiteLLM's and Qdrant's keys from files only it can read", () => {
       const prometheus = container(run, "operations", "prometheus");
+      // Nobody, in the root group: the files below are root's and the root group's.
+      assert.equal(prometheus.inputs.user, "65534:0");
       assert.ok(prometheus.secretInputs.some((p) => p.startsWith("uploads")), "the key files are not secret");
       for (const file of ["/etc/prometheus/secrets/litellm-master-key", "/etc/prometheus/secrets/qdrant-api-key"]) {
         const u = upload(prometheus, file);
         assert.ok(u, `${file} is missing`);
-        assert.equal(u.permissions, "0400");
-        assert.equal(u.owner, "65534");
+        assert.equal(u.permissions, "0440");
+        assert.equal(u.owner, undefined, "files are written as root: an owner needs a provider field the engine lacks");
       }
     });
 
@@ -158,6 +160,10 @@ describe("alert routes from the settings", () => {
     assert.equal(to("Watchdog")?.receiver, "deadmansswitch");
 
     const alertmanager = run.ofType(CONTAINER).find((c) => c.inputs.name === "alertmanager")!;
+    assert.equal(alertmanager.inputs.user, "65534:0");
+    for (const u of (alertmanager.inputs.uploads ?? []) as { file: string; permissions?: string }[]) {
+      if (u.file.includes("/secrets/")) assert.equal(u.permissions, "0440", `${u.file} is readable by others`);
+    }
     const config = upload(alertmanager, "/etc/alertmanager/alertmanager.yml")!.content;
     assert.doesNotMatch(config, /hooks\.example\.com|ntfy\.example\.com|hc\.example\.com/, "URLs stay in secret files");
     for (const secret of ["paging-url", "chat-url", "dead-mans-switch-url"]) {

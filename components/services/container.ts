@@ -44,9 +44,9 @@ export interface ServiceContainerArgs {
   volumes?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
   /**
    * Files written into the container before it starts (rendered configs, and credentials for services that
-   * read them from files). `owner` is a numeric uid[:gid] for services that do not run as root.
+   * read them from files). Docker writes them as root; `mode` is an octal string such as "0440".
    */
-  files?: { path: string; content: pulumi.Input<string>; mode?: string; owner?: string }[];
+  files?: { path: string; content: pulumi.Input<string>; mode?: string }[];
   command?: string[];
   /** Docker health check: the test command, run every 30 s. */
   healthcheck?: string[];
@@ -87,7 +87,6 @@ export class ServiceContainer extends pulumi.ComponentResource {
           file: f.path,
           content: f.content,
           ...(f.mode ? { permissions: f.mode } : {}),
-          ...(f.owner ? { owner: f.owner.split(":")[0], group: f.owner.split(":")[1] ?? f.owner.split(":")[0] } : {}),
         })),
         command: args.command,
         // Durations as Go prints them ("1m0s", not "60s"): the provider reads them back that way, and any

@@ -22,8 +22,13 @@ import { renderAlertRules, renderPrometheusConfig } from "../render/prometheus";
 import { ServiceContainer, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
 
-/** Prometheus and Alertmanager run as nobody; their credential files are readable by it alone. */
-const NOBODY = "65534:65534";
+/**
+ * Prometheus and Alertmanager run as nobody in the root group. Docker writes uploaded files as root, so their
+ * credential files are root's and the root group's, mode 0440: the service reads them, no other user could.
+ * (An upload's owner would need the provider to map it; the docker plugin of this repository's engine lacks
+ * that field, and the root group needs nothing from the provider.)
+ */
+const NOBODY_IN_ROOT_GROUP = "65534:0";
 
 const SCRAPE_INTERVAL_SECONDS = 30;
 
@@ -102,7 +107,7 @@ export class Monitoring extends pulumi.ComponentResource {
   }
 }
 
-const readable = { mode: "0400", owner: NOBODY };
+const readable = { mode: "0440" };
 
 function prometheusContainer(args: MonitoringArgs) {
   const config = pulumi.all([args.inferenceAddress, args.tailnetAddress]).apply(([inference, operations]) =>
@@ -148,12 +153,13 @@ function prometheusContainer(args: MonitoringArgs) {
     ],
     volumes: [{ hostPath: `${args.dataDir}/prometheus`, containerPath: "/prometheus" }],
     healthcheck: httpHealthcheck("prometheus"),
+    extra: { user: NOBODY_IN_ROOT_GROUP },
   };
 }
 
 function alertmanagerContainer(args: MonitoringArgs) {
   const alerting = args.alerting;
-  const secrets: { path: string; content: pulumi.Input<string>; mode: string; owner: string }[] = [];
+  const secrets: { path: string; content: pulumi.Input<string>; mode: string }[] = [];
   if (alerting.paging.url) secrets.push({ path: ALERTMANAGER_SECRET_FILES.pagingUrl, content: alerting.paging.url, ...readable });
   if (alerting.chat.url) secrets.push({ path: ALERTMANAGER_SECRET_FILES.chatUrl, content: alerting.chat.url, ...readable });
   if (alerting.email) secrets.push({ path: ALERTMANAGER_SECRET_FILES.smtpPassword, content: alerting.email.password, ...readable });
@@ -169,6 +175,7 @@ function alertmanagerContainer(args: MonitoringArgs) {
     command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
     volumes: [{ hostPath: `${args.dataDir}/alertmanager`, containerPath: "/alertmanager" }],
     healthcheck: httpHealthcheck("alertmanager"),
+    extra: { user: NOBODY_IN_ROOT_GROUP },
   };
 }
 

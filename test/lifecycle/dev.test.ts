@@ -2,6 +2,7 @@
  * The dev stack's life in the local cloud, asserted on what a user would find in Hetzner, the tailnet and on the
  * nodes: up from nothing, an up that changes nothing, destroy.
  */
+import { nodePlacement } from "../../tools/nodePlacement";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
@@ -56,14 +57,14 @@ describe("dev stack lifecycle", { skip: SKIP }, () => {
       assert.equal(device.keyExpiryDisabled, true, `${hostname}'s key expiry is off`);
       const address = device.addresses[0];
       assert.match(address, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
-      assert.deepEqual(result.outputs.nodes.value[role].tailnetAddresses[0], address, `the output gives ${hostname}'s address`);
+      const nodesOutput = result.outputs.nodes.value as Record<string, { tailnetAddresses: string[] }>;
+      assert.deepEqual(nodesOutput[role].tailnetAddresses[0], address, `the output gives ${hostname}'s address`);
 
       // The node: exactly the plan's containers, each port on the tailnet address only, each with its limit.
       const node = s.cloud.node(hostname);
       assert.ok(node, `${hostname} answers on ${address}`);
-      const planned = s.plan
-        .ofType("docker:index/container:Container")
-        .filter((c) => c.provider.split("::")[3] === `ai-dev-${role}`);
+      const placement = nodePlacement(s.plan);
+      const planned = s.plan.ofType("docker:index/container:Container").filter((c) => placement.roleOf(c) === role);
       assert.ok(planned.length > 0, `the plan has containers on ${hostname}`);
       const running = [...node.docker.containers.values()];
       assert.deepEqual(running.map((c) => c.name).sort(), planned.map((c) => String(c.inputs.name)).sort(), `${hostname} runs the plan's containers`);
@@ -89,7 +90,8 @@ describe("dev stack lifecycle", { skip: SKIP }, () => {
       const [head, tail] = secret.split(".");
       const masked = tail ? (shown[head] as Record<string, unknown>)[tail] : shown[head];
       assert.equal(masked, "[secret]", `output ${secret} is a secret`);
-      const value = tail ? result.outputs[head].value[tail] : result.outputs[head].value;
+      const whole = result.outputs[head].value as unknown;
+      const value = tail ? (whole as Record<string, unknown>)[tail] : whole;
       assert.ok(typeof value === "string" && value.length >= 16, `output ${secret} holds a credential`);
     }
     assert.deepEqual(hetzner.unservedRequests(), [], "the Hetzner fake served every request");

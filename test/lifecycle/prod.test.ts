@@ -40,11 +40,10 @@ describe("prod stack protection", { skip: SKIP }, () => {
     for (const volume of s.cloud.hetzner.state.volumes.values()) assert.deepEqual(volume.protection, { delete: true }, volume.name);
   });
 
-  // DEFECT, not fixed yet: the engine deletes every container, network, image and command on the nodes first
-  // (they depend on the servers), and only then does Hetzner refuse to delete the protected servers
-  // ("server with ID '1001' is protected"). Pulumi `protect` sits on the volumes only, and the engine checks it
-  // when it reaches a resource, not before the destroy starts. A prod destroy is an outage of every service.
-  it("destroy is refused with a clear message and deletes nothing", { todo: "DEFECT: prod destroy deletes every service before Hetzner refuses the protected servers" }, async () => {
+  // Without the stack's deletion guard the engine deleted every container, network, image and command on the
+  // nodes first (they depend on the servers), and only then did Hetzner refuse the protected servers: a
+  // prod destroy was an outage of every service. The guard depends on everything and is deleted first.
+  it("destroy is refused with a clear message and deletes nothing", async () => {
     const before = inventory(s);
     assert.equal(before.servers.length, 2);
     const deletes = () => s.cloud.hetzner.requests.filter((r) => r.method === "DELETE").length;

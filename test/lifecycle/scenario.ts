@@ -35,8 +35,6 @@ export async function startScenario(stack: string): Promise<Scenario> {
       stack,
       config: cloud.providerConfig(),
       secrets: LocalCloud.credentials(),
-      // See the shim: the offline engine's docker plugin predates upload owner/group.
-      env: { NODE_OPTIONS: `--require ${path.join(__dirname, "..", "localcloud", "dockerUploadShim.cjs")}` },
     });
     log(`stack ${stack}: project in ${path.relative(process.cwd(), project.workDir) || project.workDir}`);
     return {

@@ -23,7 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { Client, utils } from "ssh2";
 import { COOLIFY_VERSION, IMAGES } from "../../components/catalog/images";
-import { bootstrapWaitScript } from "../../components/readiness";
+import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
 import { renderCoolifyInstall } from "../../components/render/coolify";
 import { ServiceContainer } from "../../components/services/container";
 import { Exporters } from "../../components/services/exporters";
@@ -338,14 +338,14 @@ describe("the fake node through the real Pulumi engine", { timeout: 240_000, ski
 
     const program = () => {
       const connection = { host: "127.0.0.1", port, user: "root", privateKey: pulumi.secret(privateKey) };
-      // As components/readiness.ts declares it, with a port.
+      // As components/machines/nodeReadiness.ts declares it, with a port.
       const wait = new command.remote.Command("inference-bootstrap", {
         connection: { ...connection, perDialTimeout: 5, dialErrorLimit: 30 },
         create: bootstrapWaitScript(),
         triggers: [1],
       });
       const provider = new docker.Provider("inference", { host: node.dockerHost, sshOpts: PROJECT_SSH_OPTS }, { dependsOn: [wait] });
-      new Exporters("inference-exporters", { provider, tailnetAddress: "127.0.0.1", memoryMib: { nodeExporter: 32, cadvisor: 64 } });
+      new Exporters("inference-exporters", { provider, role: "inference", tailnetAddress: "127.0.0.1", memoryMib: { nodeExporter: 32, cadvisor: 64 } });
       const network = new docker.Network("inference", { name: "ai-inference", driver: "bridge" }, { provider });
       const ollama = new ServiceContainer("inference-ollama", {
         provider,

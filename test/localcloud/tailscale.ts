@@ -31,7 +31,7 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
-import { canReach, runPolicyTests } from "../../components/plan/tailnetAccess";
+import { canReach, runPolicyTests } from "../plan/tailnetEvaluator";
 import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
 
 // ---------------------------------------------------------------------------------------------------------------
