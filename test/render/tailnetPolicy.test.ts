@@ -1,9 +1,18 @@
-// The tailnet policy's text: valid HuJSON that holds the policy, comments aside, the same for the same spec.
+// The tailnet policy's text: valid HuJSON that holds the policy, comments aside, the same for the same spec,
+// pinned by snapshots. After an intended change:
+//   UPDATE_SNAPSHOTS=1 node --import tsx --test test/render/tailnetPolicy.test.ts
+// and review the diff: the stacks' snapshot is the policy a user merges into the tailnet.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parse, type ParseError } from "jsonc-parser";
 import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import * as path from "node:path";
+import { ENVIRONMENTS } from "../../components/config";
 import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
+import { assertMatchesSnapshot } from "../snapshots";
+import { loadStackSettings } from "../harness";
+
+const SNAPSHOT_DIR = path.join(__dirname, "fixtures", "tailnetPolicy");
 
 const spec: TailnetPolicySpec = {
   prefix: "ai",
@@ -46,5 +55,25 @@ describe("renderTailnetPolicy", () => {
     };
     assert.equal(renderTailnetPolicy(buildTailnetPolicy(shuffled)), text);
     assert.equal(renderTailnetPolicy(buildTailnetPolicy(spec)), text);
+  });
+
+  it("matches its committed snapshot for a spec with admins, deployers and users", () => {
+    assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "admins-deployers-users.hujson"), text);
+  });
+
+  it("matches its committed snapshot for the stacks' own settings (the file a user merges by hand)", () => {
+    for (const stack of ENVIRONMENTS) {
+      const settings = loadStackSettings(stack);
+      const stackText = renderTailnetPolicy(
+        buildTailnetPolicy({
+          prefix: settings.namePrefix,
+          environments: [...ENVIRONMENTS],
+          admins: settings.tailnet.admins,
+          deployers: settings.tailnet.deployers,
+          users: settings.tailnet.users,
+        }),
+      );
+      assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "stacks.hujson"), stackText);
+    }
   });
 });
