@@ -1,0 +1,37 @@
+// The stack overview dashboard: one row of panels per part of the stack, in a fixed order.
+import { containersRow, nodesRow } from "./hostRows";
+import { buildPanel, Row } from "./panels";
+import { dashboard } from "./sdk";
+import { liteLlmRow, qdrantRow, serviceHealthRow } from "./serviceRows";
+import { GrafanaSpec, STACK_OVERVIEW_DASHBOARD_UID, validateSpec } from "./spec";
+
+/** The stack overview dashboard as JSON text: LiteLLM, Qdrant, service health, nodes and containers. */
+export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
+  validateSpec(spec);
+  // Each environment has its own Prometheus, so there is nothing for an environment variable to choose.
+  const board = new dashboard.DashboardBuilder(`AI platform stack overview (${spec.environment})`)
+    .uid(STACK_OVERVIEW_DASHBOARD_UID)
+    .description(
+      `LiteLLM, Qdrant, service health, nodes and containers of the ${spec.environment} environment. ` +
+        "Provisioned from the Pulumi program: changes belong in components/render/grafana.ts.",
+    )
+    .tags(["ai-platform", spec.environment])
+    .readonly()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: "now-6h", to: "now" })
+    .refresh("1m")
+    .timezone("browser");
+
+  const rows: Row[] = [liteLlmRow(), qdrantRow(), serviceHealthRow(), nodesRow(), containersRow()];
+  // Ids are assigned in order, rows and panels alike, so the output is the same on every run.
+  let nextId = 1;
+  for (const row of rows) {
+    // Rows are left expanded: Grafana shows an expanded row's panels only when they follow it at top level.
+    board.withRow(new dashboard.RowBuilder(row.title).id(nextId++).collapsed(false));
+    for (const panel of row.panels) {
+      board.withPanel(buildPanel(nextId++, panel));
+    }
+  }
+
+  return `${JSON.stringify(board.build(), null, 2)}\n`;
+}

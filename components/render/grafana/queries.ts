@@ -1,0 +1,26 @@
+// The selectors and helpers every panel's PromQL is written with.
+//
+// Metric names, each checked against the exporter's source at the version the stack deploys:
+// - LiteLLM (`litellm/integrations/prometheus.py`, labels in `litellm/types/integrations/prometheus.py`):
+//   counters `litellm_proxy_total_requests_metric`, `litellm_proxy_failed_requests_metric`, `litellm_total_tokens`
+//   and `litellm_output_tokens` (prometheus_client exposes a counter with a `_total` suffix), and the histogram
+//   `litellm_request_total_latency_metric`. All carry `requested_model`, the model name clients ask for;
+//   the request counters carry no `model` label, so every LiteLLM panel groups by `requested_model`.
+// - Qdrant (`src/common/metrics.rs`): gauges `collections_total`, `collections_vector_total`, `app_info`;
+//   counters `rest_responses_total`, `rest_responses_fail_total`, `grpc_responses_total`; the histogram
+//   `rest_responses_duration_seconds` (timed for status 200 only).
+// - node-exporter, cAdvisor (`name` is the container name, empty for cgroups that are not containers), and
+//   the blackbox exporter's `probe_success`.
+import { PROBE_JOB, scrapeJob } from "../../catalog/services";
+
+// Selectors, one per scrape job, so a panel never mixes in another job's series of the same name.
+export const LITELLM = `job="${scrapeJob("litellm")}"`;
+export const QDRANT = `job="${scrapeJob("qdrant")}"`;
+export const NODE = `job="${scrapeJob("nodeExporter")}"`;
+// cAdvisor also reports cgroups that are not containers; those have an empty `name`.
+export const CONTAINER = `job="${scrapeJob("cadvisor")}", name!=""`;
+// Real filesystems only: not tmpfs, overlay layers or other pseudo filesystems.
+export const FILESYSTEM = `${NODE}, fstype=~"ext4|xfs|btrfs"`;
+export const PROBES = `job="${PROBE_JOB}"`;
+
+export const rate = (metric: string, selector: string): string => `rate(${metric}{${selector}}[$__rate_interval])`;
