@@ -11,7 +11,7 @@
 // with `t=` and `m=` templates) or the address of an Alertmanager-to-ntfy bridge.
 
 import { stringify } from "yaml";
-import { ALERTS } from "./prometheus";
+import { ALERTS } from "./alertRules";
 
 /** One place notifications go. Every file path is inside the Alertmanager container (a mounted secret). */
 export type Receiver =

@@ -1,13 +1,11 @@
 // Prometheus, its alert rules and the blackbox exporter's modules, rendered from typed data.
 //
 // One operations node per environment runs Prometheus, Alertmanager and blackbox-exporter in Docker and
-// scrapes every node over the tailnet. The rules target the failures that end in a 3 AM crash on a small
-// two-node platform: a node gone, a disk or memory running out, OOM kills, containers crash-looping, a
-// service whose health endpoint stopped answering, LiteLLM failing or slow, clocks drifting. A Watchdog that
-// always fires lets an outside dead-man's switch notice when the whole alerting path is gone.
+// scrapes every node over the tailnet. The alert rules themselves, and why each exists, are in alertRules.ts.
 
 import { stringify } from "yaml";
 import { port, PROBE_JOB, Role, scrapeJob } from "../catalog/services";
+import { alertDefinitions, AlertThresholds, DEFAULT_ALERT_THRESHOLDS, validateThresholds } from "./alertRules";
 
 /** Where the operations node's Prometheus scrapes and what it sends its alerts to. */
 export interface PrometheusSpec {
@@ -46,7 +44,7 @@ export const DEFAULT_SCRAPE_PORTS = Object.freeze({
 /** Default scrape and evaluation interval, in seconds. */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 30;
 
-/** Job names; the alert rules select on them, so a rename here must be a rename there. */
+/** Job names, from the services catalog, which the alert rules (alertRules.ts) and the dashboard read too. */
 export const SCRAPE_JOBS = Object.freeze({
   prometheus: scrapeJob("prometheus"),
   alertmanager: scrapeJob("alertmanager"),
@@ -120,8 +118,11 @@ function requireNonEmpty(setting: string, value: string): void {
   if (value.trim() === "") throw new Error(`${setting} must not be empty`);
 }
 
-/** Renders prometheus.yml for one environment. Deterministic: same spec, same text. */
-export function renderPrometheusConfig(spec: PrometheusSpec): string {
+/** The scraped services' ports, defaults applied. */
+type ScrapePorts = Record<keyof typeof DEFAULT_SCRAPE_PORTS, number>;
+
+/** Checks every setting of the spec and returns the scrape interval and ports, defaults applied. */
+function checkSpec(spec: PrometheusSpec): { interval: number; ports: ScrapePorts } {
   requireName("environment", spec.environment);
   const interval = spec.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   if (!Number.isInteger(interval) || interval < 1) {
@@ -148,13 +149,17 @@ export function renderPrometheusConfig(spec: PrometheusSpec): string {
       throw new Error(`probe ${probe.name}: url must be an http:// or https:// URL; got ${JSON.stringify(probe.url)}`);
     }
   }
+  return { interval, ports };
+}
 
+/** Every scrape job, in the order prometheus.yml lists them; some may have no targets. */
+function scrapeConfigs(spec: PrometheusSpec, ports: ScrapePorts): ScrapeConfig[] {
   // Sorted so that the order of nodes in the spec does not change the text.
   const nodes = [...spec.nodes].sort((a, b) => a.role.localeCompare(b.role) || a.address.localeCompare(b.address));
   const perNode = (port: number, only?: "inference"): StaticConfig[] =>
     nodes.filter((n) => only === undefined || n.role === only).map((n) => ({ targets: [`${n.address}:${port}`], labels: { role: n.role } }));
 
-  const scrapeConfigs: ScrapeConfig[] = [
+  return [
     { job_name: SCRAPE_JOBS.prometheus, static_configs: [{ targets: [PROMETHEUS_SELF_ADDRESS] }] },
     { job_name: SCRAPE_JOBS.alertmanager, static_configs: [{ targets: [spec.alertmanagerAddress] }] },
     { job_name: SCRAPE_JOBS.blackboxExporter, static_configs: [{ targets: [spec.blackboxAddress] }] },
@@ -177,23 +182,32 @@ export function renderPrometheusConfig(spec: PrometheusSpec): string {
       authorization: { type: "Bearer", credentials_file: spec.credentials.qdrantKeyFile },
       static_configs: perNode(ports.qdrant, "inference"),
     },
-    {
-      job_name: SCRAPE_JOBS.probes,
-      metrics_path: "/probe",
-      params: { module: [BLACKBOX_HTTP_MODULE] },
-      static_configs: [...spec.probes]
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((p) => ({ targets: [p.url], labels: { probe: p.name, [BLACKBOX_LABEL]: p.via ?? spec.blackboxAddress } })),
-      // The target is the URL to probe; the scrape goes to the target's exporter, and `instance` keeps the
-      // URL. The exporter's address rides in a `__` label, which Prometheus drops after relabelling.
-      relabel_configs: [
-        { source_labels: ["__address__"], target_label: "__param_target" },
-        { source_labels: ["__param_target"], target_label: "instance" },
-        { source_labels: [BLACKBOX_LABEL], target_label: "__address__" },
-      ],
-    },
+    probeScrapeConfig(spec),
   ];
+}
 
+/** The probe job: one target per probe URL, each scraped through the blackbox exporter that can reach it. */
+function probeScrapeConfig(spec: PrometheusSpec): ScrapeConfig {
+  return {
+    job_name: SCRAPE_JOBS.probes,
+    metrics_path: "/probe",
+    params: { module: [BLACKBOX_HTTP_MODULE] },
+    static_configs: [...spec.probes]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((p) => ({ targets: [p.url], labels: { probe: p.name, [BLACKBOX_LABEL]: p.via ?? spec.blackboxAddress } })),
+    // The target is the URL to probe; the scrape goes to the target's exporter, and `instance` keeps the
+    // URL. The exporter's address rides in a `__` label, which Prometheus drops after relabelling.
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      { source_labels: [BLACKBOX_LABEL], target_label: "__address__" },
+    ],
+  };
+}
+
+/** Renders prometheus.yml for one environment. Deterministic: same spec, same text. */
+export function renderPrometheusConfig(spec: PrometheusSpec): string {
+  const { interval, ports } = checkSpec(spec);
   const config: PrometheusConfig = {
     global: {
       scrape_interval: `${interval}s`,
@@ -204,212 +218,9 @@ export function renderPrometheusConfig(spec: PrometheusSpec): string {
     alerting: { alertmanagers: [{ static_configs: [{ targets: [spec.alertmanagerAddress] }] }] },
     rule_files: [...spec.ruleFiles],
     // A job without targets (no inference node, no probes) is left out rather than rendered empty.
-    scrape_configs: scrapeConfigs.filter((job) => job.static_configs.length > 0),
+    scrape_configs: scrapeConfigs(spec, ports).filter((job) => job.static_configs.length > 0),
   };
   return GENERATED_HEADER + stringify(config, { lineWidth: 0 });
-}
-
-/** Limits the alert rules fire at. Each has a default in {@link DEFAULT_ALERT_THRESHOLDS}. */
-export interface AlertThresholds {
-  /** DiskSpaceLow fires when a filesystem's free fraction stays below this (0-1). Default 0.10. */
-  diskFreeRatio: number;
-  /** DiskWillFillIn24h fires when the 6 h trend reaches zero free space within this many hours. Default 24. */
-  predictFullHours: number;
-  /** MemoryPressure fires when MemAvailable / MemTotal stays below this (0-1). Default 0.10. */
-  memoryAvailableRatio: number;
-  /** ContainerRestarting fires when a container started at least this many times within 15 minutes. Default 3. */
-  restartsIn15m: number;
-  /** LiteLLMErrorRate fires when failed / all proxy requests over 5 minutes stays above this (0-1). Default 0.05. */
-  litellmErrorRatio: number;
-  /** LiteLLMLatencyHigh fires when the 95th percentile of whole-request latency stays above this, in seconds. Default 30. */
-  litellmP95Seconds: number;
-  /** ClockSkew fires when the kernel's clock offset exceeds this, in seconds (either sign). Default 0.05. */
-  clockOffsetSeconds: number;
-}
-
-export const DEFAULT_ALERT_THRESHOLDS: Readonly<AlertThresholds> = Object.freeze({
-  diskFreeRatio: 0.1,
-  predictFullHours: 24,
-  memoryAvailableRatio: 0.1,
-  restartsIn15m: 3,
-  litellmErrorRatio: 0.05,
-  litellmP95Seconds: 30,
-  clockOffsetSeconds: 0.05,
-});
-
-type Severity = "critical" | "warning";
-
-interface AlertDefinition {
-  name: string;
-  severity: Severity;
-  /** How long the condition must hold; omitted means it fires at the first evaluation. */
-  for?: string;
-  expr: string;
-  /** Plain text, no templates: it is also what the plan report shows. */
-  summary: string;
-  /** What to check; may use `$labels` and `$value` templates. */
-  description: string;
-}
-
-/** Filesystems worth alerting on: in-memory and read-only image filesystems are always "full" or irrelevant. */
-const FILESYSTEMS = `fstype!~"tmpfs|ramfs|squashfs|overlay"`;
-
-function percent(ratio: number): string {
-  return `${Number((ratio * 100).toPrecision(12))}%`;
-}
-
-function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
-  const node = `job="${SCRAPE_JOBS.node}"`;
-  const freeRatio = `node_filesystem_avail_bytes{${FILESYSTEMS}} / node_filesystem_size_bytes{${FILESYSTEMS}}`;
-  return [
-    {
-      name: "Watchdog",
-      severity: "warning",
-      expr: "vector(1)",
-      summary: "Always firing: proves the alerting pipeline works end to end",
-      description:
-        "This alert fires all the time on purpose. Alertmanager sends it to the dead-man's switch every few minutes; " +
-        "when those notifications stop, Prometheus, Alertmanager or the operations node is down.",
-    },
-    {
-      name: "NodeDown",
-      severity: "critical",
-      for: "2m",
-      expr: `up{${node}} == 0`,
-      summary: "A node stopped answering node-exporter scrapes",
-      description:
-        "node-exporter on {{ $labels.instance }} ({{ $labels.role }} node) has not answered for 2 minutes. " +
-        "Check the server in the Hetzner console, `tailscale status` on the operations node (is the node still on the tailnet?), " +
-        "then `docker ps` on the node for the node-exporter container.",
-    },
-    {
-      name: "TargetDown",
-      severity: "warning",
-      for: "5m",
-      expr: `up{job!="${SCRAPE_JOBS.node}"} == 0`,
-      summary: "A scrape target stopped answering",
-      description:
-        "Prometheus cannot scrape job {{ $labels.job }} at {{ $labels.instance }} for 5 minutes. " +
-        "Check the container with `docker ps` and `docker logs` on that node, and for litellm or qdrant that the mounted key still matches (a 401 or 403 shows on the Prometheus targets page).",
-    },
-    {
-      name: "DiskSpaceLow",
-      severity: "critical",
-      for: "5m",
-      expr: `${freeRatio} < ${t.diskFreeRatio}`,
-      summary: `Less than ${percent(t.diskFreeRatio)} free on a filesystem`,
-      description:
-        "{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free. " +
-        "Check `docker system df` (images, build cache), container logs under /var/lib/docker/containers, Ollama models and Qdrant snapshots; " +
-        "`du -xh --max-depth=2 {{ $labels.mountpoint }}` finds the rest.",
-    },
-    {
-      name: "DiskWillFillIn24h",
-      severity: "warning",
-      for: "1h",
-      expr: `predict_linear(node_filesystem_avail_bytes{${FILESYSTEMS}}[6h], ${t.predictFullHours} * 3600) < 0`,
-      summary: `A filesystem will be full within ${t.predictFullHours} hours at the current rate`,
-      description:
-        `At the rate of the last 6 hours {{ $labels.mountpoint }} on {{ $labels.instance }} fills up within ${t.predictFullHours} hours. ` +
-        "Find what is growing: container logs, model pulls, Qdrant storage or snapshots, Prometheus's own TSDB on the operations node.",
-    },
-    {
-      name: "MemoryPressure",
-      severity: "critical",
-      for: "5m",
-      expr: `node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < ${t.memoryAvailableRatio}`,
-      summary: `Less than ${percent(t.memoryAvailableRatio)} of memory available`,
-      description:
-        "{{ $labels.instance }} ({{ $labels.role }} node) has {{ $value | humanizePercentage }} of its memory available; the OOM killer is next. " +
-        "Check `docker stats` for the biggest containers, the models Ollama keeps loaded (`ollama ps`), its context size and OLLAMA_NUM_PARALLEL, and LiteLLM's worker count.",
-    },
-    {
-      name: "OOMKill",
-      severity: "warning",
-      expr: "increase(node_vmstat_oom_kill[15m]) > 0",
-      summary: "The kernel OOM killer ended a process",
-      description:
-        "The kernel on {{ $labels.instance }} killed a process for lack of memory in the last 15 minutes. " +
-        "`journalctl -k | grep -i oom` names the process; `docker inspect <container> | grep OOMKilled` tells whether a container was hit. " +
-        "Then look at memory limits and the models Ollama loads.",
-    },
-    {
-      // cAdvisor exposes no restart counter (that is a kube-state-metrics metric). It exposes
-      // container_start_time_seconds per container; each restart of the same container gives the same series a
-      // new value, so changes() counts starts. Restarts faster than the scrape interval are undercounted.
-      name: "ContainerRestarting",
-      severity: "warning",
-      expr: `changes(container_start_time_seconds{name!=""}[15m]) >= ${t.restartsIn15m}`,
-      summary: `A container restarted at least ${t.restartsIn15m} times in 15 minutes`,
-      description:
-        "Container {{ $labels.name }} on {{ $labels.instance }} keeps restarting (image {{ $labels.image }}). " +
-        "Check `docker logs --tail 100 {{ $labels.name }}` and `docker inspect` (exit code, OOMKilled), and whether a dependency it needs is down.",
-    },
-    {
-      name: "ProbeFailed",
-      severity: "critical",
-      for: "2m",
-      expr: "probe_success == 0",
-      summary: "A service's health endpoint is failing",
-      description:
-        "The {{ $labels.probe }} health check at {{ $labels.instance }} has failed for 2 minutes. " +
-        "Check the container on its node (`docker ps`, `docker logs`), then the node itself; probe_http_status_code and probe_duration_seconds for this instance show whether it answered badly or not at all.",
-    },
-    {
-      // LiteLLM's Prometheus callback (litellm/integrations/prometheus.py) counts every proxy request in
-      // litellm_proxy_total_requests_metric and the failed ones in litellm_proxy_failed_requests_metric;
-      // the Python client exposes both counters with a _total suffix.
-      name: "LiteLLMErrorRate",
-      severity: "warning",
-      for: "10m",
-      expr:
-        "sum by (job, instance) (rate(litellm_proxy_failed_requests_metric_total[5m]))" +
-        " / sum by (job, instance) (rate(litellm_proxy_total_requests_metric_total[5m]))" +
-        ` > ${t.litellmErrorRatio}`,
-      summary: `More than ${percent(t.litellmErrorRatio)} of LiteLLM requests fail`,
-      description:
-        "{{ $value | humanizePercentage }} of requests through LiteLLM at {{ $labels.instance }} failed over 5 minutes. " +
-        "Check `docker logs` of LiteLLM, whether Ollama answers (the ollama probe), and litellm_proxy_failed_requests_metric_total by exception_class for the kind of error.",
-    },
-    {
-      // litellm_request_total_latency_metric is LiteLLM's histogram of whole-request latency in seconds,
-      // from the proxy receiving the request to the response; its buckets reach 300 s.
-      name: "LiteLLMLatencyHigh",
-      severity: "warning",
-      for: "15m",
-      expr:
-        "histogram_quantile(0.95, sum by (job, instance, le) (rate(litellm_request_total_latency_metric_bucket[10m])))" +
-        ` > ${t.litellmP95Seconds}`,
-      summary: `LiteLLM's 95th percentile request latency is above ${t.litellmP95Seconds} s`,
-      description:
-        "95% of requests through LiteLLM at {{ $labels.instance }} take up to {{ $value | humanizeDuration }}. " +
-        "Check the inference node's CPU and memory, whether Ollama swaps models in and out (`ollama ps`), queueing (OLLAMA_NUM_PARALLEL), and the prompt sizes clients send.",
-    },
-    {
-      name: "ClockSkew",
-      severity: "warning",
-      for: "10m",
-      expr: `abs(node_timex_offset_seconds) > ${t.clockOffsetSeconds} or node_timex_sync_status == 0`,
-      summary: "A node's clock is off or not synchronised",
-      description:
-        `The clock of {{ $labels.instance }} is more than ${t.clockOffsetSeconds} s off, or the kernel reports it unsynchronised. ` +
-        "Check `timedatectl` and `chronyc tracking` (or systemd-timesyncd) on the node, and that outbound NTP (UDP 123) is allowed.",
-    },
-  ];
-}
-
-function validateThresholds(t: AlertThresholds): void {
-  const ratios: (keyof AlertThresholds)[] = ["diskFreeRatio", "memoryAvailableRatio", "litellmErrorRatio"];
-  for (const key of ratios) {
-    if (!(t[key] > 0 && t[key] < 1)) throw new Error(`threshold ${key} must be a fraction between 0 and 1 (exclusive); got ${t[key]}`);
-  }
-  const positive: (keyof AlertThresholds)[] = ["predictFullHours", "litellmP95Seconds", "clockOffsetSeconds"];
-  for (const key of positive) {
-    if (!(Number.isFinite(t[key]) && t[key] > 0)) throw new Error(`threshold ${key} must be a positive number; got ${t[key]}`);
-  }
-  if (!Number.isInteger(t.restartsIn15m) || t.restartsIn15m < 1) {
-    throw new Error(`threshold restartsIn15m must be a whole number, at least 1; got ${t.restartsIn15m}`);
-  }
 }
 
 /** The alert rules of one environment, as a Prometheus rule file. `environment` becomes a label on every alert. */
@@ -428,11 +239,6 @@ export function renderAlertRules(environment: string, thresholds?: Partial<Alert
   }));
   return GENERATED_HEADER + stringify({ groups: [{ name: "platform", rules }] }, { lineWidth: 0 });
 }
-
-/** What {@link renderAlertRules} emits (at the default thresholds), for the plan report and the routing tests. */
-export const ALERTS: readonly { name: string; severity: Severity; summary: string }[] = Object.freeze(
-  alertDefinitions(DEFAULT_ALERT_THRESHOLDS).map(({ name, severity, summary }) => Object.freeze({ name, severity, summary })),
-);
 
 /** blackbox.yml: the one module the probes use. */
 export function renderBlackboxConfig(): string {

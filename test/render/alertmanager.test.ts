@@ -14,7 +14,7 @@ import {
   renderAlertmanagerConfig,
   type AlertmanagerSpec,
 } from "../../components/render/alertmanager";
-import { ALERTS } from "../../components/render/prometheus";
+import { ALERTS } from "../../components/render/alertRules";
 import { runPrometheusTool, tempDir } from "../validators/promql";
 
 const SNAPSHOT_DIR = path.join(__dirname, "fixtures", "prometheus");

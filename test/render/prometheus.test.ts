@@ -8,10 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
+import { ALERTS, DEFAULT_ALERT_THRESHOLDS } from "../../components/render/alertRules";
 import {
-  ALERTS,
   BLACKBOX_HTTP_MODULE,
-  DEFAULT_ALERT_THRESHOLDS,
   renderAlertRules,
   renderBlackboxConfig,
   renderPrometheusConfig,

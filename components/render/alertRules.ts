@@ -1,0 +1,217 @@
+// The alert rules of every environment, as data: what fires, at which threshold, and what to check.
+//
+// They target the failures that end in a 3 AM crash on a small two-node platform: a node gone, a disk or
+// memory running out, OOM kills, containers crash-looping, a service whose health endpoint stopped answering,
+// LiteLLM failing or slow, clocks drifting. A Watchdog that always fires lets an outside dead-man's switch
+// notice when the whole alerting path is gone. `renderAlertRules` in prometheus.ts writes them as a rule file.
+
+import { scrapeJob } from "../catalog/services";
+
+/** Limits the alert rules fire at. Each has a default in {@link DEFAULT_ALERT_THRESHOLDS}. */
+export interface AlertThresholds {
+  /** DiskSpaceLow fires when a filesystem's free fraction stays below this (0-1). Default 0.10. */
+  diskFreeRatio: number;
+  /** DiskWillFillIn24h fires when the 6 h trend reaches zero free space within this many hours. Default 24. */
+  predictFullHours: number;
+  /** MemoryPressure fires when MemAvailable / MemTotal stays below this (0-1). Default 0.10. */
+  memoryAvailableRatio: number;
+  /** ContainerRestarting fires when a container started at least this many times within 15 minutes. Default 3. */
+  restartsIn15m: number;
+  /** LiteLLMErrorRate fires when failed / all proxy requests over 5 minutes stays above this (0-1). Default 0.05. */
+  litellmErrorRatio: number;
+  /** LiteLLMLatencyHigh fires when the 95th percentile of whole-request latency stays above this, in seconds. Default 30. */
+  litellmP95Seconds: number;
+  /** ClockSkew fires when the kernel's clock offset exceeds this, in seconds (either sign). Default 0.05. */
+  clockOffsetSeconds: number;
+}
+
+export const DEFAULT_ALERT_THRESHOLDS: Readonly<AlertThresholds> = Object.freeze({
+  diskFreeRatio: 0.1,
+  predictFullHours: 24,
+  memoryAvailableRatio: 0.1,
+  restartsIn15m: 3,
+  litellmErrorRatio: 0.05,
+  litellmP95Seconds: 30,
+  clockOffsetSeconds: 0.05,
+});
+
+export type Severity = "critical" | "warning";
+
+export interface AlertDefinition {
+  name: string;
+  severity: Severity;
+  /** How long the condition must hold; omitted means it fires at the first evaluation. */
+  for?: string;
+  expr: string;
+  /** Plain text, no templates: it is also what the plan report shows. */
+  summary: string;
+  /** What to check; may use `$labels` and `$value` templates. */
+  description: string;
+}
+
+/** Filesystems worth alerting on: in-memory and read-only image filesystems are always "full" or irrelevant. */
+const FILESYSTEMS = `fstype!~"tmpfs|ramfs|squashfs|overlay"`;
+
+function percent(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(12))}%`;
+}
+
+export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
+  const nodeJob = scrapeJob("nodeExporter");
+  const node = `job="${nodeJob}"`;
+  const freeRatio = `node_filesystem_avail_bytes{${FILESYSTEMS}} / node_filesystem_size_bytes{${FILESYSTEMS}}`;
+  return [
+    {
+      name: "Watchdog",
+      severity: "warning",
+      expr: "vector(1)",
+      summary: "Always firing: proves the alerting pipeline works end to end",
+      description:
+        "This alert fires all the time on purpose. Alertmanager sends it to the dead-man's switch every few minutes; " +
+        "when those notifications stop, Prometheus, Alertmanager or the operations node is down.",
+    },
+    {
+      name: "NodeDown",
+      severity: "critical",
+      for: "2m",
+      expr: `up{${node}} == 0`,
+      summary: "A node stopped answering node-exporter scrapes",
+      description:
+        "node-exporter on {{ $labels.instance }} ({{ $labels.role }} node) has not answered for 2 minutes. " +
+        "Check the server in the Hetzner console, `tailscale status` on the operations node (is the node still on the tailnet?), " +
+        "then `docker ps` on the node for the node-exporter container.",
+    },
+    {
+      name: "TargetDown",
+      severity: "warning",
+      for: "5m",
+      expr: `up{job!="${nodeJob}"} == 0`,
+      summary: "A scrape target stopped answering",
+      description:
+        "Prometheus cannot scrape job {{ $labels.job }} at {{ $labels.instance }} for 5 minutes. " +
+        "Check the container with `docker ps` and `docker logs` on that node, and for litellm or qdrant that the mounted key still matches (a 401 or 403 shows on the Prometheus targets page).",
+    },
+    {
+      name: "DiskSpaceLow",
+      severity: "critical",
+      for: "5m",
+      expr: `${freeRatio} < ${t.diskFreeRatio}`,
+      summary: `Less than ${percent(t.diskFreeRatio)} free on a filesystem`,
+      description:
+        "{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free. " +
+        "Check `docker system df` (images, build cache), container logs under /var/lib/docker/containers, Ollama models and Qdrant snapshots; " +
+        "`du -xh --max-depth=2 {{ $labels.mountpoint }}` finds the rest.",
+    },
+    {
+      name: "DiskWillFillIn24h",
+      severity: "warning",
+      for: "1h",
+      expr: `predict_linear(node_filesystem_avail_bytes{${FILESYSTEMS}}[6h], ${t.predictFullHours} * 3600) < 0`,
+      summary: `A filesystem will be full within ${t.predictFullHours} hours at the current rate`,
+      description:
+        `At the rate of the last 6 hours {{ $labels.mountpoint }} on {{ $labels.instance }} fills up within ${t.predictFullHours} hours. ` +
+        "Find what is growing: container logs, model pulls, Qdrant storage or snapshots, Prometheus's own TSDB on the operations node.",
+    },
+    {
+      name: "MemoryPressure",
+      severity: "critical",
+      for: "5m",
+      expr: `node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < ${t.memoryAvailableRatio}`,
+      summary: `Less than ${percent(t.memoryAvailableRatio)} of memory available`,
+      description:
+        "{{ $labels.instance }} ({{ $labels.role }} node) has {{ $value | humanizePercentage }} of its memory available; the OOM killer is next. " +
+        "Check `docker stats` for the biggest containers, the models Ollama keeps loaded (`ollama ps`), its context size and OLLAMA_NUM_PARALLEL, and LiteLLM's worker count.",
+    },
+    {
+      name: "OOMKill",
+      severity: "warning",
+      expr: "increase(node_vmstat_oom_kill[15m]) > 0",
+      summary: "The kernel OOM killer ended a process",
+      description:
+        "The kernel on {{ $labels.instance }} killed a process for lack of memory in the last 15 minutes. " +
+        "`journalctl -k | grep -i oom` names the process; `docker inspect <container> | grep OOMKilled` tells whether a container was hit. " +
+        "Then look at memory limits and the models Ollama loads.",
+    },
+    {
+      // cAdvisor exposes no restart counter (that is a kube-state-metrics metric). It exposes
+      // container_start_time_seconds per container; each restart of the same container gives the same series a
+      // new value, so changes() counts starts. Restarts faster than the scrape interval are undercounted.
+      name: "ContainerRestarting",
+      severity: "warning",
+      expr: `changes(container_start_time_seconds{name!=""}[15m]) >= ${t.restartsIn15m}`,
+      summary: `A container restarted at least ${t.restartsIn15m} times in 15 minutes`,
+      description:
+        "Container {{ $labels.name }} on {{ $labels.instance }} keeps restarting (image {{ $labels.image }}). " +
+        "Check `docker logs --tail 100 {{ $labels.name }}` and `docker inspect` (exit code, OOMKilled), and whether a dependency it needs is down.",
+    },
+    {
+      name: "ProbeFailed",
+      severity: "critical",
+      for: "2m",
+      expr: "probe_success == 0",
+      summary: "A service's health endpoint is failing",
+      description:
+        "The {{ $labels.probe }} health check at {{ $labels.instance }} has failed for 2 minutes. " +
+        "Check the container on its node (`docker ps`, `docker logs`), then the node itself; probe_http_status_code and probe_duration_seconds for this instance show whether it answered badly or not at all.",
+    },
+    {
+      // LiteLLM's Prometheus callback (litellm/integrations/prometheus.py) counts every proxy request in
+      // litellm_proxy_total_requests_metric and the failed ones in litellm_proxy_failed_requests_metric;
+      // the Python client exposes both counters with a _total suffix.
+      name: "LiteLLMErrorRate",
+      severity: "warning",
+      for: "10m",
+      expr:
+        "sum by (job, instance) (rate(litellm_proxy_failed_requests_metric_total[5m]))" +
+        " / sum by (job, instance) (rate(litellm_proxy_total_requests_metric_total[5m]))" +
+        ` > ${t.litellmErrorRatio}`,
+      summary: `More than ${percent(t.litellmErrorRatio)} of LiteLLM requests fail`,
+      description:
+        "{{ $value | humanizePercentage }} of requests through LiteLLM at {{ $labels.instance }} failed over 5 minutes. " +
+        "Check `docker logs` of LiteLLM, whether Ollama answers (the ollama probe), and litellm_proxy_failed_requests_metric_total by exception_class for the kind of error.",
+    },
+    {
+      // litellm_request_total_latency_metric is LiteLLM's histogram of whole-request latency in seconds,
+      // from the proxy receiving the request to the response; its buckets reach 300 s.
+      name: "LiteLLMLatencyHigh",
+      severity: "warning",
+      for: "15m",
+      expr:
+        "histogram_quantile(0.95, sum by (job, instance, le) (rate(litellm_request_total_latency_metric_bucket[10m])))" +
+        ` > ${t.litellmP95Seconds}`,
+      summary: `LiteLLM's 95th percentile request latency is above ${t.litellmP95Seconds} s`,
+      description:
+        "95% of requests through LiteLLM at {{ $labels.instance }} take up to {{ $value | humanizeDuration }}. " +
+        "Check the inference node's CPU and memory, whether Ollama swaps models in and out (`ollama ps`), queueing (OLLAMA_NUM_PARALLEL), and the prompt sizes clients send.",
+    },
+    {
+      name: "ClockSkew",
+      severity: "warning",
+      for: "10m",
+      expr: `abs(node_timex_offset_seconds) > ${t.clockOffsetSeconds} or node_timex_sync_status == 0`,
+      summary: "A node's clock is off or not synchronised",
+      description:
+        `The clock of {{ $labels.instance }} is more than ${t.clockOffsetSeconds} s off, or the kernel reports it unsynchronised. ` +
+        "Check `timedatectl` and `chronyc tracking` (or systemd-timesyncd) on the node, and that outbound NTP (UDP 123) is allowed.",
+    },
+  ];
+}
+
+export function validateThresholds(t: AlertThresholds): void {
+  const ratios: (keyof AlertThresholds)[] = ["diskFreeRatio", "memoryAvailableRatio", "litellmErrorRatio"];
+  for (const key of ratios) {
+    if (!(t[key] > 0 && t[key] < 1)) throw new Error(`threshold ${key} must be a fraction between 0 and 1 (exclusive); got ${t[key]}`);
+  }
+  const positive: (keyof AlertThresholds)[] = ["predictFullHours", "litellmP95Seconds", "clockOffsetSeconds"];
+  for (const key of positive) {
+    if (!(Number.isFinite(t[key]) && t[key] > 0)) throw new Error(`threshold ${key} must be a positive number; got ${t[key]}`);
+  }
+  if (!Number.isInteger(t.restartsIn15m) || t.restartsIn15m < 1) {
+    throw new Error(`threshold restartsIn15m must be a whole number, at least 1; got ${t.restartsIn15m}`);
+  }
+}
+
+/** What `renderAlertRules` emits (at the default thresholds), for the plan report and the routing tests. */
+export const ALERTS: readonly { name: string; severity: Severity; summary: string }[] = Object.freeze(
+  alertDefinitions(DEFAULT_ALERT_THRESHOLDS).map(({ name, severity, summary }) => Object.freeze({ name, severity, summary })),
+);
