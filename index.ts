@@ -3,29 +3,28 @@
  * piece does lives in components/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RootAccess } from "./components/machines/rootAccess";
 import { nodeTag } from "./components/catalog/identities";
 import { Role, ROLES } from "./components/catalog/services";
-import { ENVIRONMENTS, loadSettings, SettingsError } from "./components/config";
-import { PublicFirewall } from "./components/machines/publicFirewall";
+import { ENVIRONMENTS, loadSettings, Settings, SettingsError } from "./components/config";
+import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode } from "./components/machines/hetznerNode";
+import { NodeReadiness } from "./components/machines/nodeReadiness";
+import { PublicFirewall } from "./components/machines/publicFirewall";
+import { RootAccess } from "./components/machines/rootAccess";
+import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
+import { buildOutputs } from "./components/outputs";
 import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
-import { capacityProblems, planCapacity } from "./components/plan/capacity";
+import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
-import { NodeReadiness } from "./components/machines/nodeReadiness";
-import { Exporters } from "./components/services/exporters";
+import { buildTailnetPolicy } from "./components/plan/tailnetPolicy";
+import { renderCloudInit } from "./components/render/cloudInit";
+import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { Coolify } from "./components/services/coolify";
+import { Exporters } from "./components/services/exporters";
 import { InferenceServices } from "./components/services/inference";
 import { Models } from "./components/services/models";
 import { Monitoring } from "./components/services/monitoring";
-import { renderCloudInit } from "./components/render/cloudInit";
-import { buildTailnetPolicy } from "./components/plan/tailnetPolicy";
-import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
-import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
-import { DeletionGuard } from "./components/deletionGuard";
-import { buildOutputs } from "./components/outputs";
-
 
 /** Where each node mounts its data volume. */
 const DATA_MOUNT_POINT = "/srv/data";
@@ -35,13 +34,6 @@ export = () => {
   const budgets = planCapacity(settings);
   const misfits = capacityProblems(settings, budgets);
   if (misfits.length > 0) throw new SettingsError(misfits);
-
-  const labels = (role?: Role): Record<string, string> => ({
-    "managed-by": "pulumi",
-    project: settings.project,
-    environment: settings.environment,
-    ...(role ? { role } : {}),
-  });
 
   // One policy for the whole tailnet, covering every environment: written by the one stack that manages it,
   // an output to merge by hand everywhere else.
@@ -58,56 +50,100 @@ export = () => {
     ? new TailnetPolicyFile(`${settings.namePrefix}-tailnet-policy`, { policy: tailnetPolicy })
     : undefined;
 
-  const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labels() });
+  const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labelsFor(settings) });
+  const nodes = ROLES.map((role) => declareNode(role, { settings, budgets, rootAccess, policyFile }));
+  const services = declareServices(settings, budgets, nodes, rootAccess);
 
-  const nodes = ROLES.map((role) => {
-    const name = `${settings.stem}-${role}`;
-    const tags = [nodeTag(settings.namePrefix, settings.environment, role)];
-    const firewall = new PublicFirewall(name, {
-      rules: publicFirewallRules(role, settings.network),
-      labels: labels(role),
-    });
-    // A managed policy must define the node's tag before a key or a device can carry it.
-    const policyFirst = { dependsOn: policyFile ? [policyFile] : [] };
-    const authKey = new TailnetAuthKey(name, { hostname: name, tags }, policyFirst);
-    const userData = authKey.key.apply((key) =>
-      renderCloudInit({
-        hostname: name,
-        tailscaleAuthKey: key,
-        tailscaleTags: tags,
-        swapGiB: settings.swapGiB,
-        dockerAddressPool: settings.network.dockerAddressPool,
-        dataMountPoint: DATA_MOUNT_POINT,
-      }),
-    );
-    const node = new HetznerNode(name, {
-      serverType: settings.nodes[role].serverType.name,
-      location: settings.location,
-      sshKeyId: rootAccess.sshKeyId,
-      firewallId: firewall.firewallId,
-      userData: pulumi.secret(userData),
-      backups: settings.nodes[role].backups,
-      volumeGb: settings.nodes[role].volumeGb,
-      protection: settings.protection,
-      labels: labels(role),
-    });
-    const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId }, policyFirst);
-    // The node's tailnet IPv4 address: every SSH, Docker and published port goes there.
-    const tailnetAddress = device.addresses.apply((a) => a[0]);
-    const readiness = new NodeReadiness(name, { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId });
-    const exporters = new Exporters(`${name}-exporters`, {
-      provider: readiness.dockerProvider,
-      role,
-      tailnetAddress,
-      memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
-    });
-    const parts = [firewall, authKey, node, device, readiness, exporters];
-    return { role, name, node, device, readiness, tailnetAddress, parts };
+  new DeletionGuard(`${settings.stem}-deletion-guard`, {
+    protection: settings.protection,
+    guards: [rootAccess, ...(policyFile ? [policyFile] : []), ...nodes.flatMap((n) => n.parts), ...services.parts],
   });
 
+  const cost = estimateCost(settings);
+  return buildOutputs({
+    settings,
+    budgets,
+    cost,
+    comparison: compareWithCloud(settings, cost.totalEurMonth),
+    rootAccess,
+    nodes,
+    inference: services.inference,
+    monitoring: services.monitoring,
+    coolify: services.coolify,
+    alertRoutes: alertDestinations(alertmanagerSpec(settings.operations)),
+    tailnetPolicy: policyFile ? undefined : tailnetPolicy,
+  });
+};
+
+/** The labels of every Hetzner resource; a node's carry its role, which the plan reads back. */
+function labelsFor(settings: Settings, role?: Role): Record<string, string> {
+  return {
+    "managed-by": "pulumi",
+    project: settings.project,
+    environment: settings.environment,
+    ...(role ? { role } : {}),
+  };
+}
+
+interface NodeContext {
+  settings: Settings;
+  budgets: CapacityPlan;
+  rootAccess: RootAccess;
+  policyFile?: TailnetPolicyFile;
+}
+
+/** One node: its firewall, tailnet key, server and volume, tailnet device, readiness and exporters. */
+function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: NodeContext) {
+  const name = `${settings.stem}-${role}`;
+  const tags = [nodeTag(settings.namePrefix, settings.environment, role)];
+  const labels = labelsFor(settings, role);
+  const firewall = new PublicFirewall(name, { rules: publicFirewallRules(role, settings.network), labels });
+  // A managed policy must define the node's tag before a key or a device can carry it.
+  const policyFirst = { dependsOn: policyFile ? [policyFile] : [] };
+  const authKey = new TailnetAuthKey(name, { hostname: name, tags }, policyFirst);
+  const userData = authKey.key.apply((key) =>
+    renderCloudInit({
+      hostname: name,
+      tailscaleAuthKey: key,
+      tailscaleTags: tags,
+      swapGiB: settings.swapGiB,
+      dockerAddressPool: settings.network.dockerAddressPool,
+      dataMountPoint: DATA_MOUNT_POINT,
+    }),
+  );
+  const node = new HetznerNode(name, {
+    serverType: settings.nodes[role].serverType.name,
+    location: settings.location,
+    sshKeyId: rootAccess.sshKeyId,
+    firewallId: firewall.firewallId,
+    userData: pulumi.secret(userData),
+    backups: settings.nodes[role].backups,
+    volumeGb: settings.nodes[role].volumeGb,
+    protection: settings.protection,
+    labels,
+  });
+  const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId }, policyFirst);
+  // The node's tailnet IPv4 address: every SSH, Docker and published port goes there.
+  const tailnetAddress = device.addresses.apply((a) => a[0]);
+  const readiness = new NodeReadiness(name, { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId });
+  const exporters = new Exporters(`${name}-exporters`, {
+    provider: readiness.dockerProvider,
+    role,
+    tailnetAddress,
+    memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
+  });
+  return { role, name, node, device, readiness, tailnetAddress, parts: [firewall, authKey, node, device, readiness, exporters] };
+}
+
+type DeclaredNode = ReturnType<typeof declareNode>;
+
+/** The services on the nodes: inference and its models, monitoring, and Coolify when it is asked for. */
+function declareServices(settings: Settings, budgets: CapacityPlan, nodes: DeclaredNode[], rootAccess: RootAccess) {
   const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
+  const sshTo = (node: DeclaredNode) => ({ host: node.tailnetAddress, privateKey: rootAccess.privateKey });
   const inferenceNode = nodeOf("inference");
-  const sshTo = (node: { tailnetAddress: pulumi.Output<string> }) => ({ host: node.tailnetAddress, privateKey: rootAccess.privateKey });
+  const operationsNode = nodeOf("operations");
+
   const inference = new InferenceServices(`${settings.stem}-inference-services`, {
     provider: inferenceNode.readiness.dockerProvider,
     tailnetAddress: inferenceNode.tailnetAddress,
@@ -126,9 +162,8 @@ export = () => {
 
   // Monitoring and Coolify were one component, aiplatform:services:Operations, before they were split:
   // the aliases keep an existing stack's resources where they are.
-  const operationsNode = nodeOf("operations");
   const formerOperations = { type: "aiplatform:services:Operations", name: `${settings.stem}-operations-services` };
-  const alerting = settings.operations;
+  const { paging, chat, email, deadMansSwitchUrl } = settings.operations;
   const monitoring = new Monitoring(
     `${settings.stem}-monitoring`,
     {
@@ -140,7 +175,7 @@ export = () => {
       qdrantReadOnlyApiKey: inference.qdrantReadOnlyApiKey,
       dataDir: DATA_MOUNT_POINT,
       retention: settings.operations.retention,
-      alerting: { paging: alerting.paging, chat: alerting.chat, email: alerting.email, deadMansSwitchUrl: alerting.deadMansSwitchUrl },
+      alerting: { paging, chat, email, deadMansSwitchUrl },
       memoryMib: budgets.operations.limits,
       ssh: sshTo(operationsNode),
     },
@@ -155,32 +190,5 @@ export = () => {
         formerHome: formerOperations,
       })
     : undefined;
-
-  new DeletionGuard(`${settings.stem}-deletion-guard`, {
-    protection: settings.protection,
-    guards: [
-      rootAccess,
-      ...(policyFile ? [policyFile] : []),
-      ...nodes.flatMap((n) => n.parts),
-      inference,
-      models,
-      monitoring,
-      ...(coolify ? [coolify] : []),
-    ],
-  });
-
-  const cost = estimateCost(settings);
-  return buildOutputs({
-    settings,
-    budgets,
-    cost,
-    comparison: compareWithCloud(settings, cost.totalEurMonth),
-    rootAccess,
-    nodes,
-    inference,
-    monitoring,
-    coolify,
-    alertRoutes: alertDestinations(alertmanagerSpec(settings.operations)),
-    tailnetPolicy: policyFile ? undefined : tailnetPolicy,
-  });
-};
+  return { inference, monitoring, coolify, parts: [inference, models, monitoring, ...(coolify ? [coolify] : [])] };
+}

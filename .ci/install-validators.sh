@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Everything the tests run besides Node: the real programs that read what the stack renders.
-#   Debian's cloud-init and shellcheck; promtool and amtool at the deployed versions (Go module proxy);
+#   Debian's cloud-init and shellcheck (and iproute2 and the OpenSSH client, which the local cloud drives);
+#   promtool and amtool at the deployed versions (Go module proxy);
 #   LiteLLM at the deployed version (PyPI, into .venv-litellm).
 # Idempotent: what is already there at the right version is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(cloud-init shellcheck)
+# iproute2 and the OpenSSH client for the local cloud: its network namespace, and the Docker provider's SSH.
+apt_packages=(cloud-init shellcheck iproute2 openssh-client)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
