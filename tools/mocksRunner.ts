@@ -140,99 +140,11 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
 
 /** Runs index.ts for `stack` under mocks and returns what it declared. */
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
-  const resources: RecordedResource[] = [];
-  const calls: RecordedCall[] = [];
-  const byName = new Map<string, RecordedResource>();
-  lastRecorded = resources;
-
-  const config: Record<string, string> = {
-    ...stackConfig(stack),
-    ...(options.withoutCredentials ? {} : OFFLINE_CREDENTIALS),
-  };
-  for (const [key, value] of Object.entries(options.set ?? {})) config[key] = configText(value);
-  for (const key of options.unset ?? []) delete config[key];
-  const secretKeys = Object.keys(OFFLINE_CREDENTIALS).filter((k) => k in config);
-  pulumi.runtime.setAllConfig(config, secretKeys);
-
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const id = String(++ids);
-        const secretInputs: string[] = [];
-        const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, unknown>;
-        // A preview of a new stack: the cloud has assigned nothing yet, so ids and computed values stay unknown.
-        const state = options.preview ? inputs : { ...inputs, ...computedState(args.type, args.name, inputs) };
-        const record: RecordedResource = {
-          type: args.type,
-          name: args.name,
-          urn: "",
-          inputs,
-          secretInputs,
-          state,
-          id,
-          custom: args.custom ?? true,
-          protect: false,
-          parent: "",
-          ignoreChanges: [],
-          dependencies: [],
-          propertyDependencies: {},
-          provider: args.provider ?? "",
-        };
-        resources.push(record);
-        byName.set(`${args.type}::${args.name}`, record);
-        return { id: args.custom === false || options.preview ? undefined : id, state };
-      },
-      call(args) {
-        calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
-        if (args.token === "tailscale:index/getDevice:getDevice") {
-          const inputs = args.inputs as { hostname?: string; name?: string };
-          const hostname = String(inputs.hostname ?? inputs.name);
-          return {
-            id: afterDeploy("device-id"),
-            nodeId: afterDeploy("device-node-id"),
-            hostname,
-            name: `${hostname}.${AFTER_DEPLOY}.ts.net`,
-            addresses: [afterDeploy("tailnet-ipv4"), afterDeploy("tailnet-ipv6")],
-            tags: [],
-          };
-        }
-        return args.inputs as Record<string, unknown>;
-      },
-    },
-    projectName(),
-    stack,
-    options.preview ?? false,
-  );
-
-  // The mock monitor hands the mocks a resource's inputs and provider only; its other options (protect,
-  // parent, ignoreChanges, dependencies) are read off the request itself.
-  type Request = {
-    getType(): string;
-    getName(): string;
-    getProtect?(): boolean;
-    getParent(): string;
-    getIgnorechangesList(): string[];
-    getDependenciesList(): string[];
-    getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
-  };
-  type Monitor = { registerResource(req: Request, cb: (err: unknown, res: { getUrn(): string }) => void): Promise<void> };
-  const settings = (pulumi.runtime as unknown as { getMonitor(): Monitor }).getMonitor();
-  const register = settings.registerResource.bind(settings);
-  settings.registerResource = (req, cb) =>
-    register(req, (err, res) => {
-      const record = byName.get(`${req.getType()}::${req.getName()}`);
-      if (record) {
-        record.urn = res?.getUrn() ?? "";
-        record.protect = req.getProtect?.() ?? false;
-        record.parent = req.getParent();
-        record.ignoreChanges = req.getIgnorechangesList();
-        record.dependencies = req.getDependenciesList();
-        req.getPropertydependenciesMap().forEach((deps, key) => {
-          record.propertyDependencies[key] = deps.getUrnsList();
-        });
-      }
-      cb(err, res);
-    });
+  const recording: Recording = { resources: [], calls: [], byName: new Map() };
+  lastRecorded = recording.resources;
+  setRunConfig(stack, options);
+  await pulumi.runtime.setMocks(recordingMocks(recording, options), projectName(), stack, options.preview ?? false);
+  const monitor = recordRegistrationOptions(recording.byName);
 
   const program = await loadProgram();
   // The program's own failure (a refused setting) is caught here and rethrown once the runtime is idle,
@@ -248,18 +160,140 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   });
   // Stack outputs and component outputs are registered after the program returns; wait for every RPC.
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  // The stack's outputs as the engine receives them, secrets still marked.
-  const stackState = [...(settings as unknown as MockMonitor).resources.values()].find((r) =>
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
+  return programRun(stack, recording, stackOutputs(monitor));
+}
+
+/** What the mocks record while the program runs. */
+interface Recording {
+  resources: RecordedResource[];
+  calls: RecordedCall[];
+  /** The same records by `<type>::<name>`, for the options the monitor sees later. */
+  byName: Map<string, RecordedResource>;
+}
+
+/** The stack's settings, the placeholder credentials (as secrets) and the run's own changes, for the program to read. */
+function setRunConfig(stack: string, options: RunOptions): void {
+  const config: Record<string, string> = {
+    ...stackConfig(stack),
+    ...(options.withoutCredentials ? {} : OFFLINE_CREDENTIALS),
+  };
+  for (const [key, value] of Object.entries(options.set ?? {})) config[key] = configText(value);
+  for (const key of options.unset ?? []) delete config[key];
+  const secretKeys = Object.keys(OFFLINE_CREDENTIALS).filter((k) => k in config);
+  pulumi.runtime.setAllConfig(config, secretKeys);
+}
+
+function recordingMocks(recording: Recording, options: RunOptions): pulumi.runtime.Mocks {
+  return {
+    newResource: (args) => recordResource(recording, args, options.preview ?? false),
+    call: (args) => recordCall(recording, args),
+  };
+}
+
+function recordResource(
+  recording: Recording,
+  args: pulumi.runtime.MockResourceArgs,
+  preview: boolean,
+): pulumi.runtime.MockResourceResult {
+  const id = String(++ids);
+  const secretInputs: string[] = [];
+  const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, unknown>;
+  // A preview of a new stack: the cloud has assigned nothing yet, so ids and computed values stay unknown.
+  const state = preview ? inputs : { ...inputs, ...computedState(args.type, args.name, inputs) };
+  const record: RecordedResource = {
+    type: args.type,
+    name: args.name,
+    urn: "",
+    inputs,
+    secretInputs,
+    state,
+    id,
+    custom: args.custom ?? true,
+    protect: false,
+    parent: "",
+    ignoreChanges: [],
+    dependencies: [],
+    propertyDependencies: {},
+    provider: args.provider ?? "",
+  };
+  recording.resources.push(record);
+  recording.byName.set(`${args.type}::${args.name}`, record);
+  return { id: args.custom === false || preview ? undefined : id, state };
+}
+
+function recordCall(recording: Recording, args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+  recording.calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
+  if (args.token === "tailscale:index/getDevice:getDevice") {
+    const inputs = args.inputs as { hostname?: string; name?: string };
+    const hostname = String(inputs.hostname ?? inputs.name);
+    return {
+      id: afterDeploy("device-id"),
+      nodeId: afterDeploy("device-node-id"),
+      hostname,
+      name: `${hostname}.${AFTER_DEPLOY}.ts.net`,
+      addresses: [afterDeploy("tailnet-ipv4"), afterDeploy("tailnet-ipv6")],
+      tags: [],
+    };
+  }
+  return args.inputs as Record<string, unknown>;
+}
+
+// The mock monitor hands the mocks a resource's inputs and provider only; its other options (protect,
+// parent, ignoreChanges, dependencies) are read off the request itself.
+type Request = {
+  getType(): string;
+  getName(): string;
+  getProtect?(): boolean;
+  getParent(): string;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+};
+type Monitor = { registerResource(req: Request, cb: (err: unknown, res: { getUrn(): string }) => void): Promise<void> };
+
+/** Wraps the mock monitor's registration so that each record gets its URN and the options it was declared with. */
+function recordRegistrationOptions(byName: Map<string, RecordedResource>): Monitor {
+  const monitor = (pulumi.runtime as unknown as { getMonitor(): Monitor }).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, res) => {
+      const record = byName.get(`${req.getType()}::${req.getName()}`);
+      if (record) {
+        record.urn = res?.getUrn() ?? "";
+        record.protect = req.getProtect?.() ?? false;
+        record.parent = req.getParent();
+        record.ignoreChanges = req.getIgnorechangesList();
+        record.dependencies = req.getDependenciesList();
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+          record.propertyDependencies[key] = deps.getUrnsList();
+        });
+      }
+      cb(err, res);
+    });
+  return monitor;
+}
+
+/** The stack's outputs as the engine receives them, secrets unwrapped and their paths noted. */
+function stackOutputs(monitor: Monitor): { outputs: Record<string, unknown>; secretOutputs: string[] } {
+  const stackState = [...(monitor as unknown as MockMonitor).resources.values()].find((r) =>
     r.urn.includes("pulumi:pulumi:Stack"),
   )?.state as { toJavaScript?(): unknown } | undefined;
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
   const secretOutputs: string[] = [];
   const outputs = unwrapSecrets(stackState?.toJavaScript?.() ?? {}, "", secretOutputs) as Record<string, unknown>;
-  const own = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+  return { outputs, secretOutputs };
+}
+
+function programRun(
+  stack: string,
+  recording: Recording,
+  { outputs, secretOutputs }: { outputs: Record<string, unknown>; secretOutputs: string[] },
+): ProgramRun {
+  const own = recording.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   return {
     stack,
     resources: own,
-    calls,
+    calls: recording.calls,
     outputs,
     secretOutputs,
     ofType: (type) => own.filter((r) => r.type === type),
