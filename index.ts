@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
 import { Role, ROLES } from "./components/catalog/services";
-import { ENVIRONMENTS, loadSettings, Settings, SettingsError } from "./components/config";
+import { loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode } from "./components/machines/hetznerNode";
 import { NodeReadiness } from "./components/machines/nodeReadiness";
@@ -17,7 +17,7 @@ import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRout
 import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
-import { buildTailnetPolicy } from "./components/plan/tailnetPolicy";
+import { buildTailnetPolicy, stackPolicySpec } from "./components/plan/tailnetPolicy";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { Coolify } from "./components/services/coolify";
@@ -37,15 +37,7 @@ export = () => {
 
   // One policy for the whole tailnet, covering every environment: written by the one stack that manages it,
   // an output to merge by hand everywhere else.
-  const tailnetPolicy = renderTailnetPolicy(
-    buildTailnetPolicy({
-      prefix: settings.namePrefix,
-      environments: [...ENVIRONMENTS],
-      admins: settings.tailnet.admins,
-      deployers: settings.tailnet.deployers,
-      users: settings.tailnet.users,
-    }),
-  );
+  const tailnetPolicy = renderTailnetPolicy(buildTailnetPolicy(stackPolicySpec(settings)));
   const policyFile = settings.tailnet.managePolicy
     ? new TailnetPolicyFile(`${settings.namePrefix}-tailnet-policy`, { policy: tailnetPolicy })
     : undefined;

@@ -6,6 +6,7 @@
 // users beyond LiteLLM and Qdrant) as a deny. A widened grant then fails at `pulumi up`, not in production.
 import { isUserIdentity, nodeTag, TAG_PATTERN, userGroup } from "../catalog/identities";
 import { port, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort } from "../catalog/services";
+import { ENVIRONMENTS, type Settings } from "../config";
 import type { TailnetGrant, TailnetPolicy, TailnetSshRule, TailnetSshTest, TailnetTest } from "../render/tailnetPolicy";
 
 /** Tailscale SSH cannot be moved: port 22 of the node's tailnet address. */
@@ -40,6 +41,17 @@ export interface TailnetPolicySpec {
    * Without one (only groups, or only autogroup:admin), those tests are left out.
    */
   exampleAdmin?: string;
+}
+
+/** The policy a stack's settings ask for: one policy for every environment, so each stack renders the same. */
+export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet">): TailnetPolicySpec {
+  return {
+    prefix: settings.namePrefix,
+    environments: [...ENVIRONMENTS],
+    admins: settings.tailnet.admins,
+    deployers: settings.tailnet.deployers,
+    users: settings.tailnet.users,
+  };
 }
 
 /** Everything the policy's parts are worked out from: the spec, normalised, and the port sets per role. */

@@ -5,7 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parse, type ParseError } from "jsonc-parser";
-import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import { buildTailnetPolicy, stackPolicySpec, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import * as path from "node:path";
 import { ENVIRONMENTS } from "../../components/config";
 import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
@@ -63,16 +63,7 @@ describe("renderTailnetPolicy", () => {
 
   it("matches its committed snapshot for the stacks' own settings (the file a user merges by hand)", () => {
     for (const stack of ENVIRONMENTS) {
-      const settings = loadStackSettings(stack);
-      const stackText = renderTailnetPolicy(
-        buildTailnetPolicy({
-          prefix: settings.namePrefix,
-          environments: [...ENVIRONMENTS],
-          admins: settings.tailnet.admins,
-          deployers: settings.tailnet.deployers,
-          users: settings.tailnet.users,
-        }),
-      );
+      const stackText = renderTailnetPolicy(buildTailnetPolicy(stackPolicySpec(loadStackSettings(stack))));
       assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "stacks.hujson"), stackText);
     }
   });
