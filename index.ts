@@ -7,10 +7,11 @@ import { nodeTag } from "./components/catalog/identities";
 import { Role, ROLES } from "./components/catalog/services";
 import { loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
-import { HetznerNode } from "./components/machines/hetznerNode";
+import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { NodeReadiness } from "./components/machines/nodeReadiness";
 import { PublicFirewall } from "./components/machines/publicFirewall";
 import { RootAccess } from "./components/machines/rootAccess";
+import { ServerGeneration } from "./components/machines/serverGeneration";
 import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
 import { buildOutputs } from "./components/outputs";
 import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
@@ -84,7 +85,7 @@ interface NodeContext {
   policyFile?: TailnetPolicyFile;
 }
 
-/** One node: its firewall, tailnet key, server and volume, tailnet device, readiness and exporters. */
+/** One node: its firewall, server generation, tailnet key, server and volume, tailnet device, readiness and exporters. */
 function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: NodeContext) {
   const name = `${settings.stem}-${role}`;
   const tags = [nodeTag(settings.namePrefix, settings.environment, role)];
@@ -92,17 +93,22 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
   const firewall = new PublicFirewall(name, { rules: publicFirewallRules(role, settings.network), labels });
   // A managed policy must define the node's tag before a key or a device can carry it.
   const policyFirst = { dependsOn: policyFile ? [policyFile] : [] };
-  const authKey = new TailnetAuthKey(name, { hostname: name, tags }, policyFirst);
-  const userData = authKey.key.apply((key) =>
+  const bootstrap = (hostname: string, tailscaleAuthKey: string) =>
     renderCloudInit({
-      hostname: name,
-      tailscaleAuthKey: key,
+      hostname,
+      tailscaleAuthKey,
       tailscaleTags: tags,
       swapGiB: settings.swapGiB,
       dockerAddressPool: settings.network.dockerAddressPool,
       dataMountPoint: DATA_MOUNT_POINT,
-    }),
-  );
+    });
+  // Whatever replaces the server starts a new generation: a host name and an auth key of its own.
+  const generation = new ServerGeneration(name, {
+    baseName: name,
+    replacedBy: { bootstrap: bootstrap(name, "(the generation's key)"), location: settings.location, image: SERVER_IMAGE },
+  });
+  const authKey = new TailnetAuthKey(name, { hostname: generation.hostname, tags }, policyFirst);
+  const userData = pulumi.all([generation.hostname, authKey.key]).apply(([hostname, key]) => bootstrap(hostname, key));
   const node = new HetznerNode(name, {
     serverType: settings.nodes[role].serverType.name,
     location: settings.location,
@@ -114,17 +120,22 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
     protection: settings.protection,
     labels,
   });
-  const device = new TailnetDevice(name, { hostname: name, tags, serverId: node.serverId }, policyFirst);
+  const device = new TailnetDevice(name, { hostname: generation.hostname, tags, serverId: node.serverId }, policyFirst);
   // The node's tailnet IPv4 address: every SSH, Docker and published port goes there.
   const tailnetAddress = device.addresses.apply((a) => a[0]);
-  const readiness = new NodeReadiness(name, { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId });
+  const readiness = new NodeReadiness(name, {
+    tailnetAddress,
+    privateKey: rootAccess.privateKey,
+    serverId: node.serverId,
+    serverType: node.serverType,
+  });
   const exporters = new Exporters(`${name}-exporters`, {
     provider: readiness.dockerProvider,
     role,
     tailnetAddress,
     memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
   });
-  return { role, name, node, device, readiness, tailnetAddress, parts: [firewall, authKey, node, device, readiness, exporters] };
+  return { role, name, node, device, readiness, tailnetAddress, parts: [firewall, generation, authKey, node, device, readiness, exporters] };
 }
 
 type DeclaredNode = ReturnType<typeof declareNode>;
@@ -132,7 +143,12 @@ type DeclaredNode = ReturnType<typeof declareNode>;
 /** The services on the nodes: inference and its models, monitoring, and Coolify when it is asked for. */
 function declareServices(settings: Settings, budgets: CapacityPlan, nodes: DeclaredNode[], rootAccess: RootAccess) {
   const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
-  const sshTo = (node: DeclaredNode) => ({ host: node.tailnetAddress, privateKey: rootAccess.privateKey });
+  const sshTo = (node: DeclaredNode) => ({
+    host: node.tailnetAddress,
+    privateKey: rootAccess.privateKey,
+    ready: node.readiness.ready,
+    serverId: node.node.serverId,
+  });
   const inferenceNode = nodeOf("inference");
   const operationsNode = nodeOf("operations");
 

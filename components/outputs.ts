@@ -32,13 +32,13 @@ export interface OutputPromise {
 export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "environment", description: "`dev` or `prod`" },
   ...ROLES.flatMap((role): OutputPromise[] => [
-    { path: `nodes.${role}.hostname`, description: `the ${role} node's host and tailnet name, e.g. ai-prod-${role}` },
+    { path: `nodes.${role}.hostname`, description: `the ${role} node's host and tailnet name, its server generation's, e.g. ai-prod-${role}-3fa2c1` },
     { path: `nodes.${role}.serverName`, description: "its Hetzner server name" },
     { path: `nodes.${role}.serverType`, description: "its Hetzner server type" },
     { path: `nodes.${role}.location`, description: "its Hetzner location" },
     { path: `nodes.${role}.publicIpv4`, description: "its public IPv4 address (firewalled: nothing answers there)" },
     { path: `nodes.${role}.publicIpv6`, description: "its public IPv6 address (firewalled)" },
-    { path: `nodes.${role}.tailnetName`, description: "its MagicDNS name" },
+    { path: `nodes.${role}.tailnetName`, description: "its MagicDNS name (a replaced server has a new one)" },
     { path: `nodes.${role}.tailnetAddresses`, description: "its tailnet addresses, IPv4 first" },
     { path: `nodes.${role}.dockerVersion`, description: "the Docker Engine version its bootstrap installed" },
   ]),
@@ -85,10 +85,10 @@ export interface OutputSources {
 
 export function buildOutputs(s: OutputSources) {
   const nodeOutputs = Object.fromEntries(
-    s.nodes.map(({ role, name, node, device, readiness }) => [
+    s.nodes.map(({ role, node, device, readiness }) => [
       role,
       {
-        hostname: name,
+        hostname: device.hostname,
         serverName: node.serverName,
         serverType: s.settings.nodes[role].serverType.name,
         location: s.settings.location,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { ProgramRun, projectName, recorded, runProgram } from "./harness";
+import { AFTER_DEPLOY, ProgramRun, projectName, recorded, runProgram } from "./harness";
 
 const PROJECT = projectName();
 const SERVER = "hcloud:index/server:Server";
@@ -237,14 +237,40 @@ describe("the tailnet", () => {
     assert.equal(run.ofType(SERVER).length, 2);
   });
 
-  it("after the node joins, its key expiry is turned off and its tags are the expected ones", async () => {
+  it("each server generation joins with a tagged key of its own and is found by its own host name", async () => {
     const run = await runProgram("prod");
     for (const role of ["inference", "operations"]) {
-      const lookup = run.calls.find((c) => c.token === "tailscale:index/getDevice:getDevice" && c.inputs.hostname === `ai-prod-${role}`);
-      assert.ok(lookup, `no device lookup for ${role}`);
+      // The host name is the generation's (its RandomId, a marker under mocks), never the bare node name that a
+      // former server's device still carries.
+      const generation = run.one("random:index/randomId:RandomId", `ai-prod-${role}-generation`);
+      const hostname = `ai-prod-${role}-${AFTER_DEPLOY}`;
+      const lookup = run.calls.find((c) => c.token === "tailscale:index/getDevice:getDevice" && c.inputs.hostname === hostname);
+      assert.ok(lookup, `no device lookup for ${hostname}`);
       assert.equal(lookup.inputs.waitFor, "10m");
-      assert.equal(run.one("tailscale:index/deviceKey:DeviceKey", `ai-prod-${role}`).inputs.keyExpiryDisabled, true);
-      assert.deepEqual(run.one("tailscale:index/deviceTags:DeviceTags", `ai-prod-${role}`).inputs.tags, [`tag:ai-prod-${role}`]);
+      assert.equal(run.calls.filter((c) => c.token === "tailscale:index/getDevice:getDevice" && c.inputs.hostname === `ai-prod-${role}`).length, 0);
+      // The key is the generation's: its description names the host, so a new generation replaces it.
+      const key = run.one("tailscale:index/tailnetKey:TailnetKey", `ai-prod-${role}`);
+      assert.equal(key.inputs.description, `bootstrap ${hostname}`);
+      assert.deepEqual(key.inputs.tags, [`tag:ai-prod-${role}`]);
+      assert.equal(key.inputs.reusable, false);
+      // The tagged key tags the device, and a device tagged at first authentication has key expiry off by
+      // default (https://tailscale.com/kb/1068/tags): no DeviceTags (whose delete the API refuses), no DeviceKey.
+      assert.equal(run.ofType("tailscale:index/deviceTags:DeviceTags").length, 0);
+      assert.equal(run.ofType("tailscale:index/deviceKey:DeviceKey").length, 0);
+      // What replaces the server starts a new generation: its user data (without key and host), location, image.
+      assert.deepEqual(Object.keys(generation.inputs.keepers as object).sort(), ["bootstrap", "image", "location"]);
+    }
+    assert.equal((run.outputs.nodes as Record<string, { hostname: string }>).inference.hostname, `ai-prod-inference-${AFTER_DEPLOY}`);
+  });
+
+  it("every command on a node runs after that node's bootstrap wait", async () => {
+    const run = await runProgram("prod");
+    const waits = new Map(["inference", "operations"].map((role) => [role, run.one("command:remote:Command", `ai-prod-${role}-bootstrap`)]));
+    const commands = run.ofType("command:remote:Command").filter((c) => !c.name.endsWith("-bootstrap"));
+    assert.ok(commands.length >= 3, "the data directories, Coolify's install and the model pulls");
+    for (const c of commands) {
+      const ordered = [...waits.values()].some((w) => c.dependencies.includes(w.urn)) || c.dependencies.some((d) => /docker:index\/container/.test(d));
+      assert.ok(ordered, `${c.name} does not wait for its node's bootstrap`);
     }
   });
 
@@ -280,7 +306,7 @@ describe("the tailnet", () => {
     assert.equal(run.outputs.tailnetPolicy, undefined);
     // The policy defines the tags, so every tagged key and device waits for it.
     for (const role of ["inference", "operations"]) {
-      for (const type of ["tailscale:index/tailnetKey:TailnetKey", "tailscale:index/deviceTags:DeviceTags", "tailscale:index/deviceKey:DeviceKey"]) {
+      for (const type of ["tailscale:index/tailnetKey:TailnetKey"]) {
         assert.ok(run.one(type, `ai-prod-${role}`).dependencies.includes(acl.urn), `${type} ${role} does not wait for the policy`);
       }
     }

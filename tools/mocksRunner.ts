@@ -128,6 +128,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { key: `tskey-auth-${AFTER_DEPLOY}` };
     case "random:index/randomPassword:RandomPassword":
       return { result: afterDeploy("generated-secret"), bcryptHash: afterDeploy("bcrypt-hash") };
+    case "random:index/randomId:RandomId":
+      // The marker alone, so that a host name made from it stays a DNS label (components/machines/serverGeneration.ts).
+      return { hex: AFTER_DEPLOY, dec: AFTER_DEPLOY, b64Std: AFTER_DEPLOY, b64Url: AFTER_DEPLOY };
     case "docker:index/remoteImage:RemoteImage":
       // The pulled image's id is its digest, which only the pull knows: the pinned reference, then the marker.
       return { imageId: `${String(inputs.name)}@${AFTER_DEPLOY}`, repoDigest: afterDeploy("repo-digest") };
@@ -233,10 +236,19 @@ function recordCall(recording: Recording, args: pulumi.runtime.MockCallArgs): pu
       hostname,
       name: `${hostname}.${AFTER_DEPLOY}.ts.net`,
       addresses: [afterDeploy("tailnet-ipv4"), afterDeploy("tailnet-ipv6")],
-      tags: [],
+      // A device carries the tags of the key it joined with: the key made for this host name.
+      tags: keyTagsOf(recording, hostname),
     };
   }
   return args.inputs as Record<string, unknown>;
+}
+
+/** The tags of the auth key made for `hostname` (its description names the host), as a device joined with it has. */
+function keyTagsOf(recording: Recording, hostname: string): string[] {
+  const key = recording.resources.find(
+    (r) => r.type === "tailscale:index/tailnetKey:TailnetKey" && String(r.inputs.description).endsWith(` ${hostname}`),
+  );
+  return (key?.inputs.tags as string[] | undefined) ?? [];
 }
 
 // The mock monitor hands the mocks a resource's inputs and provider only; its other options (protect,

@@ -35,6 +35,8 @@ export interface HetznerNodeArgs {
 export class HetznerNode extends pulumi.ComponentResource {
   readonly serverId: pulumi.Output<number>;
   readonly serverName: pulumi.Output<string>;
+  /** The server type Hetzner reports, once a resize has finished. */
+  readonly serverType: pulumi.Output<string>;
   readonly ipv4Address: pulumi.Output<string>;
   readonly ipv6Address: pulumi.Output<string>;
   readonly volumeId: pulumi.Output<number>;
@@ -56,9 +58,24 @@ export class HetznerNode extends pulumi.ComponentResource {
         rebuildProtection: args.protection,
         labels: args.labels,
         publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+        // A type change keeps the disk's size, so the server can go back to a smaller type (an upgraded disk
+        // cannot shrink: Hetzner's "Change the Type of a Server", upgrade_disk). The provider powers a running
+        // server off hard before it changes the type (terraform-provider-hcloud internal/server/resource.go,
+        // resourceServerUpdate); the containers restart with the node.
+        keepDisk: true,
+        // A replaced or destroyed server is shut down by ACPI first, so its databases stop cleanly before it
+        // goes (resource.go, resourceServerDelete: Shutdown, then wait for "off").
+        shutdownBeforeDeletion: true,
       },
-      // A new image release must not replace a running server.
-      { parent: this, ignoreChanges: ["image"] },
+      {
+        parent: this,
+        // A new image release must not replace a running server.
+        ignoreChanges: ["image"],
+        // A new server gets the volume only once the former one is gone: the attachment's create attaches
+        // without detaching (internal/volume/resource_attachment.go), and Hetzner refuses a volume still
+        // attached elsewhere (volume_already_attached). The host name is the generation's, so no clash.
+        deleteBeforeReplace: true,
+      },
     );
 
     // The volume lives apart from the server so that a server replacement keeps Qdrant's and the
@@ -78,17 +95,20 @@ export class HetznerNode extends pulumi.ComponentResource {
     new hcloud.VolumeAttachment(
       `${name}-data`,
       { serverId: server.id.apply(Number), volumeId: volume.id.apply(Number), automount: false },
-      { parent: this },
+      // Detached before the former server goes, attached once the new one exists; the volume itself stays.
+      { parent: this, deleteBeforeReplace: true },
     );
 
     this.serverId = server.id.apply(Number);
     this.serverName = server.name;
+    this.serverType = server.serverType;
     this.ipv4Address = server.ipv4Address;
     this.ipv6Address = server.ipv6Address;
     this.volumeId = volume.id.apply(Number);
     this.registerOutputs({
       serverId: this.serverId,
       serverName: this.serverName,
+      serverType: this.serverType,
       ipv4Address: this.ipv4Address,
       ipv6Address: this.ipv6Address,
       volumeId: this.volumeId,

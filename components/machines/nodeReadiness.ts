@@ -1,7 +1,8 @@
 /**
  * The way into a node once it exists: a step that waits, over Tailscale SSH, until the node's bootstrap has
- * finished, and a Docker provider that reaches the node's Docker engine over the same path. Everything
- * deployed to a node goes through `dockerProvider` and so waits for the bootstrap.
+ * finished, and a Docker provider that reaches the node's Docker engine over the same path. Every container
+ * goes through `dockerProvider` and every other command on the node depends on `ready`, so nothing reaches
+ * the node before its bootstrap has finished, after a creation, a replacement or a resize.
  */
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -24,6 +25,8 @@ export interface NodeReadinessArgs {
   privateKey: pulumi.Input<string>;
   /** The server's id: a replaced server is waited for again. */
   serverId: pulumi.Input<number>;
+  /** The server type Hetzner reports: a resized server (powered off, then on) is waited for again. */
+  serverType: pulumi.Input<string>;
 }
 
 /** The wait, as a shell script run on the node: cloud-init done, and our bootstrap's marker written. */
@@ -41,6 +44,11 @@ export class NodeReadiness extends pulumi.ComponentResource {
   readonly dockerVersion: pulumi.Output<string>;
   /** Reaches the node's Docker engine over SSH on the tailnet; resources using it wait for the bootstrap. */
   readonly dockerProvider: docker.Provider;
+  /**
+   * The wait itself: every other command on the node depends on it, since the node answers SSH as soon as it
+   * has joined the tailnet, while the bootstrap still installs Docker and mounts the data volume.
+   */
+  readonly ready: pulumi.Resource;
 
   constructor(name: string, args: NodeReadinessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:infra:NodeReadiness", name, {}, opts);
@@ -55,10 +63,11 @@ export class NodeReadiness extends pulumi.ComponentResource {
           dialErrorLimit: DIAL_ATTEMPTS,
         },
         create: bootstrapWaitScript(),
-        triggers: [args.serverId],
+        triggers: [args.serverId, args.serverType],
       },
       { parent: this },
     );
+    this.ready = wait;
     this.dockerVersion = wait.stdout.apply((s) => s.trim());
     this.dockerProvider = new docker.Provider(
       name,

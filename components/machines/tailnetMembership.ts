@@ -1,6 +1,6 @@
 /**
- * A node's membership of the tailnet: the auth key it joins with, then, once it has joined, its device with
- * key expiry turned off and the expected tags.
+ * A node's membership of the tailnet: the auth key a server generation joins with, then, once it has joined,
+ * its device, found by the generation's own host name.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
@@ -9,8 +9,8 @@ import * as tailscale from "@pulumi/tailscale";
 export const AUTH_KEY_EXPIRY_SECONDS = 3600;
 
 export interface TailnetMemberArgs {
-  /** Tailnet host name the node joins as, e.g. "ai-prod-inference". */
-  hostname: string;
+  /** Tailnet host name the node joins as: the server generation's, e.g. "ai-prod-inference-3fa2c1". */
+  hostname: pulumi.Input<string>;
   /** Tags the node carries, e.g. ["tag:ai-prod-inference"]. */
   tags: string[];
   /**
@@ -26,12 +26,15 @@ export class TailnetAuthKey extends pulumi.ComponentResource {
   /** The single-use key; a secret that only the user data carries. */
   readonly key: pulumi.Output<string>;
 
-  constructor(name: string, args: { hostname: string; tags: string[] }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: { hostname: pulumi.Input<string>; tags: string[] }, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:tailnet:AuthKey", name, {}, opts);
     const key = new tailscale.TailnetKey(
       name,
       {
-        description: `bootstrap ${args.hostname}`.slice(0, 50),
+        // The host name is the server generation's: a new generation changes the description, which replaces
+        // the key (RequiresReplace, terraform-provider-tailscale resource_tailnet_key.go), so every new server
+        // joins with a key of its own; the former one was spent by the former server.
+        description: pulumi.output(args.hostname).apply((hostname) => `bootstrap ${hostname}`.slice(0, 50)),
         reusable: false,
         ephemeral: false,
         preauthorized: true,
@@ -49,34 +52,47 @@ export class TailnetAuthKey extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * The device a server generation joined as. Its host name is the generation's, so the lookup (which takes the
+ * first device of that host name: terraform-provider-tailscale data_source_device.go) can only find this
+ * generation's device, never a former server's, which stays in the tailnet until it is removed.
+ *
+ * No DeviceTags and no DeviceKey: the tagged auth key already gives the device its tags, and "when tags are
+ * first applied, the tagged device will have key expiry disabled by default" (https://tailscale.com/kb/1068/tags;
+ * https://tailscale.com/blog/tagged-key-expiry). DeviceTags' delete also sets no tags, which the API refuses for a
+ * tagged device, so `pulumi destroy` failed on it. The lookup checks the tags instead.
+ */
 export class TailnetDevice extends pulumi.ComponentResource {
   readonly deviceId: pulumi.Output<string>;
+  /** The host name the device joined as. */
+  readonly hostname: pulumi.Output<string>;
   /** The node's tailnet addresses (IPv4 first). */
   readonly addresses: pulumi.Output<string[]>;
-  /** MagicDNS name, e.g. ai-prod-inference.tail1234.ts.net. */
+  /** MagicDNS name, e.g. ai-prod-inference-3fa2c1.tail1234.ts.net. */
   readonly dnsName: pulumi.Output<string>;
 
   constructor(name: string, args: TailnetMemberArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:tailnet:Device", name, {}, opts);
-    const device = tailscale.getDeviceOutput(
+    const found = tailscale.getDeviceOutput(
       {
-        hostname: pulumi.output(args.serverId).apply(() => args.hostname),
+        hostname: pulumi.all([args.serverId, args.hostname]).apply(([, hostname]) => hostname),
         waitFor: args.joinTimeout ?? "10m",
       },
       { parent: this },
     );
-    const after = { parent: this, dependsOn: opts?.dependsOn };
-    new tailscale.DeviceKey(name, { deviceId: device.nodeId, keyExpiryDisabled: true }, after);
-    // Kept on delete: the provider's delete sets the device's tags to [] (terraform-provider-tailscale,
-    // resource_device_tags.go, resourceDeviceTagsDelete: SetDeviceTags(ctx, deviceID, []string{})), which the
-    // API refuses for a tagged device ("a device with a tag-based identity must have at least one tag"), so
-    // `pulumi destroy` failed (found in the local cloud, test/lifecycle/dev.test.ts). The device outlives its
-    // server anyway, offline, until someone removes it.
-    new tailscale.DeviceTags(name, { deviceId: device.nodeId, tags: args.tags }, { ...after, retainOnDelete: true });
+    // A device without the node's tags is not the node: refuse it before anything is sent to it.
+    const device = found.apply((d) => {
+      const missing = args.tags.filter((t) => !(d.tags ?? []).includes(t));
+      if (missing.length > 0) {
+        throw new Error(`tailnet device ${d.name} (${d.hostname}) lacks the tags ${missing.join(", ")}: it is not this stack's node`);
+      }
+      return d;
+    });
     this.deviceId = device.nodeId;
+    this.hostname = pulumi.all([device, args.hostname]).apply(([d, hostname]) => d.hostname ?? hostname);
     this.addresses = device.addresses;
-    this.dnsName = device.apply((d) => d.name ?? args.hostname);
-    this.registerOutputs({ deviceId: this.deviceId, addresses: this.addresses, dnsName: this.dnsName });
+    this.dnsName = pulumi.all([device, args.hostname]).apply(([d, hostname]) => d.name ?? hostname);
+    this.registerOutputs({ deviceId: this.deviceId, hostname: this.hostname, addresses: this.addresses, dnsName: this.dnsName });
   }
 }
 

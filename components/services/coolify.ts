@@ -6,6 +6,7 @@ import { COOLIFY_VERSION } from "../catalog/images";
 import { port } from "../catalog/services";
 import { COOLIFY_PASSWORD_ENV, renderCoolifyInstall } from "../render/coolify";
 import { FormerHome, movedFrom } from "./formerHome";
+import type { NodeSession } from "./nodeSession";
 
 export interface CoolifyArgs {
   /** The node's tailnet address: Coolify's UI is reached there. */
@@ -15,7 +16,7 @@ export interface CoolifyArgs {
   /** Docker's address pool, handed to Coolify's installer. */
   dockerAddressPool: string;
   /** How the installer reaches the node: over Tailscale SSH. */
-  ssh: { host: pulumi.Input<string>; privateKey: pulumi.Input<string> };
+  ssh: NodeSession;
   /** Where these resources lived before this component existed; their aliases keep an existing stack's. */
   formerHome?: FormerHome;
 }
@@ -43,10 +44,11 @@ export class Coolify extends pulumi.ComponentResource {
           dockerAddressPool: args.dockerAddressPool,
         }),
         stdin: pulumi.secret(pulumi.interpolate`${COOLIFY_PASSWORD_ENV}=${password}\n`),
-        // A new version reinstalls: the installer upgrades in place.
-        triggers: [COOLIFY_VERSION],
+        // A new version reinstalls (the installer upgrades in place), and so does a new server.
+        triggers: [COOLIFY_VERSION, args.ssh.serverId],
       },
-      { parent: this, aliases: movedFrom(args.formerHome, "coolify") },
+      // Only once the bootstrap has finished: the installer's apt would race the bootstrap's for dpkg's lock.
+      { parent: this, aliases: movedFrom(args.formerHome, "coolify"), dependsOn: [args.ssh.ready] },
     );
     this.url = pulumi.interpolate`http://${args.tailnetAddress}:${port("coolify")}`;
     this.registerOutputs({ url: this.url });

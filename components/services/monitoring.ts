@@ -21,6 +21,7 @@ import {
 import { renderAlertRules, renderPrometheusConfig } from "../render/prometheus";
 import { ServiceContainer, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
+import type { NodeSession } from "./nodeSession";
 
 /**
  * Prometheus and Alertmanager run as nobody in the root group. Docker writes uploaded files as root, so their
@@ -56,7 +57,7 @@ export interface MonitoringArgs {
   /** Where alerts go; the URLs and passwords are secrets. */
   alerting: AlertingSettings;
   memoryMib: { prometheus: number; alertmanager: number; blackbox: number; grafana: number };
-  ssh: { host: pulumi.Input<string>; privateKey: pulumi.Input<string> };
+  ssh: NodeSession;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -80,8 +81,11 @@ export class Monitoring extends pulumi.ComponentResource {
           `install -d -m 0750 -o 65534 -g 65534 ${args.dataDir}/prometheus ${args.dataDir}/alertmanager`,
           `install -d -m 0750 -o 472 -g 0 ${args.dataDir}/grafana`,
         ].join(" && "),
+        // A new server's volume is the same, but the directories' owners are checked again on it.
+        triggers: [args.ssh.serverId],
       },
-      child,
+      // Only once the bootstrap has mounted the volume: made before, they would sit under the mount point.
+      { ...child, dependsOn: [args.ssh.ready] },
     );
     const afterDirs = { ...child, dependsOn: [dataDirs] };
 
