@@ -26,15 +26,25 @@ import { Exporters } from "./components/services/exporters";
 import { InferenceServices } from "./components/services/inference";
 import { Models } from "./components/services/models";
 import { Monitoring } from "./components/services/monitoring";
+import { checkTailnetPolicy } from "./components/tailnetPreflight";
 
 /** Where each node mounts its data volume. */
 const DATA_MOUNT_POINT = "/srv/data";
 
-export = () => {
+export = async () => {
   const settings = loadSettings();
   const budgets = planCapacity(settings);
   const misfits = capacityProblems(settings, budgets);
   if (misfits.length > 0) throw new SettingsError(misfits);
+  // A policy this stack does not write must already define the nodes' tags: checked before the first resource.
+  if (!settings.tailnet.managePolicy) {
+    await checkTailnetPolicy({
+      stack: settings.environment,
+      project: settings.project,
+      nodeTags: ROLES.map((role) => nodeTag(settings.namePrefix, settings.environment, role)),
+      deployers: settings.tailnet.deployers,
+    });
+  }
 
   // One policy for the whole tailnet, covering every environment: written by the one stack that manages it,
   // an output to merge by hand everywhere else.

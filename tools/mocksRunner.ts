@@ -11,6 +11,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { parse } from "yaml";
+import { loadSettings } from "../components/config";
+import { buildTailnetPolicy, stackPolicySpec } from "../components/plan/tailnetPolicy";
+import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 
 export const AFTER_DEPLOY = "known-after-deploy";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -100,6 +103,11 @@ export interface RunOptions {
   withoutCredentials?: boolean;
   /** Run as a preview: unknown values stay unknown. */
   preview?: boolean;
+  /**
+   * The tailnet's current policy file as JSON, as `tailscale.getAcl` returns it. Default: the policy the stack
+   * renders, as the README tells a user to merge it before the first `pulumi up`.
+   */
+  tailnetPolicy?: string;
 }
 
 let ids = 1000;
@@ -190,7 +198,7 @@ function setRunConfig(stack: string, options: RunOptions): void {
 function recordingMocks(recording: Recording, options: RunOptions): pulumi.runtime.Mocks {
   return {
     newResource: (args) => recordResource(recording, args, options.preview ?? false),
-    call: (args) => recordCall(recording, args),
+    call: (args) => recordCall(recording, args, options),
   };
 }
 
@@ -225,8 +233,12 @@ function recordResource(
   return { id: args.custom === false || preview ? undefined : id, state };
 }
 
-function recordCall(recording: Recording, args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+function recordCall(recording: Recording, args: pulumi.runtime.MockCallArgs, options: RunOptions): pulumi.runtime.MockCallResult {
   recording.calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
+  if (args.token === "tailscale:index/getAcl:getAcl") {
+    const json = options.tailnetPolicy ?? JSON.stringify(renderedPolicy());
+    return { id: "tailnet-policy", hujson: json, json };
+  }
   if (args.token === "tailscale:index/getDevice:getDevice") {
     const inputs = args.inputs as { hostname?: string; name?: string };
     const hostname = String(inputs.hostname ?? inputs.name);
@@ -249,6 +261,11 @@ function keyTagsOf(recording: Recording, hostname: string): string[] {
     (r) => r.type === "tailscale:index/tailnetKey:TailnetKey" && String(r.inputs.description).endsWith(` ${hostname}`),
   );
   return (key?.inputs.tags as string[] | undefined) ?? [];
+}
+
+/** The policy the program renders for the stack being run (index.ts builds it from the same settings). */
+function renderedPolicy(): TailnetPolicy {
+  return buildTailnetPolicy(stackPolicySpec(loadSettings()));
 }
 
 // The mock monitor hands the mocks a resource's inputs and provider only; its other options (protect,

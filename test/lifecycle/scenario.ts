@@ -20,13 +20,21 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
+export interface ScenarioOptions {
+  /**
+   * The tailnet's policy at the start: "merged" (the default) is the policy the stack outputs, as its README
+   * tells the user to merge it; "default" is a new tailnet's, which defines no tags.
+   */
+  tailnetPolicy?: "merged" | "default";
+}
+
 /**
  * Starts a local cloud for `stack` and a stack of the real project against it. A stack that does not manage the
- * tailnet policy finds the tailnet holding the policy it outputs, as its README tells the user to merge it.
+ * tailnet policy finds the tailnet holding the policy it outputs, unless `options` say otherwise.
  */
-export async function startScenario(stack: string): Promise<Scenario> {
+export async function startScenario(stack: string, options: ScenarioOptions = {}): Promise<Scenario> {
   const plan = await runProgram(stack);
-  const policy = plan.outputs.tailnetPolicy;
+  const policy = options.tailnetPolicy === "default" ? undefined : plan.outputs.tailnetPolicy;
   const cloud = new LocalCloud({ initialPolicy: typeof policy === "string" ? policy : undefined });
   await cloud.start();
   log(`stack ${stack}: Hetzner at ${cloud.hetzner.endpoint}, Tailscale at ${cloud.tailscale.baseUrl}`);

@@ -1,0 +1,81 @@
+// Whether a tailnet's policy file lets this stack's nodes join: every tag a node's auth key and device carry
+// must be defined in `tagOwners` (the control plane refuses a key or a device tag it does not know), and the
+// deployer who mints the keys must be one of its owners. Pure: the policy's text in, problems out.
+import { GROUP_PATTERN, isUserIdentity, TAG_PATTERN } from "../catalog/identities";
+
+/** What the stack needs the tailnet's policy to define. */
+export interface TagOwnershipNeeds {
+  /** The tags the stack's nodes join with (their auth keys and devices), e.g. ["tag:ai-dev-inference"]. */
+  nodeTags: string[];
+  /** Who runs `pulumi up` and so mints the nodes' keys: tags or user e-mails (ai-platform:tailnetDeployers). */
+  deployers: string[];
+}
+
+/**
+ * The problems, one line each, that stop this stack's nodes from joining under `policyJson` (the tailnet's
+ * policy file as JSON, as `tailscale.getAcl` gives it): a node tag or a deployer tag missing from `tagOwners`,
+ * or a node tag that a deployer may not apply. Empty when the policy is fine.
+ */
+export function tagOwnershipProblems(policyJson: string, needs: TagOwnershipNeeds): string[] {
+  let policy: unknown;
+  try {
+    policy = JSON.parse(policyJson);
+  } catch (err) {
+    return [`the tailnet's policy file could not be read as JSON (${(err as Error).message})`];
+  }
+  if (policy === null || typeof policy !== "object" || Array.isArray(policy)) {
+    return ["the tailnet's policy file is not a JSON object"];
+  }
+  const tagOwners = stringLists(field(policy as Record<string, unknown>, "tagOwners"));
+  const groups = stringLists(field(policy as Record<string, unknown>, "groups"));
+
+  const problems: string[] = [];
+  const deployerTags = needs.deployers.filter((d) => TAG_PATTERN.test(d));
+  for (const tag of deployerTags) {
+    if (!(tag in tagOwners)) problems.push(`${tag} (a deployer, ai-platform:tailnetDeployers) is not defined in tagOwners`);
+  }
+  for (const tag of needs.nodeTags) {
+    const owners = tagOwners[tag];
+    if (owners === undefined) {
+      problems.push(`${tag} (a node's tag) is not defined in tagOwners`);
+      continue;
+    }
+    const refused = needs.deployers.filter((d) => !mayApply(d, owners, groups));
+    if (refused.length > 0) {
+      problems.push(`${tag} is owned by [${owners.join(", ")}], not by the deployer ${refused.join(", ")} that mints the node's key`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Whether `deployer` may apply a tag owned by `owners`: it is an owner itself, or (a user) a member of an
+ * owning group, or of an owning autogroup. Whether a user is a tailnet admin (autogroup:admin) the policy file
+ * does not say; the control plane decides that one, so it is given the benefit of the doubt here.
+ */
+function mayApply(deployer: string, owners: string[], groups: Record<string, string[]>): boolean {
+  if (owners.includes(deployer)) return true;
+  if (!isUserIdentity(deployer)) return false;
+  return owners.some(
+    (owner) =>
+      owner === "autogroup:admin" ||
+      owner === "autogroup:member" ||
+      (GROUP_PATTERN.test(owner) && (groups[owner] ?? []).includes(deployer)),
+  );
+}
+
+/** A top-level field, matched without regard to case as the control plane's decoder does ("TagOwners" too). */
+function field(policy: Record<string, unknown>, name: string): unknown {
+  const key = Object.keys(policy).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : policy[key];
+}
+
+/** A record of string lists; anything else reads as empty (the control plane would have refused it anyway). */
+function stringLists(value: unknown): Record<string, string[]> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
+  const lists: Record<string, string[]> = {};
+  for (const [key, list] of Object.entries(value)) {
+    if (Array.isArray(list)) lists[key] = list.filter((x): x is string => typeof x === "string");
+  }
+  return lists;
+}
