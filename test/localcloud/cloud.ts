@@ -14,7 +14,8 @@
 import * as fs from "node:fs";
 import { parse } from "yaml";
 import { TAILSCALE_AUTH_KEY_PATH } from "../../components/render/cloudInit";
-import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer } from "./hetzner";
+import { readBootOrder } from "./bootOrder";
+import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer, type PowerEvent } from "./hetzner";
 import { FakeNode } from "./node";
 import { addAddress, currentNetns, NETNS_ENV, removeAddress } from "./netns";
 import { FakeTailscale, JoinError, type Device } from "./tailscale";
@@ -81,6 +82,7 @@ export class LocalCloud {
       actionDelayMs: 50,
       onServerCreated: (server) => this.track(this.boot(server)),
       onServerDeleted: (server) => this.shutdown(server),
+      onServerPower: (server, event) => this.track(this.power(server, event)),
     });
     this.tailscale = new FakeTailscale({ initialPolicy: options.initialPolicy });
   }
@@ -149,13 +151,23 @@ export class LocalCloud {
       }
       const address = boot.device.addresses[0];
       addAddress(address);
-      boot.node = new FakeNode({ hostname, address });
+      // Later boots start the node's services in the order its user data gives systemd (./bootOrder.ts).
+      boot.node = new FakeNode({ hostname, address, ...readBootOrder(server.userData) });
       await boot.node.boot();
       log(`server ${server.name} (${server.id}) joined the tailnet as ${boot.device.name} at ${address}`);
     } catch (err) {
       boot.failure = (err as Error).message;
       log(`server ${server.name} (${server.id}) failed to boot: ${boot.failure}`);
     }
+  }
+
+  /** A power action of the Hetzner API on a running node: off halts it, on boots it, reboot does both. */
+  private async power(server: FakeServer, event: PowerEvent): Promise<void> {
+    const node = this.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)?.node;
+    if (!node) return;
+    if (event === "off" || event === "reboot") await node.halt();
+    if (event === "on" || event === "reboot") await node.boot();
+    log(`server ${server.name} (${server.id}) power ${event}: ${node.booted ? `up, boot order ${node.lastBootOrder.join(" -> ")}` : "halted"}`);
   }
 
   private async shutdown(server: FakeServer): Promise<void> {

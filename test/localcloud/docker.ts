@@ -156,6 +156,8 @@ export interface FakeContainer {
     finishedAt: string;
     /** Stopped through the API (as opposed to by a halt): "unless-stopped" then keeps it stopped. */
     stoppedByUser: boolean;
+    /** Why its last start failed (inspect's State.Error); cleared by a start that succeeds. */
+    error?: string;
   };
   /** Files written through PUT /containers/{id}/archive, by absolute path. */
   files: Map<string, UploadedFile>;
@@ -219,6 +221,12 @@ export interface FakeDockerEngineOptions {
   hostAddresses?: () => string[];
   /** Whether a reference can be pulled; by default every reference can. */
   pullable?: (reference: string) => boolean;
+  /**
+   * What the host does with a container's bind mounts as the container starts (the daemon creates a missing
+   * source directory, then binds what is there): throws, with the daemon's message, when a source cannot be
+   * made, and the start fails. By default every bind works.
+   */
+  prepareBinds?: (container: FakeContainer, binds: ContainerMount[]) => void;
 }
 
 class HttpError extends Error {
@@ -594,12 +602,21 @@ export class FakeDockerEngine {
     }
   }
 
-  /** What the daemon does when the host boots: restarts containers whose restart policy asks for it. */
+  /**
+   * What the daemon does when the host boots: restarts containers whose restart policy asks for it. A start
+   * that fails is logged and not retried (moby daemon/daemon.go restore: "failed to start container"); the
+   * container stays exited with the error and exit code 128 (daemon/start.go containerStart: exitUnknown).
+   */
   powerOn(): void {
     for (const c of this.containers.values()) {
       const policy = c.hostConfig.RestartPolicy?.Name ?? "no";
       if (c.state.status !== "running" && (policy === "always" || (policy === "unless-stopped" && !c.state.stoppedByUser))) {
-        this.startContainer(c);
+        try {
+          this.startContainer(c);
+        } catch (err) {
+          this.setStopped(c, 128, false);
+          c.state.error = (err as Error).message;
+        }
       }
     }
   }
@@ -809,7 +826,13 @@ export class FakeDockerEngine {
         }
       }
     }
-    c.state = { ...c.state, status: "running", exitCode: 0, pid: 1000 + Math.floor(Math.random() * 30000), startedAt: now(), stoppedByUser: false };
+    try {
+      this.options.prepareBinds?.(c, this.mounts(c).filter((m) => m.type === "bind"));
+    } catch (err) {
+      // moby daemon/volumes.go: "error while creating mount source path ...", answered as a system error (500).
+      throw new HttpError(500, (err as Error).message);
+    }
+    c.state = { ...c.state, status: "running", exitCode: 0, pid: 1000 + Math.floor(Math.random() * 30000), startedAt: now(), stoppedByUser: false, error: undefined };
     for (const e of c.networks.values()) if (e.endpointId === "") e.endpointId = hex64();
     this.notify();
   }
@@ -1443,7 +1466,7 @@ export class FakeDockerEngine {
         Dead: false,
         Pid: c.state.pid,
         ExitCode: c.state.exitCode,
-        Error: "",
+        Error: c.state.error ?? "",
         StartedAt: c.state.startedAt,
         FinishedAt: c.state.finishedAt,
         ...(health ? { Health: health } : {}),

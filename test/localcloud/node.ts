@@ -13,11 +13,22 @@
  * real server boots. `halt()` stops listening and drops connections but keeps the node's state; a reboot is
  * halt + boot, and like a host reboot it stops the containers and starts again those whose restart policy
  * says so.
+ *
+ * The data volume (when the node is given its mount point): a `DataVolume` holding files, mounted or not.
+ * At a boot the node starts its services in the order systemd would by the node's user data (./bootOrder.ts):
+ * if docker.service waits for the data mount, the volume is mounted and then Docker restarts its containers;
+ * if not, Docker comes first and the volume after. While the volume is not mounted, its mount point is the
+ * empty directory of the root disk, which the bootstrap makes immutable (`chattr +i`), so Docker cannot create
+ * a bind source below it and the container fails to start, as on a real host; a container that did start
+ * keeps the view it had (bind mounts are private: a later mount does not reach into it). What is not
+ * modelled: files outside the volume, file contents written by the services (a scenario puts them there), a
+ * volume missing at boot, the kernel's page cache or a dirty unmount.
  */
 import * as net from "node:net";
+import * as path from "node:path";
 import { Connection, Server, ServerChannel, Session, utils } from "ssh2";
 import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
-import { FakeDockerEngine } from "./docker";
+import { FakeDockerEngine, type ContainerMount, type FakeContainer } from "./docker";
 
 export interface RecordedCommand {
   command: string;
@@ -90,6 +101,51 @@ export interface FakeNodeOptions {
   addresses?: string[];
   /** Whether cloud-init has finished and written the bootstrap marker. Default true. */
   bootstrapped?: boolean;
+  /** Where the data volume is mounted (the bootstrap's argument); no data volume without it. */
+  dataMountPoint?: string;
+  /** Whether docker.service waits for the data mount at boot (./bootOrder.ts reads it from the user data). Default false. */
+  dockerWaitsForDataMount?: boolean;
+  /** The volume's content, to hand the same volume to another node; a new, empty one by default. */
+  dataVolume?: DataVolume;
+}
+
+/** The files of a Hetzner data volume, by path relative to its root ("qdrant/storage/collection"). */
+export class DataVolume {
+  readonly files = new Map<string, string>();
+  readonly directories = new Set<string>();
+
+  /** Writes a file (and its directories), as a service would through its bind mount. */
+  write(relative: string, content: string): void {
+    const file = path.posix.normalize(relative).replace(/^\/+/, "");
+    this.files.set(file, content);
+    this.mkdir(path.posix.dirname(file));
+  }
+
+  /** Makes a directory and its parents. */
+  mkdir(relative: string): void {
+    for (let dir = path.posix.normalize(relative).replace(/^\/+|\/+$/g, ""); dir !== "." && dir !== ""; dir = path.posix.dirname(dir)) {
+      this.directories.add(dir);
+    }
+  }
+
+  /** The files below a directory, by path relative to that directory. */
+  list(relativeDir: string): Map<string, string> {
+    const dir = path.posix.normalize(relativeDir).replace(/^\/+|\/+$/g, "");
+    const out = new Map<string, string>();
+    for (const [file, content] of this.files) {
+      if (dir === "" || dir === ".") out.set(file, content);
+      else if (file.startsWith(`${dir}/`)) out.set(file.slice(dir.length + 1), content);
+    }
+    return out;
+  }
+}
+
+/** What a container's bind mount of a path below the data mount point showed it when it started. */
+export interface DataBindView {
+  source: string;
+  destination: string;
+  /** "data volume" when the volume was mounted at the container's start; "root disk" when not. */
+  device: "data volume" | "root disk";
 }
 
 /** The exact remote command of the Docker CLI's SSH connection helper (docker/cli cli/connhelper). */
@@ -105,11 +161,25 @@ export class FakeNode {
   readonly commands: RecordedCommand[] = [];
   readonly authAttempts: AuthAttempt[] = [];
   readonly pulledModels: string[] = [];
+  /** The bound, in seconds, the latest pull of each model ran under. */
+  readonly pullTimeouts = new Map<string, number>();
   /** Directories made by the program's `install -d` steps: path -> mode and owner. */
   readonly directories = new Map<string, DirectorySpec>();
   coolify: CoolifyInstall | undefined;
   /** Whether cloud-init has finished (the marker of components/render/cloudInit.ts exists). */
   bootstrapped: boolean;
+  /** The data volume's mount point; undefined when the node was given none. */
+  readonly dataMountPoint: string | undefined;
+  readonly dockerWaitsForDataMount: boolean;
+  readonly dataVolume: DataVolume;
+  /** Whether the data volume is mounted. The first boot's bootstrap mounts it before Docker is installed. */
+  dataMounted: boolean;
+  /** Per container name, what each of its binds below the data mount point showed it at its last start. */
+  readonly dataBindViews = new Map<string, DataBindView[]>();
+  /** Services in the order the last boot started them ("data mount", "docker"), for the scenarios' messages. */
+  lastBootOrder: string[] = [];
+  /** How many times the node has booted. */
+  bootCount = 0;
   /** The SSH host key's public half, "ssh-ed25519 AAAA...". */
   readonly hostPublicKey: string;
   private readonly handlers: CommandHandler[];
@@ -126,10 +196,15 @@ export class FakeNode {
     this.dockerVersion = opts.dockerVersion ?? "28.5.1";
     this.extraAddresses = opts.addresses ?? [];
     this.bootstrapped = opts.bootstrapped ?? true;
+    this.dataMountPoint = opts.dataMountPoint;
+    this.dockerWaitsForDataMount = opts.dockerWaitsForDataMount ?? false;
+    this.dataVolume = opts.dataVolume ?? new DataVolume();
+    this.dataMounted = this.dataMountPoint !== undefined;
     this.docker = new FakeDockerEngine({
       version: this.dockerVersion,
       hostname: this.hostname,
       hostAddresses: () => [this.address, "127.0.0.1", ...this.extraAddresses],
+      prepareBinds: (container, binds) => this.prepareBinds(container, binds),
     });
     const hostKey = utils.generateKeyPairSync("ed25519");
     this.hostPublicKey = hostKey.public;
@@ -156,7 +231,42 @@ export class FakeNode {
     this.handlers.unshift(handler);
   }
 
-  /** Starts listening; after a halt, also restarts the containers Docker would restart on boot. */
+  /** The path of `hostPath` on the data volume, when it is the mount point or below it. */
+  dataVolumePath(hostPath: string): string | undefined {
+    if (this.dataMountPoint === undefined) return undefined;
+    const mount = path.posix.normalize(this.dataMountPoint).replace(/\/+$/, "");
+    const p = path.posix.normalize(hostPath).replace(/\/+$/, "");
+    if (p === mount) return "";
+    return p.startsWith(`${mount}/`) ? p.slice(mount.length + 1) : undefined;
+  }
+
+  /** The files a container sees through its bind of `destination`, when that bind is below the data mount point. */
+  dataSeenBy(containerName: string, destination: string): Map<string, string> | undefined {
+    const view = this.dataBindViews.get(containerName)?.find((v) => v.destination === destination);
+    if (!view) return undefined;
+    // The root disk under the mount point is empty (immutable): nothing there to see.
+    return view.device === "data volume" ? this.dataVolume.list(this.dataVolumePath(view.source) ?? "") : new Map();
+  }
+
+  /** Docker's part of a container start: each bind source below the mount point must exist or be made. */
+  private prepareBinds(container: FakeContainer, binds: ContainerMount[]): void {
+    const views: DataBindView[] = [];
+    for (const bind of binds) {
+      const relative = this.dataVolumePath(bind.source);
+      if (relative === undefined) continue;
+      if (!this.dataMounted) {
+        // The root disk's mount point is empty and immutable (components/render/bootstrapScript.ts chattr +i).
+        const first = relative === "" ? this.dataMountPoint! : path.posix.join(this.dataMountPoint!, relative.split("/")[0]);
+        throw new Error(`error while creating mount source path '${bind.source}': mkdir ${first}: operation not permitted`);
+      }
+      // The daemon creates a missing bind source (Binds), as `mkdir -p` would.
+      this.dataVolume.mkdir(relative);
+      views.push({ source: bind.source, destination: bind.destination, device: "data volume" });
+    }
+    this.dataBindViews.set(container.name, views);
+  }
+
+  /** Starts listening and the node's services in their boot order (see the header). */
   async boot(): Promise<void> {
     if (this.listener) return;
     const listener = net.createServer((socket) => {
@@ -171,7 +281,31 @@ export class FakeNode {
     });
     this.currentPort = (listener.address() as net.AddressInfo).port;
     this.listener = listener;
-    this.docker.powerOn();
+    this.bootCount += 1;
+    const mount = () => {
+      if (this.dataMountPoint === undefined) return;
+      this.dataMounted = true;
+      this.lastBootOrder.push("data mount");
+    };
+    const docker = () => {
+      this.docker.powerOn();
+      this.lastBootOrder.push("docker");
+    };
+    this.lastBootOrder = [];
+    // systemd.mount(5) nofail: nothing waits for the mount unless a unit says so (./bootOrder.ts).
+    if (this.dockerWaitsForDataMount) {
+      mount();
+      docker();
+    } else {
+      docker();
+      mount();
+    }
+  }
+
+  /** A reboot: a halt, then a boot in the node's boot order. */
+  async reboot(): Promise<void> {
+    await this.halt();
+    await this.boot();
   }
 
   /** Stops listening and drops every connection; containers stop as at a shutdown. State is kept. */
@@ -183,6 +317,7 @@ export class FakeNode {
     for (const socket of this.sockets) socket.destroy();
     await closed;
     this.docker.powerOff();
+    this.dataMounted = false;
   }
 
   /** Halts and forgets everything: a server that is gone. */
@@ -191,7 +326,9 @@ export class FakeNode {
     await this.docker.close();
     this.docker.reset();
     this.pulledModels.length = 0;
+    this.pullTimeouts.clear();
     this.directories.clear();
+    this.dataBindViews.clear();
     this.coolify = undefined;
   }
 
@@ -338,6 +475,10 @@ function ollamaUnavailable(node: FakeNode): string | undefined {
 }
 
 const MODEL = "([A-Za-z0-9._:/-]+)";
+/** services/models.ts pullScript: the bound in seconds, then the model. */
+const OLLAMA_PULL = new RegExp(
+  `^out=\\$\\(docker exec ollama timeout --kill-after=30 (\\d+) ollama pull ${MODEL} 2>&1\\) \\|\\| \\{ status=\\$\\?; .* exit 1; \\}$`,
+);
 
 export function defaultHandlers(): CommandHandler[] {
   return [
@@ -351,15 +492,17 @@ export function defaultHandlers(): CommandHandler[] {
           : { stderr: "bootstrap did not finish: see /var/log/cloud-init-output.log\n", exitCode: 1 },
     },
     {
-      // services/inference.ts: one pull per model, into the running ollama container.
+      // services/models.ts: one pull per model, into the running ollama container, bounded by `timeout` inside
+      // it; the script keeps the pull's progress to itself and prints only a failure, on stderr.
       name: "ollama-pull",
-      matches: (command) => new RegExp(`^docker exec ollama ollama pull ${MODEL}$`).test(command),
+      matches: (command) => OLLAMA_PULL.test(command),
       run: ({ node, command }) => {
-        const model = new RegExp(`^docker exec ollama ollama pull ${MODEL}$`).exec(command)?.[1] as string;
+        const [, seconds, model] = OLLAMA_PULL.exec(command) as RegExpExecArray;
         const unavailable = ollamaUnavailable(node);
-        if (unavailable) return { stderr: unavailable, exitCode: 1 };
+        if (unavailable) return { stderr: `ollama pull ${model} failed (exit 1; 124: not done within ${seconds} s):\n${unavailable}`, exitCode: 1 };
         if (!node.pulledModels.includes(model)) node.pulledModels.push(model);
-        return { stdout: "pulling manifest\nverifying sha256 digest\nwriting manifest\nsuccess\n", exitCode: 0 };
+        node.pullTimeouts.set(model, Number(seconds));
+        return { exitCode: 0 };
       },
     },
     {
@@ -383,7 +526,15 @@ export function defaultHandlers(): CommandHandler[] {
       run: ({ node, command }) => {
         for (const part of command.split(" && ")) {
           const [, mode, owner, group, dirs] = INSTALL_DIRS.exec(part) as RegExpExecArray;
-          for (const dir of dirs.trim().split(/\s+/)) node.directories.set(dir, { mode, owner, group });
+          for (const dir of dirs.trim().split(/\s+/)) {
+            const onVolume = node.dataVolumePath(dir);
+            if (onVolume !== undefined && !node.dataMounted) {
+              // The unmounted mount point is immutable (chattr +i in the bootstrap).
+              return { stderr: `install: cannot create directory '${dir}': Operation not permitted\n`, exitCode: 1 };
+            }
+            if (onVolume !== undefined) node.dataVolume.mkdir(onVolume);
+            node.directories.set(dir, { mode, owner, group });
+          }
         }
         return { exitCode: 0 };
       },
