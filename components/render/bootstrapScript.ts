@@ -98,8 +98,9 @@ mount_data_volume() {
   fi
   mkdir -p "$mount_point"
   if ! mountpoint -q "$mount_point"; then
-    # Immutable while nothing is mounted on it: if the volume is missing at some boot (nofail), a container
-    # fails to create its data directory instead of writing to the root disk unnoticed.
+    # Immutable while nothing is mounted on it: if the volume is missing at some boot (nofail), Docker waits
+    # for it (RequiresMountsFor, see cloudInit.ts), and anything else fails to create a directory there
+    # instead of writing to the root disk unnoticed.
     chattr +i "$mount_point"
   fi
   if ! awk -v device="$device" '$1 == device { found = 1 } END { exit !found }' /etc/fstab; then

@@ -40,6 +40,9 @@ export const TAILSCALE_AUTH_KEY_PATH = "/run/ai-platform/tailscale-auth-key";
 /** The one script runcmd runs. */
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/lib/ai-platform/bootstrap";
 
+/** The docker.service drop-in that orders Docker after the data volume's mount. */
+export const DOCKER_AFTER_DATA_VOLUME_DROPIN_PATH = "/etc/systemd/system/docker.service.d/20-after-data-volume.conf";
+
 /** Run by docker.service before it starts: waits, bounded, for the tailnet address. */
 const WAIT_FOR_TAILNET_SCRIPT_PATH = "/usr/local/lib/ai-platform/wait-for-tailnet-address";
 
@@ -76,10 +79,14 @@ interface WriteFile {
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** An absolute path that systemd takes literally in a unit file (no specifier %, no escape, no space). */
+const PLAIN_ABSOLUTE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+
 /**
  * Renders the user data of one node: "#cloud-config" and YAML, the same bytes for the same spec.
  * Throws a plain Error if the hostname is not a DNS label or a tag does not start with "tag:", because both
- * end up in a command line and in the tailnet.
+ * end up in a command line and in the tailnet, or if the data mount point is not a plain absolute path, because
+ * a systemd unit names it.
  */
 export function renderCloudInit(spec: BootstrapSpec): string {
   checkSpec(spec);
@@ -108,6 +115,7 @@ export function renderCloudInit(spec: BootstrapSpec): string {
       file("/etc/apt/preferences.d/docker-engine", "0644", DOCKER_APT_PIN),
       file(NONLOCAL_BIND_SYSCTL_PATH, "0644", NONLOCAL_BIND_SYSCTL),
       file("/etc/systemd/system/docker.service.d/10-after-tailscale.conf", "0644", DOCKER_AFTER_TAILSCALE_DROPIN),
+      file(DOCKER_AFTER_DATA_VOLUME_DROPIN_PATH, "0644", dockerAfterDataVolumeDropIn(spec.dataMountPoint)),
       file(WAIT_FOR_TAILNET_SCRIPT_PATH, "0755", WAIT_FOR_TAILNET_SCRIPT),
       file("/etc/ssh/sshd_config.d/10-ai-platform.conf", "0644", SSHD_HARDENING),
       file("/etc/apt/apt.conf.d/20auto-upgrades", "0644", AUTO_UPGRADES),
@@ -145,6 +153,12 @@ function checkSpec(spec: BootstrapSpec): void {
     throw new Error(
       `cloud-init: hostname "${spec.hostname}" is not a DNS label: use 1-63 lowercase letters, digits and ` +
         `hyphens, starting and ending with a letter or digit (e.g. "ai-prod-inference")`,
+    );
+  }
+  if (!PLAIN_ABSOLUTE_PATH.test(spec.dataMountPoint)) {
+    throw new Error(
+      `cloud-init: data mount point "${spec.dataMountPoint}" of node "${spec.hostname}" must be an absolute path ` +
+        `of letters, digits, ".", "_", "-" and "/" (e.g. "/srv/data"): a systemd unit and the fstab name it`,
     );
   }
   if (spec.tailscaleTags.length === 0) {
@@ -205,6 +219,23 @@ After=tailscaled.service
 [Service]
 ExecStartPre=${WAIT_FOR_TAILNET_SCRIPT_PATH}
 `;
+
+// The bootstrap's fstab line for the data volume has nofail, so that a node whose volume is missing still boots
+// and answers over Tailscale SSH. But systemd.mount(5), nofail: the mount is "only wanted, not required, by
+// local-fs.target" and "not ordered before" it, so nothing waits for it, and docker.service (ordered after
+// local-fs.target only) can restart Qdrant, Postgres, Prometheus and Grafana before the volume is there.
+// RequiresMountsFor= (systemd.unit(5)) "adds dependencies of type Requires= and After= for all mount units
+// required to access the specified path": Docker starts once the volume is mounted, and not at all when it
+// cannot be (the node still answers Tailscale SSH, and the alerts or the dead man's switch notice the missing
+// services), never on the empty mount point. The drop-in is in place before the bootstrap installs Docker, whose
+// first start finds the volume already mounted.
+function dockerAfterDataVolumeDropIn(dataMountPoint: string): string {
+  return `# Start Docker only once the data volume is mounted: its fstab entry has nofail, which orders the
+# mount before nothing (systemd.mount(5)), and containers keep their data there.
+[Unit]
+RequiresMountsFor=${dataMountPoint}
+`;
+}
 
 const WAIT_FOR_TAILNET_SCRIPT = String.raw`#!/bin/sh
 # ExecStartPre of docker.service: waits up to ${TAILNET_WAIT_SECONDS} s for this node's tailnet IPv4 address.

@@ -16,6 +16,7 @@ import { assertShellcheckClean, assertValidCloudConfig } from "../validators";
 import {
   BOOTSTRAP_MARKER_PATH,
   BOOTSTRAP_SCRIPT_PATH,
+  DOCKER_AFTER_DATA_VOLUME_DROPIN_PATH,
   DOCKER_ENGINE_MAJOR,
   HETZNER_USER_DATA_LIMIT_BYTES,
   renderCloudInit,
@@ -257,6 +258,15 @@ describe("renderCloudInit", () => {
       assert.match(wait.content, /while \[ "\$waited" -lt \d+ \]/, "the wait must be bounded");
       assert.match(wait.content, /exit 0\n$/, "the wait must never keep Docker down");
     });
+
+    it("starts only once the data volume is mounted, whose fstab entry (nofail) orders it before nothing", () => {
+      const dropIn = writtenFile(userData, DOCKER_AFTER_DATA_VOLUME_DROPIN_PATH);
+      assert.ok(dropIn.path.startsWith("/etc/systemd/system/docker.service.d/") && dropIn.path.endsWith(".conf"));
+      assert.equal(dropIn.permissions, "0644");
+      assert.match(dropIn.content, /^\[Unit\]\nRequiresMountsFor=\/srv\/data$/m);
+      const bootstrap = writtenFile(userData, BOOTSTRAP_SCRIPT_PATH).content;
+      assert.match(bootstrap, /ext4 discard,nofail,defaults/, "the drop-in is needed because the mount has nofail");
+    });
   });
 
   describe("the host", () => {
@@ -330,6 +340,12 @@ describe("renderCloudInit", () => {
     for (const tag of ["ai-prod", "group:ai", "tag:", "tag:a b", "tag:a,tag:b"]) {
       it(`tag ${JSON.stringify(tag)}`, () => {
         assert.throws(() => renderCloudInit({ ...prodInference, tailscaleTags: [tag] }), /must start with "tag:"/);
+      });
+    }
+
+    for (const dataMountPoint of ["srv/data", "/srv/data dir", "/srv/%h", "/srv/data/", "/", "/srv//data"]) {
+      it(`data mount point ${JSON.stringify(dataMountPoint)}`, () => {
+        assert.throws(() => renderCloudInit({ ...prodInference, dataMountPoint }), /data mount point .* must be an absolute path/);
       });
     }
 
