@@ -24,7 +24,6 @@ import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { Coolify } from "./components/services/coolify";
 import { Exporters } from "./components/services/exporters";
 import { InferenceServices } from "./components/services/inference";
-import { Models } from "./components/services/models";
 import { Monitoring } from "./components/services/monitoring";
 import { checkTailnetPolicy } from "./components/tailnetPreflight";
 
@@ -170,12 +169,11 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
     ollama: settings.ollama,
     litellm: settings.litellm,
     memoryMib: budgets.inference.limits,
-  });
-  const models = new Models(`${settings.stem}-models`, {
-    models: settings.models.map((m) => m.name),
-    ollama: inference.ollama,
-    ssh: sshTo(inferenceNode),
-    formerHome: { type: "aiplatform:services:Inference", name: `${settings.stem}-inference-services` },
+    pulls: {
+      name: `${settings.stem}-models`,
+      ssh: sshTo(inferenceNode),
+      formerHome: { type: "aiplatform:services:Inference", name: `${settings.stem}-inference-services` },
+    },
   });
 
   // Monitoring and Coolify were one component, aiplatform:services:Operations, before they were split:
@@ -208,5 +206,5 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
         formerHome: formerOperations,
       })
     : undefined;
-  return { inference, monitoring, coolify, parts: [inference, models, monitoring, ...(coolify ? [coolify] : [])] };
+  return { inference, monitoring, coolify, parts: [inference, monitoring, ...(coolify ? [coolify] : [])] };
 }

@@ -158,14 +158,26 @@ describe("models", () => {
       .filter((c) => String(c.inputs.create).includes("ollama pull"))
       .map((c) => String(c.inputs.create));
 
-  it("each listed model is pulled by a step of its own, and removed when dropped", async () => {
+  it("each listed model is pulled by a step of its own, bounded in time by its size, and removed when dropped", async () => {
     const run = await runProgram("prod");
-    assert.deepEqual(pulls(run).sort(), [
-      "docker exec ollama ollama pull nomic-embed-text:latest",
-      "docker exec ollama ollama pull qwen2.5:7b",
-    ]);
-    const qwen = run.ofType("command:remote:Command").find((c) => String(c.inputs.create).endsWith("qwen2.5:7b"));
+    const pulled = (model: string, seconds: number) =>
+      `out=$(docker exec ollama timeout --kill-after=30 ${seconds} ollama pull ${model} 2>&1) || ` +
+      `{ status=$?; echo "ollama pull ${model} failed (exit $status; 124: not done within ${seconds} s):" >&2; ` +
+      `printf '%s\\n' "$out" | tr '\\r' '\\n' | tail -n 5 >&2; exit 1; }`;
+    // 300 s, and 300 s per GB: nomic-embed-text 0.27 GB, qwen2.5:7b 4.7 GB.
+    assert.deepEqual(pulls(run).sort(), [pulled("nomic-embed-text:latest", 381), pulled("qwen2.5:7b", 1710)].sort());
+    const qwen = run.ofType("command:remote:Command").find((c) => String(c.inputs.create).includes("ollama pull qwen2.5:7b"));
     assert.equal(qwen?.inputs.delete, "docker exec ollama ollama rm qwen2.5:7b || true");
+    // A change of the script pulls again in place: replaced, the old resource's delete would remove the model.
+    assert.equal(qwen?.inputs.update, qwen?.inputs.create);
+  });
+
+  it("LiteLLM waits for every pull, so its config never names a model Ollama does not have", async () => {
+    const run = await runProgram("prod");
+    const litellm = run.ofType("docker:index/container:Container").find((c) => c.inputs.name === "litellm");
+    const pullUrns = run.ofType("command:remote:Command").filter((c) => String(c.inputs.create).includes("ollama pull")).map((c) => c.urn);
+    assert.equal(pullUrns.length, 2);
+    for (const urn of pullUrns) assert.ok(litellm?.dependencies.includes(urn), `litellm depends on ${urn}`);
   });
 
   it("adding a model adds one pull and leaves the others' names unchanged", async () => {

@@ -98,7 +98,9 @@ export class ServiceContainer extends pulumi.ComponentResource {
         // (restarting) rather than gone, so the restart alert can see it.
         ...args.extra,
       },
-      { ...providerOpts, deleteBeforeReplace: true },
+      // A component's dependsOn does not reach its children: the container must wait itself for what the
+      // service was declared after (LiteLLM for Ollama and the model pulls, Prometheus for its data directories).
+      { ...providerOpts, deleteBeforeReplace: true, dependsOn: opts?.dependsOn },
     );
     this.registerOutputs({ containerName: this.containerName });
   }

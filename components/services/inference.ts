@@ -1,7 +1,8 @@
 /**
  * The inference node's services: Ollama (published nowhere), LiteLLM in front of it on the tailnet, Postgres
  * for LiteLLM's keys and spend, Qdrant on the tailnet, the blackbox exporter that probes Ollama, and the
- * credentials they are reached with. The models Ollama serves are pulled by services/models.ts.
+ * credentials they are reached with. The models Ollama serves are pulled by services/models.ts, declared here
+ * between Ollama and LiteLLM so that LiteLLM waits for them.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,6 +21,8 @@ import {
 } from "../render/litellm";
 import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
+import { FormerHome } from "./formerHome";
+import { Models } from "./models";
 
 const OLLAMA_PORT = port("ollama");
 const LITELLM_PORT = port("litellm");
@@ -39,6 +42,15 @@ export interface InferenceServicesArgs {
   litellm: LiteLlmSettings;
   /** Memory limits, MiB, from the node's budget. */
   memoryMib: { ollama: number; litellm: number; postgres?: number; qdrant: number; blackbox: number };
+  /** The model pulls (services/models.ts), a component of their own inside this one. */
+  pulls: {
+    /** Its name, e.g. "ai-prod-models". */
+    name: string;
+    /** How the pulls reach the node: over Tailscale SSH. */
+    ssh: { host: pulumi.Input<string>; privateKey: pulumi.Input<string> };
+    /** Where the pulls lived before the Models component existed. */
+    formerHome?: FormerHome;
+  };
 }
 
 export class InferenceServices extends pulumi.ComponentResource {
@@ -70,6 +82,19 @@ export class InferenceServices extends pulumi.ComponentResource {
     this.qdrantReadOnlyApiKey = pulumi.secret(secret("qdrant-read-only-api-key", 48));
 
     const ollama = new ServiceContainer(`${name}-ollama`, { ...common, ...ollamaContainer(args) }, child);
+    // LiteLLM depends on the pulls: an added model is pulled before LiteLLM's config names it, and a removed
+    // one is deleted from Ollama (a removed resource, deleted at the end of the update) after LiteLLM's new
+    // config has replaced the container. The Models component was a top-level one: the alias keeps its pulls.
+    const models = new Models(
+      args.pulls.name,
+      {
+        models: args.models.map((m) => ({ name: m.name, fileGb: m.fileGb })),
+        ollama: ollama.container,
+        ssh: args.pulls.ssh,
+        formerHome: args.pulls.formerHome,
+      },
+      { ...child, aliases: [{ parent: pulumi.rootStackResource }] },
+    );
     let databaseUrl: pulumi.Output<string> | undefined;
     let postgres: ServiceContainer | undefined;
     if (args.litellm.database) {
@@ -87,7 +112,7 @@ export class InferenceServices extends pulumi.ComponentResource {
     new ServiceContainer(
       `${name}-litellm`,
       { ...common, ...litellmContainer(args, litellmSecrets) },
-      { ...child, dependsOn: [ollama.container, ...(postgres ? [postgres.container] : [])] },
+      { ...child, dependsOn: [ollama.container, models, ...(postgres ? [postgres.container] : [])] },
     );
     const qdrantKeys = { QDRANT__SERVICE__API_KEY: this.qdrantApiKey, QDRANT__SERVICE__READ_ONLY_API_KEY: this.qdrantReadOnlyApiKey };
     new ServiceContainer(`${name}-qdrant`, { ...common, ...qdrantContainer(args, qdrantKeys) }, child);

@@ -27,6 +27,7 @@ import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
 import { renderCoolifyInstall } from "../../components/render/coolify";
 import { ServiceContainer } from "../../components/services/container";
 import { Exporters } from "../../components/services/exporters";
+import { pullScript, removeScript } from "../../components/services/models";
 import { parseTar } from "./docker";
 import { FakeNode } from "./node";
 
@@ -154,7 +155,7 @@ describe("the fake node's SSH server", () => {
     assert.equal(unknown.stderr, "fake node: no handler for: uname -a\n");
 
     // A model pull needs a running ollama container, as `docker exec` does.
-    const early = await ssh("docker exec ollama ollama pull qwen3:0.6b");
+    const early = await ssh(pullScript("qwen3:0.6b", 0.5));
     assert.equal(early.code, 1);
     assert.match(early.stderr, /No such container: ollama/);
     assert.deepEqual(node.pulledModels, []);
@@ -359,7 +360,7 @@ describe("the fake node through the real Pulumi engine", { timeout: 240_000, ski
       // As components/services/inference.ts and operations.ts declare them.
       new command.remote.Command(
         "inference-model-qwen3-0.6b",
-        { connection, create: "docker exec ollama ollama pull qwen3:0.6b", delete: "docker exec ollama ollama rm qwen3:0.6b || true" },
+        { connection, create: pullScript("qwen3:0.6b", 0.5), update: pullScript("qwen3:0.6b", 0.5), delete: removeScript("qwen3:0.6b") },
         { dependsOn: [ollama.container] },
       );
       new command.remote.Command("operations-data-dirs", {
