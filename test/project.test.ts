@@ -66,6 +66,11 @@ describe("README", () => {
 
   it("gives the two commands: the offline plan and the tests", () => {
     assert.match(readme, /npm ci && npm run plan -- dev/);
-    assert.match(readme, /npm ci && bash \.ci\/install-validators\.sh && npm test/);
+    assert.match(readme, /^bash \.ci\/run +# the whole test suite/m);
+    // The test command installs what the tests need, then runs all of them, the local cloud included.
+    const ci = read(".ci/run");
+    for (const step of ["npm ci", "bash .ci/install-validators.sh", "bash .ci/install-pulumi-engine.sh", "npm run lint", "npm run typecheck", "npm test", "npm run test:lifecycle"]) {
+      assert.ok(ci.includes(step), `.ci/run does not run ${step}`);
+    }
   });
 });
