@@ -13,7 +13,7 @@ export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
     .uid(STACK_OVERVIEW_DASHBOARD_UID)
     .description(
       `LiteLLM, Qdrant, service health, nodes and containers of the ${spec.environment} environment. ` +
-        "Provisioned from the Pulumi program: changes belong in components/render/grafana.ts.",
+        "Provisioned from the Pulumi program: changes belong in components/render/grafana/.",
     )
     .tags(["ai-platform", spec.environment])
     .readonly()
