@@ -129,21 +129,26 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
     protection: settings.protection,
     labels,
   });
-  const device = new TailnetDevice(name, { hostname: generation.hostname, tags, serverId: node.serverId }, policyFirst);
+  // The device is removed when its server goes: its removal step depends on the server (./tailnetMembership.ts).
+  const device = new TailnetDevice(
+    name,
+    { hostname: generation.hostname, tags, serverId: node.serverId, api: settings.tailscaleApi },
+    { dependsOn: [...policyFirst.dependsOn, node] },
+  );
   // The node's tailnet IPv4 address: every SSH, Docker and published port goes there.
   const tailnetAddress = device.addresses.apply((a) => a[0]);
-  const readiness = new NodeReadiness(name, {
-    tailnetAddress,
-    privateKey: rootAccess.privateKey,
-    serverId: node.serverId,
-    serverType: node.serverType,
-  });
+  // Everything on the node depends on the wait, and the wait on the device: all of it goes before the device.
+  const readiness = new NodeReadiness(
+    name,
+    { tailnetAddress, privateKey: rootAccess.privateKey, serverId: node.serverId, serverType: node.serverType },
+    { dependsOn: [device] },
+  );
   const exporters = new Exporters(`${name}-exporters`, {
     provider: readiness.dockerProvider,
     role,
     tailnetAddress,
     memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
-  });
+  }, { transformations: [readiness.onThisServer] });
   return { role, name, node, device, readiness, tailnetAddress, parts: [firewall, generation, authKey, node, device, readiness, exporters] };
 }
 
@@ -174,7 +179,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       ssh: sshTo(inferenceNode),
       formerHome: { type: "aiplatform:services:Inference", name: `${settings.stem}-inference-services` },
     },
-  });
+  }, { transformations: [inferenceNode.readiness.onThisServer] });
 
   // Monitoring and Coolify were one component, aiplatform:services:Operations, before they were split:
   // the aliases keep an existing stack's resources where they are.
@@ -195,7 +200,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       memoryMib: budgets.operations.limits,
       ssh: sshTo(operationsNode),
     },
-    { aliases: [formerOperations] },
+    { aliases: [formerOperations], transformations: [operationsNode.readiness.onThisServer] },
   );
   const coolify = settings.operations.coolify
     ? new Coolify(`${settings.stem}-coolify`, {

@@ -17,7 +17,7 @@ const SERVER = "hcloud:index/server:Server";
 const FIREWALL = "hcloud:index/firewall:Firewall";
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_COMMAND = "command:remote:Command";
-const DEVICE_TAGS = "tailscale:index/deviceTags:DeviceTags";
+const TAILNET_KEY = "tailscale:index/tailnetKey:TailnetKey";
 const TAILNET_POLICY = "tailscale:index/acl:Acl";
 const POLICY_FILE = "tailnet-policy.hujson";
 
@@ -231,7 +231,9 @@ function listeningByTag({ run, place, servers, containers }: ReportContext): Map
       if (containerName(c) === "ollama") ports.add(11434);
     }
     if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && installsCoolify(c))) ports.add(8000);
-    const tags = run.ofType(DEVICE_TAGS).filter(onNode).flatMap((d) => (d.inputs.tags ?? []) as string[]);
+    // The node's device carries the tags of the key in its user data (the tagged key tags it when it joins).
+    const joinedWith = new Set(server.propertyDependencies.userData ?? []);
+    const tags = run.ofType(TAILNET_KEY).filter((k) => joinedWith.has(k.urn)).flatMap((k) => (k.inputs.tags ?? []) as string[]);
     for (const tag of tags) listening.set(tag, new Set([...(listening.get(tag) ?? []), ...ports]));
   }
   return listening;

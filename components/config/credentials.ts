@@ -24,3 +24,29 @@ export function checkCredentials(source: ConfigSource, problems: Problems): void
     );
   }
 }
+
+/**
+ * The Tailscale API access the provider has, as given in the stack's config (the provider's own keys), for the
+ * one call the provider has no resource for: removing a former server's device (machines/tailnetMembership.ts).
+ * Environment variables (TAILSCALE_API_KEY, TAILSCALE_OAUTH_CLIENT_ID/SECRET, TAILSCALE_BASE_URL) reach that
+ * call by themselves. Plain values: the caller wraps them in pulumi.secret.
+ */
+export interface TailscaleApiAccess {
+  baseUrl?: string;
+  apiKey?: string;
+  oauthClientId?: string;
+  oauthClientSecret?: string;
+}
+
+export function readTailscaleApiAccess(source: ConfigSource): TailscaleApiAccess {
+  const value = (key: string) => {
+    const v = source.get("tailscale", key);
+    return v === undefined || v === "" ? undefined : v;
+  };
+  return {
+    baseUrl: value("baseUrl"),
+    apiKey: value("apiKey"),
+    oauthClientId: value("oauthClientId"),
+    oauthClientSecret: value("oauthClientSecret"),
+  };
+}

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Role } from "../catalog/services";
-import { checkCredentials } from "./credentials";
+import { checkCredentials, readTailscaleApiAccess, type TailscaleApiAccess } from "./credentials";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
 import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
 import { Environment, readEnvironment, readNamePrefix } from "./naming";
@@ -48,6 +48,8 @@ export interface Settings {
   /** The workload the cost comparison prices through cloud APIs. */
   comparison: { requestsPerMonth: number; inputTokens: number; outputTokens: number };
   tailnet: TailnetSettings;
+  /** The Tailscale API access given in the stack's config (credentials as plain values: wrap them in secrets). */
+  tailscaleApi: TailscaleApiAccess;
 }
 
 export function loadSettings(
@@ -91,6 +93,7 @@ export function loadSettings(
       outputTokens: read.integer("comparisonOutputTokens"),
     },
     tailnet,
+    tailscaleApi: readTailscaleApiAccess(source),
   };
   problems.throwIfAny();
   return settings;

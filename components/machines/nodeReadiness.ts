@@ -49,6 +49,13 @@ export class NodeReadiness extends pulumi.ComponentResource {
    * has joined the tailnet, while the bootstrap still installs Docker and mounts the data volume.
    */
   readonly ready: pulumi.Resource;
+  /**
+   * For the components deployed through `dockerProvider`: ties their networks and images to the server, so a
+   * new server gets them again. (The provider's new host replaces it, and the containers, whose ports name the
+   * new address; a network or an image has no input that changes, and the engine would keep the former
+   * server's records of them.)
+   */
+  readonly onThisServer: pulumi.ResourceTransformation;
 
   constructor(name: string, args: NodeReadinessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:infra:NodeReadiness", name, {}, opts);
@@ -65,7 +72,8 @@ export class NodeReadiness extends pulumi.ComponentResource {
         create: bootstrapWaitScript(),
         triggers: [args.serverId, args.serverType],
       },
-      { parent: this },
+      // Children do not inherit the component's dependsOn: the device's removal step goes after this wait.
+      { parent: this, dependsOn: opts?.dependsOn },
     );
     this.ready = wait;
     this.dockerVersion = wait.stdout.apply((s) => s.trim());
@@ -77,8 +85,27 @@ export class NodeReadiness extends pulumi.ComponentResource {
         // known_hosts would only break on every server replacement.
         sshOpts: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
       },
-      { parent: this, dependsOn: [wait] },
+      // A new address is a new server (a new generation): everything on the former one (containers, networks,
+      // images) is made again on the new one, which a provider updated in place would not do.
+      { parent: this, dependsOn: [wait], replaceOnChanges: ["host"] },
     );
+    this.onThisServer = bindToServer(args.serverId);
     this.registerOutputs({ dockerVersion: this.dockerVersion });
   }
+}
+
+/** The label and trigger that tie a Docker network and image to the server they live on. */
+export const SERVER_ID_LABEL = "ai-platform.server-id";
+
+export function bindToServer(serverId: pulumi.Input<number>): pulumi.ResourceTransformation {
+  const id = pulumi.output(serverId).apply(String);
+  return ({ type, props, opts }) => {
+    if (type === "docker:index/network:Network") {
+      return { props: { ...props, labels: [...((props.labels as unknown[] | undefined) ?? []), { label: SERVER_ID_LABEL, value: id }] }, opts };
+    }
+    if (type === "docker:index/remoteImage:RemoteImage") {
+      return { props: { ...props, triggers: { ...((props.triggers as Record<string, unknown> | undefined) ?? {}), serverId: id } }, opts };
+    }
+    return undefined;
+  };
 }

@@ -2,8 +2,10 @@
  * A node's membership of the tailnet: the auth key a server generation joins with, then, once it has joined,
  * its device, found by the generation's own host name.
  */
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
+import type { TailscaleApiAccess } from "../config/credentials";
 
 /** The auth key is used within minutes of its creation, by the server created in the same update. */
 export const AUTH_KEY_EXPIRY_SECONDS = 3600;
@@ -20,6 +22,8 @@ export interface TailnetMemberArgs {
   serverId: pulumi.Input<number>;
   /** How long `pulumi up` waits for the device to appear, e.g. "10m". */
   joinTimeout?: string;
+  /** The Tailscale API access of the stack's config, for removing the device when its server goes. */
+  api: TailscaleApiAccess;
 }
 
 export class TailnetAuthKey extends pulumi.ComponentResource {
@@ -64,6 +68,8 @@ export class TailnetAuthKey extends pulumi.ComponentResource {
  */
 export class TailnetDevice extends pulumi.ComponentResource {
   readonly deviceId: pulumi.Output<string>;
+  /** The step whose delete removes the device from the tailnet; what reaches the node depends on it. */
+  readonly removal: pulumi.Resource;
   /** The host name the device joined as. */
   readonly hostname: pulumi.Output<string>;
   /** The node's tailnet addresses (IPv4 first). */
@@ -88,12 +94,67 @@ export class TailnetDevice extends pulumi.ComponentResource {
       }
       return d;
     });
+    // When the server goes (replaced or destroyed), so does its device: the provider has no resource whose delete
+    // removes a device (terraform-provider-tailscale: DeviceAuthorization's delete is a no-op, DeviceKey's and
+    // DeviceTags' set attributes), so this step's delete calls the API's "Delete a device"
+    // (DELETE /api/v2/device/{deviceId}, https://tailscale.com/api) with the provider's credentials. A new device
+    // (a new generation) replaces the step, whose delete then removes the former device. Deleted before the
+    // server (it depends on it) and after everything that reaches the node over the tailnet (they depend on it).
+    this.removal = new command.local.Command(
+      `${name}-removal`,
+      {
+        delete: DEVICE_REMOVAL_SCRIPT,
+        interpreter: ["/bin/bash", "-c"],
+        environment: pulumi.secret(
+          pulumi.output(device.nodeId).apply((deviceId) => ({
+            TS_DEVICE_ID: deviceId,
+            ...definedOnly({
+              TS_BASE_URL: args.api.baseUrl,
+              TS_API_KEY: args.api.apiKey,
+              TS_OAUTH_CLIENT_ID: args.api.oauthClientId,
+              TS_OAUTH_CLIENT_SECRET: args.api.oauthClientSecret,
+            }),
+          })),
+        ),
+        triggers: [device.nodeId],
+      },
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
     this.deviceId = device.nodeId;
     this.hostname = pulumi.all([device, args.hostname]).apply(([d, hostname]) => d.hostname ?? hostname);
     this.addresses = device.addresses;
     this.dnsName = pulumi.all([device, args.hostname]).apply(([d, hostname]) => d.name ?? hostname);
     this.registerOutputs({ deviceId: this.deviceId, hostname: this.hostname, addresses: this.addresses, dnsName: this.dnsName });
   }
+}
+
+/**
+ * Removes the device $TS_DEVICE_ID through the Tailscale API, with the stack's credentials or the provider's
+ * environment variables; a device already gone (404) is fine. The key goes to curl on standard input, never on
+ * its command line.
+ */
+export const DEVICE_REMOVAL_SCRIPT = [
+  "set -euo pipefail",
+  'api="${TS_BASE_URL:-${TAILSCALE_BASE_URL:-https://api.tailscale.com}}"',
+  'key="${TS_API_KEY:-${TAILSCALE_API_KEY:-}}"',
+  'client_id="${TS_OAUTH_CLIENT_ID:-${TAILSCALE_OAUTH_CLIENT_ID:-}}"',
+  'client_secret="${TS_OAUTH_CLIENT_SECRET:-${TAILSCALE_OAUTH_CLIENT_SECRET:-}}"',
+  'if [ -n "$key" ]; then',
+  '  auth="user = \\"$key:\\""',
+  "else",
+  "  token=$(printf 'data = \"client_id=%s&client_secret=%s&grant_type=client_credentials\"\\n' \"$client_id\" \"$client_secret\" |",
+  `    curl -fsS -K - "$api/api/v2/oauth/token" | sed -n 's/.*"access_token" *: *"\\([^"]*\\)".*/\\1/p')`,
+  '  auth="header = \\"Authorization: Bearer ${token}\\""',
+  "fi",
+  `status=$(printf '%s\\n' "$auth" | curl -sS -K - -o /dev/null -w '%{http_code}' -X DELETE "$api/api/v2/device/$TS_DEVICE_ID")`,
+  'case "$status" in',
+  '  200|204|404) echo "tailnet device $TS_DEVICE_ID removed (HTTP $status)" ;;',
+  '  *) echo "removing tailnet device $TS_DEVICE_ID: HTTP $status" >&2; exit 1 ;;',
+  "esac",
+].join("\n");
+
+function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 export interface TailnetPolicyFileArgs {

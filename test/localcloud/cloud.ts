@@ -16,6 +16,7 @@ import { parse } from "yaml";
 import { TAILSCALE_AUTH_KEY_PATH } from "../../components/render/cloudInit";
 import { readBootOrder } from "./bootOrder";
 import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer, type PowerEvent } from "./hetzner";
+import { startBootstrap } from "./bootstrapRace";
 import { FakeNode } from "./node";
 import { addAddress, currentNetns, NETNS_ENV, removeAddress } from "./netns";
 import { FakeTailscale, JoinError, type Device } from "./tailscale";
@@ -40,6 +41,8 @@ export interface Boot {
 export interface LocalCloudOptions {
   /** The tailnet's policy file at the start (HuJSON); the fake's default (no tags defined) if not given. */
   initialPolicy?: string;
+  /** How long each server's bootstrap runs after it has joined the tailnet (./bootstrapRace.ts). Default 1500 ms. */
+  bootstrapMs?: number;
 }
 
 /** The user data as the bootstrap would use it: the auth key from its key file, the host name it joins as. */
@@ -75,6 +78,7 @@ export class LocalCloud {
   /** Every server boot, in order. */
   readonly boots: Boot[] = [];
   private readonly pending = new Set<Promise<void>>();
+  private readonly bootstrapMs: number;
 
   constructor(options: LocalCloudOptions = {}) {
     this.hetzner = new FakeHetznerCloud({
@@ -85,6 +89,7 @@ export class LocalCloud {
       onServerPower: (server, event) => this.track(this.power(server, event)),
     });
     this.tailscale = new FakeTailscale({ initialPolicy: options.initialPolicy });
+    this.bootstrapMs = options.bootstrapMs ?? 1500;
   }
 
   async start(): Promise<void> {
@@ -153,6 +158,7 @@ export class LocalCloud {
       addAddress(address);
       // Later boots start the node's services in the order its user data gives systemd (./bootOrder.ts).
       boot.node = new FakeNode({ hostname, address, ...readBootOrder(server.userData) });
+      if (this.bootstrapMs > 0) startBootstrap(boot.node, this.bootstrapMs);
       await boot.node.boot();
       log(`server ${server.name} (${server.id}) joined the tailnet as ${boot.device.name} at ${address}`);
     } catch (err) {

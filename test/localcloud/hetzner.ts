@@ -37,6 +37,8 @@ export interface FakeServer {
   status: ServerStatus;
   created: string;
   serverType: string;
+  /** The disk's size in GB: the type's at creation, and after a type change only when it upgraded the disk. */
+  diskGb: number;
   location: string;
   /** The image the server was created (or rebuilt) from. */
   image: { id: number; name: string; architecture: "x86" | "arm" };
@@ -73,6 +75,11 @@ export interface FakeVolume {
   /** Whether the last attach asked Hetzner to mount it. */
   automount: boolean;
   linuxDevice: string;
+  /**
+   * Files on the volume, by path, for scenarios to check that data stays with the volume (the API never shows
+   * or touches them: they go only when the volume is deleted).
+   */
+  files: Map<string, string>;
 }
 
 export interface FakeFirewallRule {
@@ -959,12 +966,20 @@ export class FakeHetznerCloud {
       if (type.architecture !== current.architecture || !type.locations.includes(server.location)) {
         throw new ApiError(422, "invalid_server_type", `server type '${type.name}' does not fit this server`);
       }
+      // A disk never shrinks: "upgrade_disk: If false, do not upgrade the disk (this allows downgrading the
+      // Server type later)" (docs, "Change the Type of a Server"); a type whose disk is smaller than the server's
+      // upgraded one does not fit (invalid_server_type, same table).
+      if (type.disk < server.diskGb) {
+        throw new ApiError(422, "invalid_server_type", `server type '${type.name}' has a ${type.disk} GB disk, smaller than the server's ${server.diskGb} GB`);
+      }
+      const upgradeDisk = body.boolean("upgrade_disk") ?? false;
       server.status = "migrating";
       const action = this.newAction("change_server_type", [{ id: server.id, type: "server" }], {
         // Docs: change_type "copies the content of its disk, and starts it again".
         onSuccess: () => {
           if (!this.state.servers.has(server.id)) return;
           server.serverType = type.name;
+          if (upgradeDisk) server.diskGb = type.disk;
           server.status = "running";
           this.options.onServerPower?.(server, "on");
         },
@@ -1089,6 +1104,7 @@ export class FakeHetznerCloud {
       status: "initializing",
       created: now(),
       serverType: type.name,
+      diskGb: type.disk,
       location: location.name,
       image: { id: image.id, name: image.name, architecture: image.architecture },
       userData: body.string("user_data") ?? null,
@@ -1194,6 +1210,7 @@ export class FakeHetznerCloud {
       server: null,
       automount: false,
       linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${id}`,
+      files: new Map(),
     };
     this.state.volumes.set(id, volume);
     const create = this.newAction("create_volume", [{ id, type: "volume" }], {
@@ -1424,7 +1441,7 @@ export class FakeHetznerCloud {
       labels: { ...s.labels },
       volumes: [...this.state.volumes.values()].filter((v) => v.server === s.id).map((v) => v.id),
       load_balancers: [],
-      primary_disk_size: type.disk,
+      primary_disk_size: s.diskGb,
       placement_group: null,
     };
   }

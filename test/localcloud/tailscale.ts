@@ -565,7 +565,9 @@ export class FakeTailscale {
       addresses: [tailnetIpv4(number), `fd7a:115c:a1e0::${number.toString(16)}`],
       tags: [...key.tags],
       authorized: key.preauthorized || !this.deviceApproval,
-      keyExpiryDisabled: false,
+      // "When tags are first applied, the tagged device will have key expiry disabled by default"
+      // ([kb1068] Key expiry); a user's device keeps the tailnet's expiry.
+      keyExpiryDisabled: key.tags.length > 0,
       isEphemeral: key.ephemeral,
       os: options.os ?? "linux",
       clientVersion: options.clientVersion ?? CLIENT_VERSION,
