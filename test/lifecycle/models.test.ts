@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { log } from "../localcloud/cloud";
+import { defaultHandlers } from "../localcloud/node";
 import { SKIP, onOutput, startScenario, type Scenario } from "./scenario";
 
 const ADDED = "llama3.2:1b";
@@ -40,21 +41,31 @@ describe("dev models lifecycle", { skip: SKIP }, () => {
     await s?.close();
   });
 
-  /** Watches the node's commands for ADDED, without answering them (the fake's own handlers do). */
+  /**
+   * Watches the node's commands for ADDED: notes what LiteLLM's running container has as its config when
+   * `ollama rm` starts and when the pull ends. The pull takes a second and a half here (the fake's own handler
+   * then answers it), so that a LiteLLM replaced alongside it, rather than after it, would show.
+   */
   function watchLiteLlm(): void {
     const node = models();
+    const litellmNow = () => {
+      const litellm = node.docker.containerByName("litellm");
+      const config = litellm ? (node.docker.fileText(litellm, LITELLM_CONFIG) ?? "") : "";
+      return { litellmRunning: litellm?.state.status === "running", configNamesModel: config.includes(ADDED) };
+    };
+    const names = (verb: string, command: string) => new RegExp(`ollama ${verb} ${ADDED.replace(/\./g, "\\.")}(\\s|$)`).test(command);
+    const pull = defaultHandlers().find((h) => h.name === "ollama-pull")!;
     node.handle({
-      name: "observer",
+      name: "slow-pull-observer",
       matches: (command) => {
-        const kind = command.includes(`ollama pull ${ADDED} `) ? "pull" : command.includes(`ollama rm ${ADDED} `) ? "rm" : undefined;
-        if (kind) {
-          const litellm = node.docker.containerByName("litellm");
-          const config = litellm ? (node.docker.fileText(litellm, LITELLM_CONFIG) ?? "") : "";
-          seen.push({ command: kind, litellmRunning: litellm?.state.status === "running", configNamesModel: config.includes(ADDED) });
-        }
-        return false;
+        if (names("rm", command)) seen.push({ command: "rm", ...litellmNow() });
+        return names("pull", command) && pull.matches(command);
       },
-      run: () => ({ exitCode: 1 }),
+      run: async (ctx) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        seen.push({ command: "pull", ...litellmNow() });
+        return pull.run(ctx);
+      },
     });
   }
 
@@ -98,7 +109,7 @@ describe("dev models lifecycle", { skip: SKIP }, () => {
     assert.deepEqual([...s.cloud.hetzner.state.servers.values()].map((x) => `${x.id} ${x.name}`), servers, "the same servers");
     assert.deepEqual([...s.cloud.hetzner.state.volumes.values()].map((v) => `${v.id} ${v.name} ${v.server}`), volumes, "the same volumes, attached");
 
-    // The pull ran while LiteLLM's config did not name the model yet: LiteLLM waits for it.
+    // When the pull ended, the running LiteLLM's config did not name the model yet: LiteLLM waits for it.
     assert.deepEqual(seen, [{ command: "pull", litellmRunning: true, configNamesModel: false }]);
 
     // Nothing of the pull's progress is in the state: pulumi-command stores stdout and stderr.
