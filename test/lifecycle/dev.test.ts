@@ -37,7 +37,9 @@ describe("dev stack lifecycle", { skip: SKIP }, () => {
     assert.equal(servers.length, 2, "two servers");
     const creations = hetzner.requests.filter((r) => r.method === "POST" && r.path === "/v1/servers");
     for (const role of ROLES) {
-      const hostname = `ai-dev-${role}`;
+      // The host name is the server generation's: ai-dev-<role>-<id>, as the outputs give it.
+      const hostname = (result.outputs.nodes.value as Record<string, { hostname: string }>)[role].hostname;
+      assert.match(hostname, new RegExp(`^ai-dev-${role}-[0-9a-f]{6}$`));
       const server = servers.find((x) => x.labels.role === role);
       assert.ok(server, `a server labelled role=${role}`);
       assert.equal(server.status, "running");

@@ -17,7 +17,11 @@ function inventory(s: Scenario) {
     firewalls: names(hetzner.state.firewalls),
     sshKeys: names(hetzner.state.sshKeys),
     devices: [...tailscale.state.devices.values()].map((d) => `${d.name} [${d.tags.join(",")}]`).sort(),
-    containers: ["ai-prod-inference", "ai-prod-operations"].map((h) => [...(s.cloud.node(h)?.docker.containers.values() ?? [])].map((c) => c.name).sort()),
+    // Per running node (its host name is its server generation's: ai-prod-<role>-<id>), its containers.
+    containers: s.cloud.boots
+      .filter((b) => b.node && !b.deletedAt)
+      .map((b) => `${b.serverName}: ${[...b.node!.docker.containers.values()].map((c) => c.name).sort().join(",")}`)
+      .sort(),
   };
 }
 
