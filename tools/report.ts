@@ -6,6 +6,7 @@
 import { parse as parseHujson } from "jsonc-parser";
 import { COOLIFY_VERSION } from "../components/catalog/images";
 import { findServerType } from "../components/catalog/serverTypes";
+import { port, SERVICES } from "../components/catalog/services";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
@@ -225,12 +226,13 @@ function listeningByTag({ run, place, servers, containers }: ReportContext): Map
   const listening = new Map<string, Set<number>>();
   for (const server of servers) {
     const onNode = (r: RecordedResource) => place.serverOf(r) === server;
-    const ports = new Set<number>([22]);
+    const ports = new Set<number>([port("ssh")]);
     for (const c of containers.filter(onNode)) {
       for (const p of portsOf(c)) ports.add(p.external ?? p.internal);
-      if (containerName(c) === "ollama") ports.add(11434);
+      // Ollama publishes nothing: its port is listed to show that nobody reaches it.
+      if (containerName(c) === SERVICES.ollama.container) ports.add(port("ollama"));
     }
-    if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && installsCoolify(c))) ports.add(8000);
+    if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && installsCoolify(c))) ports.add(port("coolify"));
     // The node's device carries the tags of the key in its user data (the tagged key tags it when it joins).
     const joinedWith = new Set(server.propertyDependencies.userData ?? []);
     const tags = run.ofType(TAILNET_KEY).filter((k) => joinedWith.has(k.urn)).flatMap((k) => (k.inputs.tags ?? []) as string[]);

@@ -5,6 +5,7 @@
 // variables are exported here so that the component that runs the container sets exactly these.
 
 import type { CloudProvider } from "../catalog/cloudProviders";
+import { port } from "../catalog/services";
 import { Document } from "yaml";
 
 /** Environment variable holding the proxy's admin key; LiteLLM requires it to start with `sk-`. */
@@ -65,7 +66,7 @@ export interface CloudModelRoute {
 }
 
 export interface LiteLlmSpec {
-  /** e.g. "http://ollama:11434" */
+  /** Ollama's API on the Docker network, e.g. "http://ollama:<its port>". */
   ollamaApiBase: string;
   localModels: LocalModelRoute[];
   cloudModels: CloudModelRoute[];
@@ -203,7 +204,7 @@ export function buildLiteLlmConfig(spec: LiteLlmSpec): LiteLlmConfig {
   const metrics = spec.metrics ?? true;
   if (!(timeout > 0)) throw new Error(`LiteLLM requestTimeoutSeconds must be a positive number, got ${timeout}`);
   if (spec.ollamaApiBase.trim() === "" && spec.localModels.length > 0) {
-    throw new Error("LiteLLM ollamaApiBase must be set when there are local models, e.g. http://ollama:11434");
+    throw new Error(`LiteLLM ollamaApiBase must be set when there are local models, e.g. http://ollama:${port("ollama")}`);
   }
 
   const models = [
