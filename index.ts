@@ -23,6 +23,7 @@ import { renderCloudInit } from "./components/render/cloudInit";
 import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
 import { Coolify } from "./components/services/coolify";
 import { Exporters } from "./components/services/exporters";
+import { imageTagsTransformation } from "./components/services/imageTags";
 import { InferenceServices } from "./components/services/inference";
 import { Monitoring } from "./components/services/monitoring";
 import { checkTailnetPolicy } from "./components/tailnetPreflight";
@@ -44,6 +45,9 @@ export = async () => {
       deployers: settings.tailnet.deployers,
     });
   }
+
+  // A service whose image the stack pins ahead of the catalog pulls that tag (components/services/imageTags.ts).
+  pulumi.runtime.registerStackTransformation(imageTagsTransformation(settings.imageTags));
 
   // One policy for the whole tailnet, covering every environment: written by the one stack that manages it,
   // an output to merge by hand everywhere else.

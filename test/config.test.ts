@@ -131,6 +131,13 @@ describe("every mistake gets a message naming the setting, the value and what is
     assertOneProblem(problems("prod", { publicWeb: "true", publicWebSourceRanges: ["0.0.0.0/0"] }), "whole internet");
   });
 
+  it("an image tag for an unknown service, without a tag, latest, or twice", () => {
+    assertOneProblem(problems("dev", { imageTags: ["qdrnt=v1.20.1"] }), `${PROJECT}:imageTags has "qdrnt=v1.20.1"`, "qdrant");
+    assertOneProblem(problems("dev", { imageTags: ["qdrant"] }), `${PROJECT}:imageTags has "qdrant"`, "qdrant=v1.20.0");
+    assertOneProblem(problems("dev", { imageTags: ["qdrant=latest"] }), "never latest");
+    assertOneProblem(problems("dev", { imageTags: ["qdrant=v1.20.1", "qdrant=v1.20.2"] }), "qdrant more than once");
+  });
+
   it("an invalid Docker address pool", () => {
     assertOneProblem(problems("dev", { dockerAddressPool: "172.30.0.0" }), `${PROJECT}:dockerAddressPool`, "address/prefix");
     assertOneProblem(problems("dev", { dockerAddressPool: "100.64.0.0/16" }), "overlaps the tailnet");

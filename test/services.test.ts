@@ -189,3 +189,14 @@ describe("models", () => {
     assert.ok(names(before).every((n) => names(after).includes(n)));
   });
 });
+
+describe("image tags a stack sets ahead of the catalog", () => {
+  it("retag that service's image only; every other image stays the catalog's", async () => {
+    const images = (run: ProgramRun) => run.ofType("docker:index/remoteImage:RemoteImage").map((i) => String(i.inputs.name));
+    const catalog = await runProgram("dev");
+    const bumped = await runProgram("dev", { set: { [`${PROJECT}:imageTags`]: ["qdrant=v1.20.1"] } });
+    const changed = images(bumped).filter((name) => !images(catalog).includes(name));
+    assert.deepEqual(changed, [`${IMAGES.qdrant.repository}:v1.20.1`]);
+    assert.deepEqual(images(catalog).filter((name) => !images(bumped).includes(name)), [imageRef(IMAGES.qdrant)]);
+  });
+});

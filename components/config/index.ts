@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Role } from "../catalog/services";
 import { checkCredentials, readTailscaleApiAccess, type TailscaleApiAccess } from "./credentials";
+import { ImageName, readImageTags } from "./images";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
 import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
 import { Environment, readEnvironment, readNamePrefix } from "./naming";
@@ -19,6 +20,7 @@ import { readTailnet, TailnetSettings } from "./tailnet";
 export { ENVIRONMENTS } from "./naming";
 export type { Environment } from "./naming";
 export type { KvCacheType, ReceiverKind } from "./limits";
+export type { ImageName } from "./images";
 export type { CloudModelSettings, LiteLlmSettings } from "./litellm";
 export type { ModelSettings, OllamaSettings } from "./models";
 export type { NetworkSettings } from "./network";
@@ -48,6 +50,8 @@ export interface Settings {
   /** The workload the cost comparison prices through cloud APIs. */
   comparison: { requestsPerMonth: number; inputTokens: number; outputTokens: number };
   tailnet: TailnetSettings;
+  /** Image tags the stack sets ahead of the catalog, by catalog name. */
+  imageTags: Partial<Record<ImageName, string>>;
   /** The Tailscale API access given in the stack's config (credentials as plain values: wrap them in secrets). */
   tailscaleApi: TailscaleApiAccess;
 }
@@ -71,6 +75,7 @@ export function loadSettings(
   const ollama = readOllama(read);
   const litellm = readLiteLlm(read, models);
   const operations = readOperations(read, nodes.operations.volumeGb);
+  const imageTags = readImageTags(read);
 
   const settings: Settings = {
     project,
@@ -93,6 +98,7 @@ export function loadSettings(
       outputTokens: read.integer("comparisonOutputTokens"),
     },
     tailnet,
+    imageTags,
     tailscaleApi: readTailscaleApiAccess(source),
   };
   problems.throwIfAny();

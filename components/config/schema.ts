@@ -273,6 +273,12 @@ export const SETTINGS = {
     default: [],
     description: "User e-mails of the group that reaches LiteLLM and Qdrant and nothing else.",
   },
+  imageTags: {
+    type: "array",
+    default: [],
+    description:
+      "Another release of a catalogued image, as service=tag (e.g. qdrant=v1.20.1), for a fix that cannot wait for the catalog; replaces that service's container only, its data stays.",
+  },
   manageTailnetPolicy: {
     type: "boolean",
     default: false,

@@ -158,4 +158,39 @@ describe("dev models lifecycle", { skip: SKIP }, () => {
     assert.equal(starts.length, 1, "the new LiteLLM was started once");
     assert.ok(starts[0].at.getTime() <= rm.startedAt.getTime(), "LiteLLM's new container started before ollama rm");
   });
+
+  it("a stack's own tag for one image replaces only that container, which keeps its data directories", async () => {
+    const node = models();
+    const before = new Map([...node.docker.containers.values()].map((c) => [c.name, c.id]));
+    const qdrantBefore = node.docker.containerByName("qdrant")!;
+    const mountsBefore = node.docker.mounts(qdrantBefore);
+    await s.project.stack.setConfig("ai-platform:imageTags[0]", { value: "qdrant=v1.20.1" }, true);
+    const events: EngineEvent[] = [];
+    const started = Date.now();
+    const result = await s.project.stack.up({ onOutput: onOutput("bump"), onEvent: (e) => events.push(e), color: "never" });
+    log(`bump qdrant: ${JSON.stringify(result.summary.resourceChanges)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal(result.summary.result, "succeeded");
+    const changes = changesOf(events).map((c) => c.replace(/::ai-dev-inference-services-qdrant\b/, "::qdrant"));
+    log(`bump qdrant: ${changes.join("; ")}`);
+    assert.deepEqual(
+      changes.sort(),
+      [
+        "delete-replaced docker:index/remoteImage:RemoteImage::qdrant",
+        "replace docker:index/remoteImage:RemoteImage::qdrant",
+        "create-replacement docker:index/remoteImage:RemoteImage::qdrant",
+        "delete-replaced docker:index/container:Container::qdrant",
+        "replace docker:index/container:Container::qdrant",
+        "create-replacement docker:index/container:Container::qdrant",
+      ].sort(),
+      "only Qdrant's image and container change",
+    );
+    const qdrant = node.docker.containerByName("qdrant")!;
+    assert.notEqual(qdrant.id, qdrantBefore.id, "a new Qdrant container");
+    assert.deepEqual(node.docker.findImage(qdrant.imageId)?.repoTags, ["qdrant/qdrant:v1.20.1"], "it runs the stack's tag");
+    assert.equal(qdrant.state.status, "running");
+    // Its collections live in directories of the node's data volume, bind-mounted: the new container has the same.
+    assert.deepEqual(node.docker.mounts(qdrant), mountsBefore);
+    assert.ok(mountsBefore.some((m) => m.type === "bind" && m.source.startsWith("/srv/data/qdrant")), "Qdrant's data is on the volume");
+    for (const [name, id] of before) if (name !== "qdrant") assert.equal(node.docker.containerByName(name)?.id, id, `${name} is the same container`);
+  });
 });
