@@ -50,8 +50,12 @@ function dataBinds(node: FakeNode): Map<string, { source: string; destination: s
   return out;
 }
 
+/** The stack's `nodes` output, by role: how a user finds each node. */
+type NodesOutput = Record<string, { hostname: string; serverName: string; tailnetAddresses: string[] }>;
+
 describe("a node reboot", { skip: SKIP }, () => {
   let s: Scenario;
+  let nodes: NodesOutput;
   before(async () => {
     s = await startScenario("dev");
   });
@@ -65,15 +69,16 @@ describe("a node reboot", { skip: SKIP }, () => {
     log(`up: ${JSON.stringify(result.summary.resourceChanges)} in ${seconds(started)}`);
     assert.equal(result.summary.result, "succeeded");
     assert.deepEqual(s.cloud.failedBoots(), []);
+    nodes = result.outputs.nodes.value as NodesOutput;
   });
 
   for (const role of ROLES) {
-    const hostname = `ai-dev-${role}`;
-    it(`after a reboot of ${hostname}, every container is back on the tailnet address with its data volume`, async () => {
+    it(`after a reboot of the ${role} node, every container is back on the tailnet address with its data volume`, async () => {
+      const { hostname, serverName, tailnetAddresses } = nodes[role];
       const node = s.cloud.node(hostname);
       assert.ok(node, `${hostname} runs`);
-      const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === role);
-      assert.ok(server?.userData, `the server of ${hostname} and its user data`);
+      const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.name === serverName);
+      assert.ok(server?.userData, `the server ${serverName} and its user data`);
       const order = readBootOrder(server.userData);
       log(`${hostname}: docker.service ${order.dockerWaitsForDataMount ? `waits for ${order.dataMountPoint} (${order.because})` : `does not wait for ${order.dataMountPoint}`}`);
       assert.equal(node.dataMountPoint, order.dataMountPoint);
@@ -102,7 +107,8 @@ describe("a node reboot", { skip: SKIP }, () => {
       log(`${hostname}: rebooted in ${seconds(started)}, boot order ${node.lastBootOrder.join(" -> ")}`);
 
       assert.equal(node.dataMounted, true, `${hostname}'s data volume is mounted`);
-      const address = s.cloud.tailscale.devicesByHostname(hostname)[0].addresses[0];
+      const address = tailnetAddresses[0];
+      assert.deepEqual(s.cloud.tailscale.devicesByHostname(hostname).map((d) => d.addresses[0]), [address], `${hostname} is on the tailnet at ${address}`);
       for (const c of containers) {
         assert.equal(c.state.status, "running", `${c.name} runs again after the reboot${c.state.error ? `: ${c.state.error}` : ""}`);
         for (const p of node.docker.publishedPorts(c)) assert.equal(p.hostIp, address, `${c.name} publishes ${p.hostPort} on the tailnet address`);
