@@ -153,6 +153,18 @@ export const DIAL_STDIO = "docker system dial-stdio";
 
 const STDIN_GRACE_MS = 2000;
 
+/**
+ * An ed25519 host key that ssh2 can read back: about one in 250 keys its generator writes fails its own
+ * parser ("Malformed OpenSSH private key", seen here in 13 of 3,000), which would fail a node's boot.
+ */
+function generateHostKey(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const key = utils.generateKeyPairSync("ed25519");
+    if (!(utils.parseKey(key.private) instanceof Error)) return key;
+  }
+  throw new Error("fake node: no readable ed25519 host key in 20 attempts");
+}
+
 export class FakeNode {
   readonly hostname: string;
   readonly address: string;
@@ -206,7 +218,7 @@ export class FakeNode {
       hostAddresses: () => [this.address, "127.0.0.1", ...this.extraAddresses],
       prepareBinds: (container, binds) => this.prepareBinds(container, binds),
     });
-    const hostKey = utils.generateKeyPairSync("ed25519");
+    const hostKey = generateHostKey();
     this.hostPublicKey = hostKey.public;
     this.ssh = new Server({ hostKeys: [hostKey.private], ident: "Tailscale" }, (client) => this.onClient(client));
     this.handlers = defaultHandlers();
