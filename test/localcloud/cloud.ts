@@ -86,7 +86,7 @@ export class LocalCloud {
       actionDelayMs: 50,
       onServerCreated: (server) => this.track(this.boot(server)),
       onServerDeleted: (server) => this.shutdown(server),
-      onServerPower: (server, event) => this.track(this.power(server, event)),
+      onServerPower: (server, event, command) => this.track(this.power(server, event, command)),
     });
     this.tailscale = new FakeTailscale({ initialPolicy: options.initialPolicy });
     this.bootstrapMs = options.bootstrapMs ?? 1500;
@@ -167,13 +167,17 @@ export class LocalCloud {
     }
   }
 
-  /** A power action of the Hetzner API on a running node: off halts it, on boots it, reboot does both. */
-  private async power(server: FakeServer, event: PowerEvent): Promise<void> {
+  /**
+   * A power action of the Hetzner API on a running node: off halts it, on boots it, reboot does both. A shutdown
+   * and a reboot ask the OS, which stops its services; a poweroff and a reset cut the power.
+   */
+  private async power(server: FakeServer, event: PowerEvent, command: string): Promise<void> {
     const node = this.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)?.node;
     if (!node) return;
-    if (event === "off" || event === "reboot") await node.halt();
+    const graceful = command === "shutdown_server" || command === "reboot_server";
+    if (event === "off" || event === "reboot") await node.halt({ graceful });
     if (event === "on" || event === "reboot") await node.boot();
-    log(`server ${server.name} (${server.id}) power ${event}: ${node.booted ? `up, boot order ${node.lastBootOrder.join(" -> ")}` : "halted"}`);
+    log(`server ${server.name} (${server.id}) power ${event} (${command}): ${node.booted ? `up, boot order ${node.lastBootOrder.join(" -> ")}` : "halted"}`);
   }
 
   private async shutdown(server: FakeServer): Promise<void> {

@@ -171,9 +171,10 @@ export interface FakeHetznerOptions {
   /**
    * Called when a power action completes: poweron ("on"), poweroff and shutdown ("off"), reboot and reset
    * ("reboot"), and change_type, which starts the server again ("on"). Not called for the start that
-   * follows creation: onServerCreated covers that.
+   * follows creation: onServerCreated covers that. `command` is the action's: a graceful shutdown
+   * ("shutdown_server", an ACPI request) and a hard one ("stop_server", poweroff) both end in "off".
    */
-  onServerPower?: (server: FakeServer, event: PowerEvent) => void;
+  onServerPower?: (server: FakeServer, event: PowerEvent, command: string) => void;
 }
 
 /** A token of the length the provider insists on (exactly 64 characters). */
@@ -912,7 +913,7 @@ export class FakeHetznerCloud {
           onSuccess: () => {
             if (!this.state.servers.has(server.id)) return;
             server.status = after;
-            this.options.onServerPower?.(server, event);
+            this.options.onServerPower?.(server, event, actionCommand);
           },
         });
         return { status: 201, body: { action: this.actionJson(action) } };
@@ -981,7 +982,7 @@ export class FakeHetznerCloud {
           server.serverType = type.name;
           if (upgradeDisk) server.diskGb = type.disk;
           server.status = "running";
-          this.options.onServerPower?.(server, "on");
+          this.options.onServerPower?.(server, "on", "change_server_type");
         },
       });
       return { status: 201, body: { action: this.actionJson(action) } };
@@ -999,7 +1000,7 @@ export class FakeHetznerCloud {
         onSuccess: () => {
           if (!this.state.servers.has(server.id)) return;
           server.status = "running";
-          this.options.onServerPower?.(server, "reboot");
+          this.options.onServerPower?.(server, "reboot", "rebuild_server");
         },
       });
       return { status: 201, body: { action: this.actionJson(action), root_password: null } };

@@ -192,6 +192,11 @@ export class FakeNode {
   lastBootOrder: string[] = [];
   /** How many times the node has booted. */
   bootCount = 0;
+  /**
+   * Every stop of the running node, in order: graceful when the OS was asked to shut down (an ACPI shutdown,
+   * a reboot), not when its power was cut (a hard poweroff or reset): then the databases were killed mid-write.
+   */
+  readonly stops: { at: number; graceful: boolean }[] = [];
   /** The SSH host key's public half, "ssh-ed25519 AAAA...". */
   readonly hostPublicKey: string;
   private readonly handlers: CommandHandler[];
@@ -320,11 +325,15 @@ export class FakeNode {
     await this.boot();
   }
 
-  /** Stops listening and drops every connection; containers stop as at a shutdown. State is kept. */
-  async halt(): Promise<void> {
+  /**
+   * Stops listening and drops every connection; containers stop. State is kept. `graceful` false is a power
+   * cut, recorded as such in `stops`.
+   */
+  async halt(options: { graceful?: boolean } = {}): Promise<void> {
     const listener = this.listener;
     if (!listener) return;
     this.listener = undefined;
+    this.stops.push({ at: Date.now(), graceful: options.graceful ?? true });
     const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
