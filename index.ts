@@ -132,6 +132,7 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
     volumeGb: settings.nodes[role].volumeGb,
     protection: settings.protection,
     labels,
+    api: settings.hetznerApi,
   });
   // The device is removed when its server goes: its removal step depends on the server (./tailnetMembership.ts).
   const device = new TailnetDevice(

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { AFTER_DEPLOY, ProgramRun, projectName, recorded, runProgram } from "./harness";
+import { AFTER_DEPLOY, OFFLINE_CREDENTIALS, ProgramRun, projectName, recorded, runProgram } from "./harness";
 
 const PROJECT = projectName();
 const SERVER = "hcloud:index/server:Server";
@@ -130,6 +130,45 @@ describe("protection differs by environment", () => {
     const prod = await runProgram("prod");
     const devNames = new Set(dev.resources.map((r) => r.name));
     assert.deepEqual(prod.resources.filter((r) => devNames.has(r.name)).map((r) => r.name), []);
+  });
+});
+
+describe("a server type change", () => {
+  const SHUTDOWN = "command:local:Command";
+  it("goes after an ACPI shutdown step that the server depends on, replaced only when the type changes", async () => {
+    const run = await runProgram("dev");
+    for (const role of ["inference", "operations"]) {
+      const server = run.one(SERVER, role);
+      const step = run.one(SHUTDOWN, `${role}-shutdown-before-resize`);
+      assert.ok(server.dependencies.includes(step.urn), `${server.name} waits for ${step.name}`);
+      assert.deepEqual(step.inputs.triggers, [server.inputs.serverType], "its only trigger is the server type");
+      assert.deepEqual(step.inputs.interpreter, ["node", "-e"]);
+      // The token reaches the step as a secret only, with the endpoint, and the selector finds this node's server.
+      assert.ok(step.secretInputs.includes("environment"), "the step's environment is a secret");
+      const env = step.inputs.environment as Record<string, string>;
+      assert.equal(env.HETZNER_TOKEN, OFFLINE_CREDENTIALS["hcloud:token"]);
+      assert.equal(env.SERVER_TYPE, server.inputs.serverType);
+      const labels = server.inputs.labels as Record<string, string>;
+      assert.deepEqual(
+        Object.fromEntries(env.SERVER_LABEL_SELECTOR.split(",").map((term) => term.split("="))),
+        labels,
+        "the selector is the server's labels",
+      );
+      assert.equal(labels.role, role);
+    }
+    const resized = await runProgram("dev", { set: { "ai-platform:inferenceServerType": "cx33" } });
+    assert.deepEqual(resized.one(SHUTDOWN, "inference-shutdown-before-resize").inputs.triggers, ["cx33"]);
+    assert.deepEqual(
+      resized.one(SHUTDOWN, "operations-shutdown-before-resize").inputs.triggers,
+      run.one(SHUTDOWN, "operations-shutdown-before-resize").inputs.triggers,
+      "the other node's step is left alone",
+    );
+  });
+
+  it("hands the step the stack's Hetzner endpoint, so the local cloud's fake is the one called", async () => {
+    const run = await runProgram("dev", { set: { "hcloud:endpoint": "http://127.0.0.1:9/v1" } });
+    const env = run.one(SHUTDOWN, "inference-shutdown-before-resize").inputs.environment as Record<string, string>;
+    assert.equal(env.HETZNER_ENDPOINT, "http://127.0.0.1:9/v1");
   });
 });
 

@@ -50,3 +50,23 @@ export function readTailscaleApiAccess(source: ConfigSource): TailscaleApiAccess
     oauthClientSecret: value("oauthClientSecret"),
   };
 }
+
+/**
+ * The Hetzner Cloud API access the provider has, as given in the stack's config (`hcloud:token`,
+ * `hcloud:endpoint`), for the one call made beside the provider: the ACPI shutdown before a server's type changes
+ * (machines/gracefulShutdown.ts). HCLOUD_TOKEN and HCLOUD_ENDPOINT reach that call by themselves. Plain values:
+ * the caller wraps them in pulumi.secret.
+ */
+export interface HetznerApiAccess {
+  /** The API base, e.g. "https://api.hetzner.cloud/v1" (the local cloud's fake in the lifecycle tests). */
+  endpoint?: string;
+  token?: string;
+}
+
+export function readHetznerApiAccess(source: ConfigSource): HetznerApiAccess {
+  const value = (key: string) => {
+    const v = source.get("hcloud", key);
+    return v === undefined || v === "" ? undefined : v;
+  };
+  return { endpoint: value("endpoint"), token: value("token") };
+}

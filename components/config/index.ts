@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Role } from "../catalog/services";
-import { checkCredentials, readTailscaleApiAccess, type TailscaleApiAccess } from "./credentials";
+import { checkCredentials, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
 import { ImageName, readImageTags } from "./images";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
 import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
@@ -54,6 +54,8 @@ export interface Settings {
   imageTags: Partial<Record<ImageName, string>>;
   /** The Tailscale API access given in the stack's config (credentials as plain values: wrap them in secrets). */
   tailscaleApi: TailscaleApiAccess;
+  /** The Hetzner Cloud API access given in the stack's config (the token as a plain value: wrap it in a secret). */
+  hetznerApi: HetznerApiAccess;
 }
 
 export function loadSettings(
@@ -100,6 +102,7 @@ export function loadSettings(
     tailnet,
     imageTags,
     tailscaleApi: readTailscaleApiAccess(source),
+    hetznerApi: readHetznerApiAccess(source),
   };
   problems.throwIfAny();
   return settings;

@@ -2,8 +2,11 @@
  * One Hetzner node: the server, its data volume, and the attachment between them. Used for the inference
  * node and the operations node alike.
  */
+import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
+import type { HetznerApiAccess } from "../config/credentials";
+import { GRACEFUL_SHUTDOWN_SCRIPT, serverLabelSelector, SHUTDOWN_TIMEOUT_SECONDS } from "./gracefulShutdown";
 
 /** Ubuntu LTS: the image cloud-init, Docker's and Tailscale's apt repositories all support. */
 export const SERVER_IMAGE = "ubuntu-24.04";
@@ -28,8 +31,10 @@ export interface HetznerNodeArgs {
    * volume, which holds the node's state.
    */
   protection: boolean;
-  /** Labels on every Hetzner resource of the node (environment, role, managed-by). */
+  /** Labels on every Hetzner resource of the node (environment, role, managed-by); they find its server. */
   labels: Record<string, string>;
+  /** The Hetzner API access of the stack's config, for the ACPI shutdown before a type change. */
+  api: HetznerApiAccess;
 }
 
 export class HetznerNode extends pulumi.ComponentResource {
@@ -43,6 +48,25 @@ export class HetznerNode extends pulumi.ComponentResource {
 
   constructor(name: string, args: HetznerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:infra:HetznerNode", name, {}, opts);
+
+    // Replaced, so run, exactly when the server type changes: it finds the node's server by its labels and shuts it
+    // down by ACPI before the server's update changes the type (./gracefulShutdown.ts). Nothing on the first up.
+    const shutdownBeforeResize = new command.local.Command(
+      `${name}-shutdown-before-resize`,
+      {
+        create: GRACEFUL_SHUTDOWN_SCRIPT,
+        interpreter: ["node", "-e"],
+        environment: pulumi.secret({
+          SERVER_LABEL_SELECTOR: serverLabelSelector(args.labels),
+          SERVER_TYPE: args.serverType,
+          SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
+          ...(args.api.endpoint !== undefined ? { HETZNER_ENDPOINT: args.api.endpoint } : {}),
+          ...(args.api.token !== undefined ? { HETZNER_TOKEN: args.api.token } : {}),
+        }),
+        triggers: [args.serverType],
+      },
+      { parent: this },
+    );
 
     const server = new hcloud.Server(
       name,
@@ -59,9 +83,9 @@ export class HetznerNode extends pulumi.ComponentResource {
         labels: args.labels,
         publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
         // A type change keeps the disk's size, so the server can go back to a smaller type (an upgraded disk
-        // cannot shrink: Hetzner's "Change the Type of a Server", upgrade_disk). The provider powers a running
-        // server off hard before it changes the type (terraform-provider-hcloud internal/server/resource.go,
-        // resourceServerUpdate); the containers restart with the node.
+        // cannot shrink: Hetzner's "Change the Type of a Server", upgrade_disk). The provider would power a
+        // running server off hard first (terraform-provider-hcloud internal/server/resource.go,
+        // resourceServerUpdate); shutdownBeforeResize has shut it down by then, and the containers restart with it.
         keepDisk: true,
         // A replaced or destroyed server is shut down by ACPI first, so its databases stop cleanly before it
         // goes (resource.go, resourceServerDelete: Shutdown, then wait for "off").
@@ -71,6 +95,7 @@ export class HetznerNode extends pulumi.ComponentResource {
         parent: this,
         // A new image release must not replace a running server.
         ignoreChanges: ["image"],
+        dependsOn: [shutdownBeforeResize],
         // A new server gets the volume only once the former one is gone: the attachment's create attaches
         // without detaching (internal/volume/resource_attachment.go), and Hetzner refuses a volume still
         // attached elsewhere (volume_already_attached). The host name is the generation's, so no clash.

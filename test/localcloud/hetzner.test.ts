@@ -325,11 +325,13 @@ describe("the real hcloud provider against the fake", () => {
       publicWeb: true,
       publicWebSourceRanges: ["173.245.48.0/20", "2400:cb00::/32"],
     });
+    // A resize later in the test: the program declares whatever type this says.
+    let serverType = "cx23";
     const program = () => {
       const key = new hcloud.SshKey("root", { publicKey, labels });
       const firewall = new PublicFirewall("operations", { rules: firewallRules, labels });
       const node = new HetznerNode("operations", {
-        serverType: "cx23",
+        serverType,
         location: "fsn1",
         sshKeyId: key.id,
         firewallId: firewall.firewallId,
@@ -338,6 +340,7 @@ describe("the real hcloud provider against the fake", () => {
         volumeGb: 10,
         protection: false,
         labels,
+        api: { endpoint: cloud.endpoint, token: FAKE_HCLOUD_TOKEN },
       });
       return Promise.resolve({ serverId: node.serverId, ipv4: node.ipv4Address, ipv6: node.ipv6Address, volumeId: node.volumeId });
     };
@@ -398,6 +401,26 @@ describe("the real hcloud provider against the fake", () => {
       assert.deepEqual(Object.keys(refreshed.summary.resourceChanges ?? {}), ["same"], JSON.stringify(refreshed.summary.resourceChanges));
       const again = await stack.up();
       assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"], JSON.stringify(again.summary.resourceChanges));
+
+      // A resize: the step before the server shuts it down by ACPI and waits until it is off, so the provider's
+      // update (which powers a running server off hard) finds it off and only changes the type.
+      serverType = "cx33";
+      const fromResize = cloud.requests.length;
+      const resized = await stack.up();
+      assert.equal(resized.summary.result, "succeeded");
+      assert.equal(server.serverType, "cx33");
+      assert.equal(server.status, "running", "change_type starts the server again");
+      const resizeCalls = cloud.requests.slice(fromResize).filter((r) => r.method === "POST").map((r) => r.route);
+      assert.deepEqual(
+        resizeCalls,
+        ["POST /servers/{id}/actions/shutdown", "POST /servers/{id}/actions/change_type"],
+        "an ACPI shutdown, then the type change; no poweroff",
+      );
+      const shutdownAction = [...cloud.state.actions.values()].find((a) => a.command === "shutdown_server")!;
+      const changeCall = cloud.requests.slice(fromResize).find((r) => r.route === "POST /servers/{id}/actions/change_type")!;
+      assert.ok(Date.parse(shutdownAction.finished!) <= changeCall.at, "the shutdown had completed when the type change was asked for");
+      const sameType = await stack.up();
+      assert.deepEqual(Object.keys(sameType.summary.resourceChanges ?? {}), ["same"], JSON.stringify(sameType.summary.resourceChanges));
 
       const destroyed = await stack.destroy();
       assert.equal(destroyed.summary.result, "succeeded");
