@@ -21,7 +21,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { Client, utils } from "ssh2";
+import { Client } from "ssh2";
 import { COOLIFY_VERSION, IMAGES } from "../../components/catalog/images";
 import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
 import { renderCoolifyInstall } from "../../components/render/coolify";
@@ -29,7 +29,7 @@ import { ServiceContainer } from "../../components/services/container";
 import { Exporters } from "../../components/services/exporters";
 import { pullScript, removeScript } from "../../components/services/models";
 import { parseTar } from "./docker";
-import { FakeNode } from "./node";
+import { FakeNode, generateSshKey } from "./node";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** The options components/readiness.ts gives the Docker provider. */
@@ -133,7 +133,7 @@ describe("the fake node's SSH server", () => {
     await node.boot();
     assert.equal(node.port, port, "the port is kept across a reboot");
 
-    const key = utils.generateKeyPairSync("ed25519").private;
+    const key = generateSshKey().private;
     for (const auth of [{ none: true }, { password: "anything" }, { privateKey: key }]) {
       const result = await ssh2Exec(port, auth, bootstrapWaitScript());
       assert.equal(result.code, 0, JSON.stringify(auth));
@@ -331,7 +331,7 @@ describe("the fake node through the real Pulumi engine", { timeout: 240_000, ski
     await node.halt(); // it boots while the engine is already dialing
     knownHostsBefore = statOf(knownHosts);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fake-node-engine-"));
-    const privateKey = utils.generateKeyPairSync("ed25519").private;
+    const privateKey = generateSshKey().private;
 
     const program = () => {
       const connection = { host: "127.0.0.1", port, user: "root", privateKey: pulumi.secret(privateKey) };

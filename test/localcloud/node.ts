@@ -154,10 +154,10 @@ export const DIAL_STDIO = "docker system dial-stdio";
 const STDIN_GRACE_MS = 2000;
 
 /**
- * An ed25519 host key that ssh2 can read back: about one in 250 keys its generator writes fails its own
+ * An ed25519 key (a host key, or a client key in the tests) that ssh2 can read back: about one in 250 keys its generator writes fails its own
  * parser ("Malformed OpenSSH private key", seen here in 13 of 3,000), which would fail a node's boot.
  */
-function generateHostKey(): { private: string; public: string } {
+export function generateSshKey(): { private: string; public: string } {
   for (let attempt = 0; attempt < 20; attempt++) {
     const key = utils.generateKeyPairSync("ed25519");
     if (!(utils.parseKey(key.private) instanceof Error)) return key;
@@ -223,7 +223,7 @@ export class FakeNode {
       hostAddresses: () => [this.address, "127.0.0.1", ...this.extraAddresses],
       prepareBinds: (container, binds) => this.prepareBinds(container, binds),
     });
-    const hostKey = generateHostKey();
+    const hostKey = generateSshKey();
     this.hostPublicKey = hostKey.public;
     this.ssh = new Server({ hostKeys: [hostKey.private], ident: "Tailscale" }, (client) => this.onClient(client));
     this.handlers = defaultHandlers();
