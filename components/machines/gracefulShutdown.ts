@@ -7,6 +7,9 @@
  * gracefully by sending an ACPI shutdown request") and waits until the server is off: the provider then finds it
  * off and changes the type without a power cut.
  */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { HetznerApiAccess } from "../config/credentials";
 
 /** How long the OS may take to stop its services once asked, in seconds, before the update fails. */
 export const SHUTDOWN_TIMEOUT_SECONDS = 300;
@@ -74,3 +77,30 @@ async function until(what, done) {
   process.exit(1);
 });
 `;
+
+/**
+ * The step that shuts a node's server down by ACPI before its type changes: replaced, so run, exactly when the
+ * server type changes, it finds the server by its labels; on the first up there is none and it does nothing.
+ */
+export function declareShutdownBeforeResize(
+  name: string,
+  args: { serverType: string; labels: Record<string, string>; api: HetznerApiAccess },
+  parent: pulumi.Resource,
+): command.local.Command {
+  return new command.local.Command(
+    name,
+    {
+      create: GRACEFUL_SHUTDOWN_SCRIPT,
+      interpreter: ["node", "-e"],
+      environment: pulumi.secret({
+        SERVER_LABEL_SELECTOR: serverLabelSelector(args.labels),
+        SERVER_TYPE: args.serverType,
+        SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
+        ...(args.api.endpoint !== undefined ? { HETZNER_ENDPOINT: args.api.endpoint } : {}),
+        ...(args.api.token !== undefined ? { HETZNER_TOKEN: args.api.token } : {}),
+      }),
+      triggers: [args.serverType],
+    },
+    { parent },
+  );
+}

@@ -2,11 +2,10 @@
  * One Hetzner node: the server, its data volume, and the attachment between them. Used for the inference
  * node and the operations node alike.
  */
-import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { HetznerApiAccess } from "../config/credentials";
-import { GRACEFUL_SHUTDOWN_SCRIPT, serverLabelSelector, SHUTDOWN_TIMEOUT_SECONDS } from "./gracefulShutdown";
+import { declareShutdownBeforeResize } from "./gracefulShutdown";
 
 /** Ubuntu LTS: the image cloud-init, Docker's and Tailscale's apt repositories all support. */
 export const SERVER_IMAGE = "ubuntu-24.04";
@@ -49,24 +48,8 @@ export class HetznerNode extends pulumi.ComponentResource {
   constructor(name: string, args: HetznerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:infra:HetznerNode", name, {}, opts);
 
-    // Replaced, so run, exactly when the server type changes: it finds the node's server by its labels and shuts it
-    // down by ACPI before the server's update changes the type (./gracefulShutdown.ts). Nothing on the first up.
-    const shutdownBeforeResize = new command.local.Command(
-      `${name}-shutdown-before-resize`,
-      {
-        create: GRACEFUL_SHUTDOWN_SCRIPT,
-        interpreter: ["node", "-e"],
-        environment: pulumi.secret({
-          SERVER_LABEL_SELECTOR: serverLabelSelector(args.labels),
-          SERVER_TYPE: args.serverType,
-          SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
-          ...(args.api.endpoint !== undefined ? { HETZNER_ENDPOINT: args.api.endpoint } : {}),
-          ...(args.api.token !== undefined ? { HETZNER_TOKEN: args.api.token } : {}),
-        }),
-        triggers: [args.serverType],
-      },
-      { parent: this },
-    );
+    // Run exactly when the server type changes, before the server's update changes it (./gracefulShutdown.ts).
+    const shutdownBeforeResize = declareShutdownBeforeResize(`${name}-shutdown-before-resize`, args, this);
 
     const server = new hcloud.Server(
       name,
