@@ -26,7 +26,7 @@ import { Exporters } from "./components/services/exporters";
 import { imageTagsTransformation } from "./components/services/imageTags";
 import { InferenceServices } from "./components/services/inference";
 import { Monitoring } from "./components/services/monitoring";
-import { checkTailnetPolicy } from "./components/tailnetPreflight";
+import { checkTailnetPolicy } from "./components/machines/tailnetPreflight";
 
 /** Where each node mounts its data volume. */
 const DATA_MOUNT_POINT = "/srv/data";

@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
-import { tagOwnershipProblems, TagOwnershipNeeds } from "./plan/tagOwnership";
+import { tagOwnershipProblems, TagOwnershipNeeds } from "../plan/tagOwnership";
 
 /** The tailnet's policy does not let this stack's nodes join. Its message is the whole story, as a SettingsError's. */
 export class TailnetPolicyError extends pulumi.RunError {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tagOwnershipProblems } from "../../components/plan/tagOwnership";
-import { TailnetPolicyError } from "../../components/tailnetPreflight";
+import { TailnetPolicyError } from "../../components/machines/tailnetPreflight";
 import { projectName, recorded, runProgram } from "../harness";
 
 const needs = { nodeTags: ["tag:ai-dev-inference", "tag:ai-dev-operations"], deployers: ["tag:ai-deployer"] };
