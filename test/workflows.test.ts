@@ -89,6 +89,12 @@ describe("every workflow", () => {
       }
     });
 
+    it(`${file} runs the program on Node.js 22, a maintained LTS, in every job`, () => {
+      const setups = Object.values(load(file).jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith("actions/setup-node@")));
+      assert.ok(setups.length > 0, `${file} sets up no Node.js`);
+      for (const setup of setups) assert.equal(String(setup.with?.["node-version"]), "22");
+    });
+
     it(`${file} documents, at its top, every secret it reads`, () => {
       const text = read(file);
       const header = text.slice(0, text.search(/^[^#\s]/m));
@@ -134,7 +140,8 @@ describe("pull-request.yml", () => {
     assert.ok(order.every((i) => i >= 0), `missing step: ${JSON.stringify(order)}`);
     assert.deepEqual([...order].sort((a, b) => a - b), order, "steps out of order");
     const node = wf.jobs.test.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
-    assert.equal(String(node?.with?.["node-version"]), "20");
+    // Node 22, a maintained LTS (Node 20's support ended in April 2026).
+    assert.equal(String(node?.with?.["node-version"]), "22");
     assert.equal(node?.with?.cache, "npm");
   });
 
