@@ -16,6 +16,7 @@ import { NodeSettings, readNodes } from "./nodes";
 import { OperationsSettings, readOperations } from "./operations";
 import { checkUnknownKeys, ConfigSource, Problems, pulumiConfigSource, SettingsReader } from "./reader";
 import { readTailnet, TailnetSettings } from "./tailnet";
+import { readWorkload, WorkloadSettings } from "./workload";
 
 export { ENVIRONMENTS } from "./naming";
 export type { Environment } from "./naming";
@@ -29,6 +30,7 @@ export type { AlertRoute, OperationsSettings } from "./operations";
 export { pulumiConfigSource, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
+export type { WorkloadSettings } from "./workload";
 
 export interface Settings {
   /** The Pulumi project, which is also the settings' namespace. */
@@ -47,8 +49,8 @@ export interface Settings {
   qdrant: { vectors: number; dimensions: number };
   network: NetworkSettings;
   operations: OperationsSettings;
-  /** The workload the cost comparison prices through cloud APIs. */
-  comparison: { requestsPerMonth: number; inputTokens: number; outputTokens: number };
+  /** The workload the cost comparison prices through cloud APIs and the throughput plan puts on the node. */
+  comparison: WorkloadSettings;
   tailnet: TailnetSettings;
   /** Image tags the stack sets ahead of the catalog, by catalog name. */
   imageTags: Partial<Record<ImageName, string>>;
@@ -94,11 +96,7 @@ export function loadSettings(
     qdrant: { vectors: read.integer("qdrantVectors"), dimensions: read.integer("qdrantDimensions") },
     network,
     operations,
-    comparison: {
-      requestsPerMonth: read.integer("comparisonRequestsPerMonth"),
-      inputTokens: read.integer("comparisonInputTokens"),
-      outputTokens: read.integer("comparisonOutputTokens"),
-    },
+    comparison: readWorkload(read, models),
     tailnet,
     imageTags,
     tailscaleApi: readTailscaleApiAccess(source),

@@ -26,9 +26,13 @@ export const RANGES = {
   comparisonRequestsPerMonth: { min: 1, max: 1_000_000_000 },
   comparisonInputTokens: { min: 1, max: 10_000_000 },
   comparisonOutputTokens: { min: 1, max: 10_000_000 },
+  comparisonPeakFactor: { min: 1, max: 100 },
 } as const satisfies Record<string, Range>;
 
 export type RangedSettingName = keyof typeof RANGES;
+
+/** The whole percent one entry of comparisonModelShares gives a chat model. */
+export const MODEL_SHARE_PERCENT: Range = { min: 1, max: 100 };
 
 export const KV_CACHE_TYPES = ["f16", "q8_0", "q4_0"] as const;
 export type KvCacheType = (typeof KV_CACHE_TYPES)[number];

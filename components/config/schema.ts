@@ -9,6 +9,7 @@ import {
   DOCKER_NETWORK_PREFIX,
   fromTo,
   KV_CACHE_TYPES,
+  MODEL_SHARE_PERCENT,
   oneOf,
   OPERATIONS_VOLUME_RESERVE_GB,
   RANGES,
@@ -240,6 +241,16 @@ export const SETTINGS = {
     type: "integer",
     default: 500,
     description: "Output tokens of an average answer for the comparison.",
+  },
+  comparisonModelShares: {
+    type: "array",
+    default: [],
+    description: `Share of the comparison's requests per chat model when several serve chat, as model=percent (${fromTo(MODEL_SHARE_PERCENT)}, adding up to 100), e.g. qwen2.5:7b=80; empty for an equal split.`,
+  },
+  comparisonPeakFactor: {
+    type: "integer",
+    default: 3,
+    description: `Requests in the busiest hour over the average hour's, for the queueing delay at the peak; ${fromTo(RANGES.comparisonPeakFactor)}.`,
   },
   publicWeb: {
     type: "boolean",
