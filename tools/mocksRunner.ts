@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { parse } from "yaml";
-import { loadSettings } from "../components/config";
+import { parse, YAMLParseError } from "yaml";
+import { loadSettings, SettingsError } from "../components/config";
 import { buildTailnetPolicy, stackPolicySpec } from "../components/plan/tailnetPolicy";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 
@@ -65,8 +65,16 @@ export const OFFLINE_CREDENTIALS: Record<string, string> = {
   "tailscale:apiKey": "offline-plan-placeholder-not-a-key",
 };
 
-function readYaml(file: string): Record<string, unknown> {
-  return (parse(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) ?? {}) as Record<string, unknown>;
+/** A project or stack file; one that is not YAML is a settings mistake naming the file and where it breaks. */
+function readYaml(file: string, root = PROJECT_ROOT): Record<string, unknown> {
+  const text = fs.readFileSync(path.join(root, file), "utf8");
+  try {
+    return (parse(text) ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
+    const reason = (err as Error).message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new SettingsError([`${file} is not valid YAML${where} (${reason}): fix the file, or set the value with \`pulumi config set\``]);
+  }
 }
 
 /** A setting's value as the Pulumi CLI hands it over: text, arrays and objects as JSON. */
@@ -76,18 +84,19 @@ export function configText(value: unknown): string {
 
 /**
  * A stack's settings as the Pulumi CLI would hand them to the program: Pulumi.yaml's defaults, then the
- * stack file's values, each as `namespace:key` -> text.
+ * stack file's values, each as `namespace:key` -> text. `root` holds the files (the project's by default).
  */
-export function stackConfig(stack: string): Record<string, string> {
-  const project = readYaml("Pulumi.yaml") as { name: string; config?: Record<string, { default?: unknown }> };
+export function stackConfig(stack: string, root = PROJECT_ROOT): Record<string, string> {
+  const project = readYaml("Pulumi.yaml", root) as { name: string; config?: Record<string, { default?: unknown }> };
   const config: Record<string, string> = {};
   for (const [key, declaration] of Object.entries(project.config ?? {})) {
     if (declaration.default !== undefined) config[`${project.name}:${key}`] = configText(declaration.default);
   }
   const stackFile = `Pulumi.${stack}.yaml`;
-  if (fs.existsSync(path.join(PROJECT_ROOT, stackFile))) {
-    const values = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(values)) config[key] = configText(value);
+  if (fs.existsSync(path.join(root, stackFile))) {
+    const values = (readYaml(stackFile, root).config ?? {}) as Record<string, unknown>;
+    // Pulumi's rule: a key without a namespace in a stack file is the project's own.
+    for (const [key, value] of Object.entries(values)) config[key.includes(":") ? key : `${project.name}:${key}`] = configText(value);
   }
   return config;
 }

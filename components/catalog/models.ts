@@ -54,6 +54,15 @@ export function canonicalModelName(name: string): string {
   return name.includes(":") ? name : `${name}:latest`;
 }
 
+/**
+ * The part of a model's resource name that comes from the model (`model-qwen2.5-7b` for qwen2.5:7b): a
+ * resource name takes no ":" or "/". Two models that give the same one cannot both be pulled, so the
+ * settings refuse them.
+ */
+export function modelResourceSuffix(name: string): string {
+  return `model-${name.replace(/[^a-z0-9.-]/gi, "-")}`;
+}
+
 export function findModel(name: string): ModelFacts | undefined {
   return MODELS[canonicalModelName(name)];
 }

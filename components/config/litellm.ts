@@ -123,7 +123,14 @@ function readFallbacks(read: SettingsReader, { resolve, known }: ModelNames): Re
       );
       continue;
     }
-    fallbacks[origin] = targets.map((t) => resolve(t) ?? t).filter((t) => t !== origin);
+    if (targets.some((t) => resolve(t) === origin)) {
+      problems.add(
+        `${project}:fallbacks has "${entry}", which falls back from ${origin} to itself: name other models ` +
+          `after "=", e.g. ${origin}=gpt-4o-mini`,
+      );
+      continue;
+    }
+    fallbacks[origin] = targets.map((t) => resolve(t) ?? t);
   }
   return fallbacks;
 }

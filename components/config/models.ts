@@ -1,5 +1,5 @@
 /** The Ollama models to serve, with the size each takes, and how Ollama holds them in memory. */
-import { canonicalModelName, DEFAULT_KV_CACHE_KIB_PER_TOKEN, findModel, MODELS } from "../catalog/models";
+import { canonicalModelName, DEFAULT_KV_CACHE_KIB_PER_TOKEN, findModel, modelResourceSuffix, MODELS } from "../catalog/models";
 import { KV_CACHE_TYPES, KvCacheType } from "./limits";
 import { Problems, SettingsReader } from "./reader";
 
@@ -25,14 +25,27 @@ export interface OllamaSettings {
 
 export function readModels(read: SettingsReader): ModelSettings[] {
   const { project, problems } = read;
-  const models = read.array("models").flatMap((entry) => parseModelEntry(entry, project, problems));
-  // Read again: a value that is not a list is then reported twice (a known flaw, left for a fix of its own).
-  if (read.array("models").length === 0) {
+  const entries = read.list("models");
+  const models = (entries ?? []).flatMap((entry) => parseModelEntry(entry, project, problems));
+  if (entries !== undefined && entries.length === 0) {
     problems.add(`${project}:models is empty: list at least one Ollama model, e.g. ["qwen2.5:3b"]`);
   }
   const duplicates = models.map((m) => m.name).filter((n, i, all) => all.indexOf(n) !== i);
   if (duplicates.length > 0) {
     problems.add(`${project}:models lists ${[...new Set(duplicates)].join(", ")} more than once: list each once`);
+  }
+  // Each model's pull is a resource named after it; names that differ only in ":" "/" and the like collide.
+  const bySuffix = new Map<string, string[]>();
+  for (const name of new Set(models.map((m) => m.name))) {
+    const suffix = modelResourceSuffix(name);
+    bySuffix.set(suffix, [...(bySuffix.get(suffix) ?? []), name]);
+  }
+  for (const [suffix, names] of bySuffix) {
+    if (names.length < 2) continue;
+    problems.add(
+      `${project}:models has ${names.join(" and ")}, which both give the resource name ${suffix} ` +
+        `(":" and "/" become "-"): keep only one of them`,
+    );
   }
   return models;
 }

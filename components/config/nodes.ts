@@ -35,7 +35,8 @@ export function readNodes(read: SettingsReader): { location: string; nodes: Reco
     if (!serverType) {
       problems.add(
         `${project}:${keys.type} is "${typeName}", which is not a Hetzner server type: use one of ` +
-          SERVER_TYPES.map((t) => t.name).join(", "),
+          SERVER_TYPES.map((t) => t.name).join(", ") +
+          (findServerType(typeName.toLowerCase()) ? ` (did you mean ${typeName.toLowerCase()}? the names are lowercase)` : ""),
       );
     } else if (locationKnown && !serverType.locations.includes(location)) {
       const here = SERVER_TYPES.filter((t) => t.locations.includes(location)).map((t) => t.name);

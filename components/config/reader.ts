@@ -103,6 +103,11 @@ export class SettingsReader {
   }
 
   array(key: SettingName): string[] {
+    return this.list(key) ?? [];
+  }
+
+  /** A list of strings, or undefined (the mistake recorded) when the value is not one. */
+  list(key: SettingName): string[] | undefined {
     const value = this.raw(key);
     if (value === undefined) return [...(SETTINGS[key].default as readonly string[])];
     let parsed: unknown;
@@ -116,19 +121,36 @@ export class SettingsReader {
         `${this.project}:${key} is ${JSON.stringify(value)}: use a list of strings, in the stack file as ` +
           `a YAML list, or \`pulumi config set --path '${key}[0]' VALUE\``,
       );
-      return [];
+      return undefined;
     }
     return parsed;
   }
 }
 
-/** A key in the project's namespace that is no setting, with the setting it most likely meant. */
+/** The namespaces of the providers and of Pulumi itself: their keys are theirs to check. */
+const OTHER_NAMESPACES = new Set(["hcloud", "tailscale", "docker", "command", "random", "tls", "pulumi"]);
+
+/**
+ * A key in the project's namespace that is no setting, with the setting it most likely meant; and a setting
+ * written under another namespace (`aiplatform:models`), which the program would never read.
+ */
 export function checkUnknownKeys(source: ConfigSource, project: string, problems: Problems): void {
   const known = new Set([...Object.keys(SETTINGS), ...Object.keys(SECRET_SETTINGS)]);
+  const nearest = (name: string) => [...known].filter((k) => k.toLowerCase() === name.toLowerCase() || editDistance(k, name) <= 2);
   for (const key of source.keys()) {
     const [namespace, name] = key.split(":", 2);
+    if (namespace !== project && name !== undefined && !OTHER_NAMESPACES.has(namespace)) {
+      const meant = nearest(name);
+      if (meant.length > 0) {
+        problems.add(
+          `${key} is not read by this project, whose settings are in the ${project} namespace: ` +
+            `did you mean ${project}:${meant[0]}?`,
+        );
+      }
+      continue;
+    }
     if (namespace !== project || known.has(name)) continue;
-    const near = [...known].filter((k) => k.toLowerCase() === name.toLowerCase() || editDistance(k, name) <= 2);
+    const near = nearest(name);
     problems.add(
       `${key} is not a setting of this project` +
         (near.length > 0 ? `: did you mean ${project}:${near[0]}?` : `: the settings are ${[...known].join(", ")}`),

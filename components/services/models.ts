@@ -6,6 +6,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { modelResourceSuffix } from "../catalog/models";
 import { SERVICES } from "../catalog/services";
 import { FormerHome, movedFrom } from "./formerHome";
 
@@ -60,7 +61,7 @@ export class Models extends pulumi.ComponentResource {
   constructor(name: string, args: ModelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aiplatform:services:Models", name, {}, opts);
     for (const model of args.models) {
-      const suffix = `model-${model.name.replace(/[^a-z0-9.-]/gi, "-")}`;
+      const suffix = modelResourceSuffix(model.name);
       const pull = pullScript(model.name, model.fileGb);
       new command.remote.Command(
         `${name}-${suffix}`,
