@@ -18,6 +18,7 @@ import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRout
 import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { publicFirewallRules } from "./components/plan/exposure";
+import { planThroughput } from "./components/plan/throughput";
 import { buildTailnetPolicy, stackPolicySpec } from "./components/plan/tailnetPolicy";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
@@ -66,11 +67,15 @@ export = async () => {
   });
 
   const cost = estimateCost(settings);
+  const throughput = planThroughput(settings, cost.totalEurMonth);
+  // Not an error: the stack still deploys, and the plan says what would fit.
+  if (throughput?.warning) void pulumi.log.warn(throughput.warning);
   return buildOutputs({
     settings,
     budgets,
     cost,
-    comparison: compareWithCloud(settings, cost.totalEurMonth),
+    comparison: compareWithCloud(settings, cost.totalEurMonth, throughput),
+    throughput,
     rootAccess,
     nodes,
     inference: services.inference,

@@ -9,6 +9,7 @@ import type { Settings } from "./config";
 import type { HetznerNode } from "./machines/hetznerNode";
 import type { NodeBudget } from "./plan/capacity";
 import type { CloudComparison, CostEstimate } from "./plan/cost";
+import type { ThroughputPlan } from "./plan/throughput";
 import type { NodeReadiness } from "./machines/nodeReadiness";
 import type { InferenceServices } from "./services/inference";
 import type { Coolify } from "./services/coolify";
@@ -24,6 +25,29 @@ export interface OutputPromise {
   /** Present only under this condition; always present when not given. */
   onlyWhen?: string;
 }
+
+const THROUGHPUT_OUTPUTS: readonly OutputPromise[] = [
+  {
+    path: "throughput.speed",
+    description:
+      "the inference node's speed per chat model (share, prompt and generation tokens/s, seconds per request alone, cloud fallback), the measured type it comes from and whether it is an estimate, source and dates; parallel requests share it",
+  },
+  {
+    path: "throughput.capacity",
+    description: "at the utilization ceiling (0.7): requests and output tokens a month the node serves, and the mean seconds of one request alone",
+  },
+  {
+    path: "throughput.workload",
+    description: "the comparison's requests a month: busy hours, utilization, whether it fits, and at the peak hour (peakFactor) utilization, M/M/1 queueing delay and median request time in seconds (null: unbounded)",
+  },
+  { path: "throughput.fallback", description: "the requests above capacity: share, requests a month, each cloud fallback's cost, EUR a month in all" },
+  { path: "throughput.costPerMillionOutputTokens", description: "EUR per million output tokens here at that utilization, beside each API's output price and its cost per million output tokens of this workload (USD)" },
+  {
+    path: "throughput.warning",
+    description: "what would fit (a faster catalogued server type, a smaller model, a cloud fallback); also logged at preview",
+    onlyWhen: "the workload is above the ceiling without a fallback",
+  },
+];
 
 /**
  * The contract other projects rely on. test/outputs.test.ts fails when the program's outputs stop matching
@@ -62,6 +86,7 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "monthlyCostEur", description: "EUR per month before VAT, from the dated catalog" },
   { path: "costBreakdown", description: "`pricesAsOf` and one line per item paid for" },
   { path: "costComparison", description: "the same requests through cloud APIs: per model USD and EUR a month, and the volume above which the platform is cheaper" },
+  ...THROUGHPUT_OUTPUTS.map((o): OutputPromise => ({ onlyWhen: "a chat model is served", ...o })),
   { path: "memoryBudget", description: "each node's RAM and disk budget: items (the containers' memory limits), OS reserve, headroom" },
   { path: "tailnetPolicy", description: "the tailnet policy (HuJSON) to merge by hand", onlyWhen: "manageTailnetPolicy is off" },
   { path: "rootSshPrivateKey", description: "root's break-glass key for the Hetzner rescue console", secret: true },
@@ -72,6 +97,8 @@ export interface OutputSources {
   budgets: Record<Role, NodeBudget>;
   cost: CostEstimate;
   comparison: CloudComparison;
+  /** Absent when no chat model is served. */
+  throughput?: ThroughputPlan;
   rootAccess: RootAccess;
   nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
   inference: InferenceServices;
@@ -134,6 +161,7 @@ export function buildOutputs(s: OutputSources) {
     monthlyCostEur: s.cost.totalEurMonth,
     costBreakdown: { pricesAsOf: s.cost.pricesAsOf, lines: s.cost.lines },
     costComparison: s.comparison,
+    ...(s.throughput ? { throughput: throughputOutput(s.throughput) } : {}),
     memoryBudget: Object.fromEntries(
       Object.values(s.budgets).map((b) => [
         b.role,
@@ -152,3 +180,46 @@ export function buildOutputs(s: OutputSources) {
     rootSshPrivateKey: pulumi.secret(s.rootAccess.privateKey),
   };
 }
+
+/** The throughput plan, grouped as the contract documents it. */
+function throughputOutput(t: ThroughputPlan) {
+  return {
+    speed: {
+      serverType: t.serverType,
+      measuredOn: t.measuredOn,
+      estimate: t.estimate,
+      source: t.source,
+      measured: t.measured,
+      parallelRequests: t.parallelRequests,
+      models: t.models,
+    },
+    capacity: {
+      utilizationCeiling: t.utilizationCeiling,
+      requestsPerMonth: t.capacityRequestsPerMonth,
+      outputTokensPerMonth: t.generationCapacityTokensPerMonth,
+      requestSeconds: t.requestSeconds,
+    },
+    workload: {
+      requestsPerMonth: t.requestsPerMonth,
+      busyHoursPerMonth: t.busyHoursPerMonth,
+      utilization: t.utilization,
+      fits: t.fits,
+      servedRequestsPerMonth: t.servedRequestsPerMonth,
+      peakFactor: t.peakFactor,
+      peakUtilization: t.peakUtilization,
+      peakQueueDelaySeconds: t.peakQueueDelaySeconds,
+      peakMedianRequestSeconds: t.peakMedianRequestSeconds,
+    },
+    fallback: {
+      share: t.fallbackShare,
+      requestsPerMonth: t.overflowRequestsPerMonth,
+      costs: t.fallbackCosts,
+      eurMonth: t.fallbackEurMonth,
+    },
+    costPerMillionOutputTokens: { eur: t.eurPerMillionOutputTokens, cloud: t.cloudPerMillionOutputTokens },
+    ...(t.warning ? { warning: t.warning } : {}),
+  };
+}
+
+/** The throughput outputs as other projects read them. */
+export type ThroughputOutput = ReturnType<typeof throughputOutput>;

@@ -11,6 +11,7 @@ import { reachMatrix } from "../components/plan/tailnetAccess";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
 import type { CloudComparison } from "../components/plan/cost";
+import type { ThroughputOutput } from "../components/outputs";
 import { AFTER_DEPLOY, afterDeploy, isAfterDeploy, ProgramRun, RecordedResource } from "./mocksRunner";
 import { nodePlacement, NodePlacement } from "./nodePlacement";
 
@@ -47,6 +48,7 @@ interface ReportedOutputs {
   models: string[];
   alertmanager?: { routes?: { alert: string; severity: string; receiver: string; kind: string }[] };
   costComparison?: CloudComparison;
+  throughput?: ThroughputOutput;
 }
 
 /** What every section reads: the run, its outputs, where each resource runs, and the containers by node. */
@@ -330,10 +332,52 @@ function cloudComparisonSection({ outputs }: ReportContext): string | undefined 
       ["", "USD/month", "EUR/month", "the platform is cheaper above"],
       [
         ["this platform (fixed)", (platformEurMonth * usdPerEur).toFixed(2), platformEurMonth.toFixed(2), "-"],
-        ...comparison.cloud.map((c) => [c.model, c.usdMonth.toFixed(2), c.eurMonth.toFixed(2), `${c.breakEvenRequestsPerMonth} requests/month`]),
+        ...(comparison.fallbackEurMonth > 0
+          ? [["+ cloud fallback above capacity", (comparison.fallbackEurMonth * usdPerEur).toFixed(2), comparison.fallbackEurMonth.toFixed(2), "-"]]
+          : []),
+        ...comparison.cloud.map((c) => [
+          c.model,
+          c.usdMonth.toFixed(2),
+          c.eurMonth.toFixed(2),
+          c.breakEvenRequestsPerMonth === null
+            ? `never within capacity (${comparison.platformCapacityRequestsPerMonth} requests/month)`
+            : `${c.breakEvenRequestsPerMonth} requests/month`,
+        ]),
       ],
     )
   );
+}
+
+const seconds = (s: number | null) => (s === null ? "unbounded (the peak hour exceeds the node)" : `${s} s`);
+const percent = (share: number) => `${Math.round(share * 1000) / 10} %`;
+
+function throughputSection({ outputs }: ReportContext): string | undefined {
+  const t = outputs.throughput;
+  if (!t) return undefined;
+  const { speed, capacity, workload, fallback } = t;
+  const measured = speed.estimate ? `an estimate from ${speed.measuredOn}, the nearest measured type of its CPU family` : `measured on ${speed.serverType}`;
+  const lines = [
+    `## Throughput of the inference node (${speed.serverType}; ${measured}; ${speed.source}, ${speed.measured})`,
+    table(
+      ["chat model", "share", "prompt tok/s", "generation tok/s", "one request alone", "cloud fallback"],
+      speed.models.map((m) => [m.model, percent(m.share), String(m.promptTokS), String(m.generationTokS), `${m.requestSeconds} s`, m.fallback ?? "-"]),
+    ),
+    `The ${speed.parallelRequests} parallel request(s) per model share the node's speed; they do not multiply it.`,
+    `Capacity at ${percent(capacity.utilizationCeiling)} utilization: ${capacity.requestsPerMonth} requests, ${capacity.outputTokensPerMonth} output tokens a month.`,
+    `Workload: ${workload.requestsPerMonth} requests a month, ${workload.busyHoursPerMonth} busy hours, utilization ${percent(workload.utilization)}: ` +
+      (workload.fits ? "it fits." : `it does not fit; ${workload.servedRequestsPerMonth} served here.`),
+    `Median request alone: ${capacity.requestSeconds} s. At the peak hour (${workload.peakFactor} x the average; M/M/1): utilization ` +
+      `${percent(workload.peakUtilization)}, mean queueing delay ${seconds(workload.peakQueueDelaySeconds)}, median request ${seconds(workload.peakMedianRequestSeconds)}.`,
+    `Sent to a cloud fallback: ${percent(fallback.share)} (${fallback.requestsPerMonth} requests), EUR ${fallback.eurMonth.toFixed(2)} a month` +
+      (fallback.costs.length > 0 ? ` (${fallback.costs.map((c) => `${c.model} ${c.requestsPerMonth} requests, USD ${c.usdMonth.toFixed(2)}`).join("; ")}).` : "."),
+    `Per million output tokens: EUR ${t.costPerMillionOutputTokens.eur.toFixed(2)} here at this utilization, beside:`,
+    table(
+      ["API", "output USD/M", "this workload, USD per M output tokens"],
+      t.costPerMillionOutputTokens.cloud.map((c) => [c.model, c.outputUsdPerMillion.toFixed(2), c.workloadUsdPerMillionOutput.toFixed(2)]),
+    ),
+  ];
+  if (t.warning) lines.push(`WARNING: ${t.warning}`);
+  return lines.join("\n");
 }
 
 /** The report's sections in order; a section with nothing to say (no alert routes, say) is left out. */
@@ -348,6 +392,7 @@ const SECTIONS: ((context: ReportContext) => string | undefined)[] = [
   alertRoutesSection,
   endpointsSection,
   monthlyCostSection,
+  throughputSection,
   cloudComparisonSection,
 ];
 

@@ -49,15 +49,26 @@ export interface CloudComparison {
   platformEurMonth: number;
   pricesAsOf: string;
   usdPerEur: number;
-  /** Per cloud model: its monthly cost for the same requests, and the volume above which the platform is cheaper. */
-  cloud: { model: string; usdMonth: number; eurMonth: number; breakEvenRequestsPerMonth: number }[];
+  /** Requests a month the inference node serves at its utilization ceiling (plan/throughput.ts), when known. */
+  platformCapacityRequestsPerMonth?: number;
+  /** What the requests above that capacity cost through the configured fallback, EUR a month. */
+  fallbackEurMonth: number;
+  /**
+   * Per cloud model: its monthly cost for the same requests, and the volume above which the platform is
+   * cheaper; null when that volume is above what the node can serve (the comparison counts only those).
+   */
+  cloud: { model: string; usdMonth: number; eurMonth: number; breakEvenRequestsPerMonth: number | null }[];
 }
 
 /**
  * The platform's fixed monthly price beside what the same requests would cost through cloud APIs, from the
  * dated price table. Per-request cost: input tokens x input rate + output tokens x output rate.
  */
-export function compareWithCloud(settings: Settings, platformEurMonth: number): CloudComparison {
+export function compareWithCloud(
+  settings: Settings,
+  platformEurMonth: number,
+  capacity?: { capacityRequestsPerMonth: number; fallbackEurMonth: number },
+): CloudComparison {
   const { requestsPerMonth, inputTokens, outputTokens } = settings.comparison;
   const platformUsd = platformEurMonth * USD_PER_EUR;
   return {
@@ -67,14 +78,17 @@ export function compareWithCloud(settings: Settings, platformEurMonth: number): 
     platformEurMonth,
     pricesAsOf: CLOUD_PRICES_AS_OF,
     usdPerEur: USD_PER_EUR,
+    ...(capacity ? { platformCapacityRequestsPerMonth: capacity.capacityRequestsPerMonth } : {}),
+    fallbackEurMonth: capacity?.fallbackEurMonth ?? 0,
     cloud: CLOUD_PRICES.map((p) => {
       const usdPerRequest = (inputTokens * p.inputUsdPerMillion + outputTokens * p.outputUsdPerMillion) / 1e6;
       const usdMonth = usdPerRequest * requestsPerMonth;
+      const breakEven = Math.ceil(platformUsd / usdPerRequest);
       return {
         model: p.model,
         usdMonth: cents(usdMonth),
         eurMonth: cents(usdMonth / USD_PER_EUR),
-        breakEvenRequestsPerMonth: Math.ceil(platformUsd / usdPerRequest),
+        breakEvenRequestsPerMonth: capacity && breakEven > capacity.capacityRequestsPerMonth ? null : breakEven,
       };
     }),
   };

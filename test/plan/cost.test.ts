@@ -35,7 +35,16 @@ describe("the comparison with cloud APIs", () => {
     assert.equal(mini.breakEvenRequestsPerMonth, Math.ceil((28.32 * 1.15) / 0.00045));
     const sonnet = comparison.cloud.find((c) => c.model === "claude-sonnet-4.6")!;
     assert.equal(sonnet.usdMonth, 105);
-    assert.ok(sonnet.breakEvenRequestsPerMonth < 10000, "at 10,000 requests the platform is cheaper than Sonnet");
+    assert.ok(sonnet.breakEvenRequestsPerMonth! < 10000, "at 10,000 requests the platform is cheaper than Sonnet");
+  });
+
+  it("counts only what the node can serve: a break-even above its capacity is none, and the fallback's cost is carried", () => {
+    const comparison = compareWithCloud(settingsOf("prod"), 28.32, { capacityRequestsPerMonth: 27000, fallbackEurMonth: 12.5 });
+    assert.equal(comparison.platformCapacityRequestsPerMonth, 27000);
+    assert.equal(comparison.fallbackEurMonth, 12.5);
+    // gpt-4o-mini breaks even at 72,374 requests, above the 27,000 the node serves.
+    assert.equal(comparison.cloud.find((c) => c.model === "gpt-4o-mini")!.breakEvenRequestsPerMonth, null);
+    assert.equal(comparison.cloud.find((c) => c.model === "claude-sonnet-4.6")!.breakEvenRequestsPerMonth, 3102);
   });
 
   it("follows the request volume and token sizes from the settings", () => {

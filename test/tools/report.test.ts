@@ -33,3 +33,40 @@ describe("the exposure table", () => {
     assert.match(report, /merge tailnet-policy.hujson into the tailnet's policy by hand/);
   });
 });
+
+describe("the throughput section", () => {
+  it("prod with the default workload: capacity, busy hours, utilization, peak delay, cost per million output tokens; it fits", async () => {
+    const report = buildReport(await runProgram("prod"));
+    assert.match(report, /## Throughput of the inference node \(cx43; measured on cx43; SpareCores/);
+    assert.match(report, /qwen2\.5:7b\s+100 %\s+27\.8\s+15\.9\s+67\.5 s/);
+    assert.match(report, /Capacity at 70 % utilization: 27264 requests, 13632000 output tokens a month\./);
+    assert.match(report, /Workload: 10000 requests a month, 187\.4 busy hours, utilization 25\.7 %: it fits\./);
+    assert.match(report, /At the peak hour \(3 x the average; M\/M\/1\): utilization 77 %, mean queueing delay 226\.2 s/);
+    assert.match(report, /Per million output tokens: EUR 5\.66 here/);
+    assert.match(report, /gpt-4o-mini\s+4\.50\s+3\.91\s+never within capacity \(27264 requests\/month\)/);
+    assert.doesNotMatch(report, /WARNING/);
+  });
+
+  it("prod with ten times the load: it does not fit, and a warning says what would (also logged at preview)", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const warnings: string[] = [];
+    const log = pulumi.log as { warn: (message: string) => Promise<void> };
+    const original = log.warn;
+    log.warn = (message: string) => {
+      warnings.push(message);
+      return Promise.resolve();
+    };
+    let report: string;
+    try {
+      report = buildReport(await runProgram("prod", { set: { [`${PROJECT}:comparisonRequestsPerMonth`]: "100000" } }));
+    } finally {
+      log.warn = original;
+    }
+    assert.match(report, /Workload: 100000 requests a month, 1874\.\d busy hours, utilization 256\.\d %: it does not fit; 27264 served here\./);
+    assert.match(report, /Sent to a cloud fallback: 72\.7 % \(72736 requests\), EUR 0\.00 a month\./);
+    assert.match(report, /WARNING: the workload needs 1874\.\d busy hours a month on cx43 .*above the 70 % ceiling: it serves 27264 of 100000 requests a month and 72736 have no cloud fallback\. What would fit: /);
+    assert.match(report, /a smaller model, \S+ \(ai-platform:models; capacity \d+ requests on cx43\)/);
+    assert.match(report, /ai-platform:fallbacks, e\.g\. qwen2\.5:7b=gpt-4o-mini/);
+    assert.ok(warnings.some((w) => w.includes("above the 70 % ceiling")), "pulumi.log.warn at preview");
+  });
+});
