@@ -64,6 +64,14 @@ export function secretPathsInWire(value: unknown, at = ""): string[] {
   return Object.entries(obj).flatMap(([k, v]) => secretPathsInWire(v, at ? `${at}.${k}` : k));
 }
 
+/**
+ * A value only a deployment knows (an address, an image id), as the pack hands it to the rules during a preview.
+ * A rule never reads such a value as if it were absent: it checks what is known and leaves the rest to `up`,
+ * where every value is known and every rule checks it all.
+ */
+export const UNKNOWN: unique symbol = Symbol.for("ai-platform.policy.unknown");
+const isUnknown = (value: unknown): boolean => value === UNKNOWN;
+
 /** Where `withSecretPaths` leaves a resource's secret paths on the properties it returns. */
 export const SECRET_PATHS = Symbol.for("ai-platform.policy.secretPaths");
 
@@ -123,7 +131,8 @@ export function looksLikeCredential(name: string): boolean {
 
 const record = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+/** An array's known elements; nothing for a value that is not an array (or not known yet). */
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value.filter((v) => !isUnknown(v)) : []);
 
 const serverHasFirewall: ResourceRule = {
   name: "server-has-firewall",
@@ -133,7 +142,7 @@ const serverHasFirewall: ResourceRule = {
   check(r) {
     // Only the list's length is read: during a preview its elements (the firewalls' ids) are not known yet.
     const ids = r.props.firewallIds;
-    if (Array.isArray(ids) && ids.length > 0) return [];
+    if (isUnknown(ids) || (Array.isArray(ids) && ids.length > 0)) return [];
     return [
       `server "${r.name}" has no firewall: without firewallIds every port it opens answers on its public address; ` +
         "attach the node's PublicFirewall",
@@ -203,7 +212,10 @@ const imagesPinned: ResourceRule = {
   types: [CONTAINER, REMOTE_IMAGE],
   check(r) {
     const isContainer = r.type === CONTAINER;
-    const problem = unpinnedImage(isContainer ? r.props.image : r.props.name);
+    const ref = isContainer ? r.props.image : r.props.name;
+    // A container's image is its RemoteImage's id, known after the pull: the RemoteImage's name is checked then.
+    if (isUnknown(ref)) return [];
+    const problem = unpinnedImage(ref);
     if (problem === undefined) return [];
     return [
       `${isContainer ? "container" : "image"} "${r.name}" ${problem}: pin a version tag from ` +
@@ -224,14 +236,14 @@ const containerLimits: ResourceRule = {
   check(r) {
     const problems: string[] = [];
     const memory = r.props.memory;
-    if (typeof memory !== "number" || !(memory > 0)) {
+    if (!isUnknown(memory) && (typeof memory !== "number" || !(memory > 0))) {
       problems.push(
         `container "${r.name}" has no memory limit (memory is ${JSON.stringify(memory ?? null)}): set memory in MiB ` +
           "from the node's capacity plan",
       );
     }
     const restart = r.props.restart;
-    if (typeof restart !== "string" || !RESTART_POLICIES.has(restart)) {
+    if (!isUnknown(restart) && (typeof restart !== "string" || !RESTART_POLICIES.has(restart))) {
       problems.push(
         `container "${r.name}" has restart policy ${JSON.stringify(restart ?? "no")}: set "unless-stopped", ` +
           '"always" or "on-failure"',
@@ -253,9 +265,12 @@ const portsBound: ResourceRule = {
   check(r) {
     const problems: string[] = [];
     for (const port of list(r.props.ports).map(record)) {
+      // An address known only after deploy (the node's tailnet address) is checked at `up`; a port with no
+      // address at all is known to answer everywhere, preview or not.
+      if (isUnknown(port.ip)) continue;
       const ip = typeof port.ip === "string" ? port.ip.trim() : "";
       if (!ALL_ADDRESSES.has(ip)) continue;
-      const hostPort = typeof port.external === "number" ? port.external : port.internal;
+      const hostPort = typeof port.external === "number" ? port.external : typeof port.internal === "number" ? port.internal : undefined;
       const protocol = typeof port.protocol === "string" ? port.protocol : "tcp";
       const published = `${typeof hostPort === "number" ? hostPort : "?"}/${protocol}`;
       problems.push(
@@ -277,6 +292,8 @@ const credentialEnvsSecret: ResourceRule = {
   types: [CONTAINER],
   check(r) {
     const problems: string[] = [];
+    // A variable whose value is only known after deploy is still known to be secret or not: its name is what
+    // is missing, so it is checked at `up`; a plain literal is checked now.
     list(r.props.envs).forEach((env, i) => {
       if (typeof env !== "string") return;
       const name = env.split("=", 1)[0];
@@ -297,7 +314,9 @@ function credentialOutputs(value: unknown, at: string): string[] {
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
     const path = at ? `${at}.${key}` : key;
-    return [...(looksLikeCredential(key) && v !== undefined ? [path] : []), ...credentialOutputs(v, path)];
+    // An output a deployment has yet to compute carries no secret mark at preview: it is judged at `up`.
+    const judged = looksLikeCredential(key) && v !== undefined && !isUnknown(v);
+    return [...(judged ? [path] : []), ...credentialOutputs(v, path)];
   });
 }
 

@@ -183,6 +183,11 @@ export interface ProjectStackOptions {
   withoutCredentials?: boolean;
   /** More environment for every pulumi command (and so for the program and the plugins). */
   env?: Record<string, string>;
+  /**
+   * Another program instead of the project's: its files by name (Pulumi.yaml, index.js, ...), run with the
+   * repository's node_modules and no stack settings file of the repository's.
+   */
+  files?: Record<string, string>;
 }
 
 export interface ProjectStack {
@@ -259,19 +264,24 @@ export function throwawayStackSettings(stack: string): { text: string; droppedSe
 export async function createProjectStack(options: ProjectStackOptions): Promise<ProjectStack> {
   const engine = await findEngine();
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-  const { text, droppedSecrets } = throwawayStackSettings(options.stack);
+  const { text, droppedSecrets } = options.files ? { text: "", droppedSecrets: [] } : throwawayStackSettings(options.stack);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lc-${options.stack}-`));
   const workDir = path.join(dir, "project");
   const backend = path.join(dir, "state");
   const home = path.join(dir, "pulumi-home");
   for (const d of [workDir, backend, home]) fs.mkdirSync(d);
-  for (const entry of fs.readdirSync(REPO_ROOT)) {
-    if (entry.startsWith(".") || /^Pulumi\..+\.ya?ml$/.test(entry)) continue;
-    if (entry === "Pulumi.yaml") fs.copyFileSync(path.join(REPO_ROOT, entry), path.join(workDir, entry));
-    else fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(workDir, entry));
+  if (options.files) {
+    for (const [name, content] of Object.entries(options.files)) fs.writeFileSync(path.join(workDir, name), content);
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(workDir, "node_modules"));
+  } else {
+    for (const entry of fs.readdirSync(REPO_ROOT)) {
+      if (entry.startsWith(".") || /^Pulumi\..+\.ya?ml$/.test(entry)) continue;
+      if (entry === "Pulumi.yaml") fs.copyFileSync(path.join(REPO_ROOT, entry), path.join(workDir, entry));
+      else fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(workDir, entry));
+    }
+    fs.writeFileSync(path.join(workDir, `Pulumi.${options.stack}.yaml`), text);
   }
-  fs.writeFileSync(path.join(workDir, `Pulumi.${options.stack}.yaml`), text);
 
   const backendUrl = `file://${backend}`;
   const envVars: Record<string, string> = {

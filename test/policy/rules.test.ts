@@ -24,6 +24,7 @@ import {
   SERVER,
   STACK_RULES,
   StackOutputs,
+  UNKNOWN,
   unpinnedImage,
   withSecretPaths,
 } from "../../policy/rules";
@@ -392,5 +393,34 @@ describe("the policy pack's package", () => {
   it("is a Node.js pack the CLI can load", () => {
     assert.match(fs.readFileSync(path.join(PROJECT_ROOT, "policy/PulumiPolicy.yaml"), "utf8"), /^runtime: nodejs$/m);
     assert.match(fs.readFileSync(path.join(PROJECT_ROOT, "policy/index.ts"), "utf8"), /new PolicyPack\(/);
+  });
+});
+
+describe("the rules during a preview, with values only a deployment knows", () => {
+  const container = (props: Record<string, unknown>, secretProps: string[] = []): PolicyResource => ({
+    type: CONTAINER,
+    name: "app",
+    props: { image: UNKNOWN, memory: 64, restart: "unless-stopped", ...props },
+    secretProps,
+  });
+  const names = (found: Violation[]) => found.map((v) => v.rule);
+
+  it("leave an address, an image id or a whole list that is not known yet to `up`", () => {
+    const found = checkAll([
+      container({ ports: [{ internal: 80, external: 8080, ip: UNKNOWN }], envs: UNKNOWN }),
+      container({ ports: UNKNOWN, envs: [UNKNOWN, "PLAIN=1"], memory: UNKNOWN, restart: UNKNOWN }),
+      { type: SERVER, name: "node", props: { firewallIds: [UNKNOWN] } },
+    ]);
+    assert.deepEqual(found, []);
+  });
+
+  it("still refuse what is known now: a port with no address, a plain credential, a plain credential output", () => {
+    const found = checkAll(
+      [container({ ports: [{ internal: 80, external: 8080 }, { internal: 81, ip: UNKNOWN }], envs: ["API_TOKEN=plain", UNKNOWN] })],
+      { outputs: { apiToken: "plain", masterKey: UNKNOWN }, secretOutputs: [] },
+    );
+    assert.deepEqual(names(found).sort(), ["container-credentials-secret", "container-ports-bound", "stack-credential-outputs-secret"]);
+    assert.match(found.find((v) => v.rule === "container-ports-bound")!.message, /publishes 8080\/tcp on every address \(no ip\)/);
+    assert.match(found.find((v) => v.rule === "stack-credential-outputs-secret")!.message, /"apiToken"/);
   });
 });
