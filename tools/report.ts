@@ -368,8 +368,12 @@ function throughputSection({ outputs }: ReportContext): string | undefined {
       (workload.fits ? "it fits." : `it does not fit; ${workload.servedRequestsPerMonth} served here.`),
     `Median request alone: ${capacity.requestSeconds} s. At the peak hour (${workload.peakFactor} x the average; M/M/1): utilization ` +
       `${percent(workload.peakUtilization)}, mean queueing delay ${seconds(workload.peakQueueDelaySeconds)}, median request ${seconds(workload.peakMedianRequestSeconds)}.`,
-    `Sent to a cloud fallback: ${percent(fallback.share)} (${fallback.requestsPerMonth} requests), EUR ${fallback.eurMonth.toFixed(2)} a month` +
-      (fallback.costs.length > 0 ? ` (${fallback.costs.map((c) => `${c.model} ${c.requestsPerMonth} requests, USD ${c.usdMonth.toFixed(2)}`).join("; ")}).` : "."),
+    fallback.requestsPerMonth === 0
+      ? "Nothing above capacity: no request goes to a cloud fallback."
+      : fallback.costs.length === 0
+        ? `Above capacity, with no cloud fallback: ${percent(fallback.share)} (${fallback.requestsPerMonth} requests a month).`
+        : `Sent to a cloud fallback: ${percent(fallback.share)} (${fallback.requestsPerMonth} requests), EUR ${fallback.eurMonth.toFixed(2)} a month ` +
+          `(${fallback.costs.map((c) => `${c.model} ${c.requestsPerMonth} requests, USD ${c.usdMonth.toFixed(2)}`).join("; ")}).`,
     `Per million output tokens: EUR ${t.costPerMillionOutputTokens.eur.toFixed(2)} here at this utilization, beside:`,
     table(
       ["API", "output USD/M", "this workload, USD per M output tokens"],

@@ -63,7 +63,7 @@ describe("the throughput section", () => {
       log.warn = original;
     }
     assert.match(report, /Workload: 100000 requests a month, 1874\.\d busy hours, utilization 256\.\d %: it does not fit; 27264 served here\./);
-    assert.match(report, /Sent to a cloud fallback: 72\.7 % \(72736 requests\), EUR 0\.00 a month\./);
+    assert.match(report, /Above capacity, with no cloud fallback: 72\.7 % \(72736 requests a month\)\./);
     assert.match(report, /WARNING: the workload needs 1874\.\d busy hours a month on cx43 .*above the 70 % ceiling: it serves 27264 of 100000 requests a month and 72736 have no cloud fallback\. What would fit: /);
     assert.match(report, /a smaller model, \S+ \(ai-platform:models; capacity \d+ requests on cx43\)/);
     assert.match(report, /ai-platform:fallbacks, e\.g\. qwen2\.5:7b=gpt-4o-mini/);
