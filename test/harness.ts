@@ -4,7 +4,7 @@
  * it is re-exported here so that a test imports its helpers from one place.
  */
 import { loadSettings, Settings } from "../components/config";
-import { configText, OFFLINE_CREDENTIALS, projectName, stackConfig } from "../tools/mocksRunner";
+import { configText, OFFLINE_CREDENTIALS, projectName, stackConfig, stackSecretKeys } from "../tools/mocksRunner";
 
 export {
   AFTER_DEPLOY,
@@ -16,6 +16,7 @@ export {
   recorded,
   runProgram,
   stackConfig,
+  stackSecretKeys,
 } from "../tools/mocksRunner";
 export type { ProgramRun, RecordedCall, RecordedResource, RunOptions } from "../tools/mocksRunner";
 
@@ -31,7 +32,17 @@ export function loadStackSettings(
 ): Settings {
   const project = projectName();
   const values: Record<string, string> = { ...stackConfig(stack), ...OFFLINE_CREDENTIALS };
-  for (const [k, v] of Object.entries(set)) values[k.includes(":") ? k : `${project}:${k}`] = configText(v);
+  // Secrets, as in the mocks runner: the credentials, the file's encrypted values, and what the test sets.
+  const secrets = new Set([...Object.keys(OFFLINE_CREDENTIALS), ...stackSecretKeys(values)]);
+  for (const [k, v] of Object.entries(set)) {
+    const key = k.includes(":") ? k : `${project}:${k}`;
+    values[key] = configText(v);
+    secrets.add(key);
+  }
   for (const k of unset) delete values[k];
-  return loadSettings({ get: (n, k) => values[`${n}:${k}`], keys: () => Object.keys(values), env: (n) => env[n] }, project, stack);
+  return loadSettings(
+    { get: (n, k) => values[`${n}:${k}`], keys: () => Object.keys(values), env: (n) => env[n], isSecret: (k) => secrets.has(k) },
+    project,
+    stack,
+  );
 }

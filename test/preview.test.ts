@@ -202,4 +202,22 @@ describe("pulumi preview, through the Automation API, with the policy pack", () 
     assert.match(err.message, /inferenceServerType is "cx999"/, "the CLI's own output carries the message");
     assert.deepEqual(planned(err.events ?? []), [], "a refused setting must plan no resource");
   });
+
+  it("a secret setting in plain text stops the real preview, naming the key and the command", async () => {
+    // createProjectStack sets `config` in plain text, as a stack file without `secure:` has it.
+    const err = await preview("dev", { [`${PROJECT}:openaiApiKey`]: "sk-plain-text" }).then(
+      () => assert.fail("the preview of a plain-text API key succeeded"),
+      (e: Error & { events?: Event[] }) => e,
+    );
+    const errors = (err.events ?? []).map((e) => e.diagnosticEvent).filter((d) => d?.severity === "error").map((d) => d?.message ?? "");
+    assert.equal(errors.length, 1, `one error expected: ${JSON.stringify(errors)}`);
+    assert.ok(
+      errors[0].includes(
+        `${PROJECT}:openaiApiKey is set in plain text (in Pulumi.dev.yaml): remove it from the file and set it encrypted ` +
+          `with \`pulumi config set --secret ${PROJECT}:openaiApiKey\``,
+      ),
+      errors[0],
+    );
+    assert.doesNotMatch(errors[0], /sk-plain-text/, "the message must not print the secret");
+  });
 });

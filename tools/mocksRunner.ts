@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { parse, YAMLParseError } from "yaml";
-import { loadSettings, SettingsError } from "../components/config";
+import { loadSettings, SEALED_SECRET, SettingsError } from "../components/config";
 import { buildTailnetPolicy, stackPolicySpec } from "../components/plan/tailnetPolicy";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 
@@ -82,6 +82,17 @@ export function configText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** A value of a stack file as the program reads it; an encrypted one (`secure:`) cannot be read here. */
+function stackValueText(value: unknown): string {
+  const encrypted = typeof value === "object" && value !== null && Object.keys(value).length === 1 && "secure" in value;
+  return encrypted ? SEALED_SECRET : configText(value);
+}
+
+/** The keys of a stack's settings that are secrets: the encrypted ones of its file. */
+export function stackSecretKeys(config: Record<string, string>): string[] {
+  return Object.keys(config).filter((key) => config[key] === SEALED_SECRET);
+}
+
 /**
  * A stack's settings as the Pulumi CLI would hand them to the program: Pulumi.yaml's defaults, then the
  * stack file's values, each as `namespace:key` -> text. `root` holds the files (the project's by default).
@@ -96,7 +107,7 @@ export function stackConfig(stack: string, root = PROJECT_ROOT): Record<string, 
   if (fs.existsSync(path.join(root, stackFile))) {
     const values = (readYaml(stackFile, root).config ?? {}) as Record<string, unknown>;
     // Pulumi's rule: a key without a namespace in a stack file is the project's own.
-    for (const [key, value] of Object.entries(values)) config[key.includes(":") ? key : `${project.name}:${key}`] = configText(value);
+    for (const [key, value] of Object.entries(values)) config[key.includes(":") ? key : `${project.name}:${key}`] = stackValueText(value);
   }
   return config;
 }
@@ -200,7 +211,9 @@ function setRunConfig(stack: string, options: RunOptions): void {
   };
   for (const [key, value] of Object.entries(options.set ?? {})) config[key] = configText(value);
   for (const key of options.unset ?? []) delete config[key];
-  const secretKeys = Object.keys(OFFLINE_CREDENTIALS).filter((k) => k in config);
+  // Secrets: the placeholder credentials, the stack file's encrypted values, and what the run sets (as a
+  // `pulumi config set --secret` would); a plain value of the stack file stays plain.
+  const secretKeys = [...Object.keys(OFFLINE_CREDENTIALS), ...stackSecretKeys(config), ...Object.keys(options.set ?? {})].filter((k) => k in config);
   pulumi.runtime.setAllConfig(config, secretKeys);
 }
 

@@ -1,6 +1,26 @@
 /** The providers' credentials: not read here (the providers read them), only checked to be present. */
 import { ConfigSource, Problems } from "./reader";
-import { CREDENTIALS } from "./schema";
+import { CREDENTIALS, SECRET_SETTINGS } from "./schema";
+
+/** The providers' credentials that are secrets (tailscale:oauthClientId is an id, not one). */
+const SECRET_CREDENTIALS = ["hcloud:token", "tailscale:apiKey", "tailscale:oauthClientSecret"] as const;
+
+/**
+ * A credential or a secret setting written in plain text (in Pulumi.<stack>.yaml without `secure:`): refused,
+ * since the stack file is committed and Pulumi would show the value in every diff.
+ */
+export function checkSecretsEncrypted(source: ConfigSource, project: string, stack: string, problems: Problems): void {
+  const keys = [...SECRET_CREDENTIALS, ...Object.keys(SECRET_SETTINGS).map((k) => `${project}:${k}`)];
+  for (const key of keys) {
+    const [namespace, name] = key.split(":", 2);
+    // A source that cannot tell (isSecret absent) refuses nothing.
+    if ((source.get(namespace, name) ?? "") === "" || source.isSecret?.(key) !== false) continue;
+    problems.add(
+      `${key} is set in plain text (in Pulumi.${stack}.yaml): remove it from the file and set it encrypted ` +
+        `with \`pulumi config set --secret ${key}\``,
+    );
+  }
+}
 
 export function checkCredentials(source: ConfigSource, problems: Problems): void {
   const present = (key: string, env: readonly string[]) => {

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Role } from "../catalog/services";
-import { checkCredentials, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
+import { checkCredentials, checkSecretsEncrypted, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
 import { ImageName, readImageTags } from "./images";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
 import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
@@ -27,7 +27,7 @@ export type { ModelSettings, OllamaSettings } from "./models";
 export type { NetworkSettings } from "./network";
 export type { NodeSettings } from "./nodes";
 export type { AlertRoute, OperationsSettings } from "./operations";
-export { pulumiConfigSource, SettingsError } from "./reader";
+export { pulumiConfigSource, SEALED_SECRET, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
 export type { WorkloadSettings } from "./workload";
@@ -71,6 +71,7 @@ export function loadSettings(
   const environment = readEnvironment(stack, problems);
   checkUnknownKeys(source, project, problems);
   checkCredentials(source, problems);
+  checkSecretsEncrypted(source, project, stack, problems);
   const namePrefix = readNamePrefix(read);
   const { location, nodes } = readNodes(read);
   const models = readModels(read);

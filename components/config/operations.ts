@@ -27,7 +27,7 @@ export function readOperations(read: SettingsReader, volumeGb: number): Operatio
   const chat = readRoute(read, "alertChat", "alertChatUrl");
   const email = paging.kind === "email" || chat.kind === "email" ? readEmail(read) : undefined;
   const deadMansSwitch = read.secret("deadMansSwitchUrl");
-  if (deadMansSwitch !== undefined && !isHttpUrl(deadMansSwitch)) {
+  if (deadMansSwitch !== undefined && !read.sealed("deadMansSwitchUrl") && !isHttpUrl(deadMansSwitch)) {
     read.problems.add(`${read.project}:deadMansSwitchUrl is not an http(s) URL (its value is secret and not shown): give the full ping URL`);
   }
   return {
@@ -70,7 +70,7 @@ function readRoute(
         `${project}:${kindKey} is "${kind}", a receiver that does not exist until ${project}:${urlKey} is set: ` +
           `\`pulumi config set --secret ${project}:${urlKey} https://...\`, or set ${kindKey} to none`,
       );
-    } else if (!isHttpUrl(url)) {
+    } else if (!read.sealed(urlKey) && !isHttpUrl(url)) {
       problems.add(`${project}:${urlKey} is not an http(s) URL (its value is secret and not shown): give the full URL, e.g. https://ntfy.sh/my-topic`);
     }
     return { kind, ...(url !== undefined ? { url: pulumi.secret(url) } : {}) };

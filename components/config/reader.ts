@@ -13,14 +13,31 @@ export interface ConfigSource {
   /** Every key set in the stack, as `namespace:key`. */
   keys(): string[];
   env(name: string): string | undefined;
+  /**
+   * Whether `namespace:key` is a secret (set with `--secret`: `secure:` in the stack file); absent when the
+   * source cannot tell, and then nothing is refused for being plain.
+   */
+  isSecret?(key: string): boolean;
 }
 
+/**
+ * What the offline plan reads for a `secure:` value, which it cannot decrypt: the settings take it as set
+ * and check nothing about its form, and the plan shows it as it is.
+ */
+export const SEALED_SECRET = "(secret, set)";
+
+// The language host hands the program the secret keys (PULUMI_CONFIG_SECRET_KEYS); the SDK's isConfigSecret
+// reads them, exported by pulumi.runtime though left out of its type declarations (@pulumi/pulumi 3.248).
+const runtimeConfig = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+
 export function pulumiConfigSource(): ConfigSource {
+  const isConfigSecret = runtimeConfig.isConfigSecret;
   return {
     // The raw runtime lookup: pulumi.Config.get would warn on a secret whose presence is all we check.
     get: (namespace, key) => pulumi.runtime.getConfig(`${namespace}:${key}`),
     keys: () => Object.keys(pulumi.runtime.allConfig()),
     env: (name) => process.env[name],
+    ...(isConfigSecret ? { isSecret: (key: string) => isConfigSecret(key) } : {}),
   };
 }
 
@@ -72,6 +89,11 @@ export class SettingsReader {
   secret(key: SecretSettingName): string | undefined {
     const value = this.source.get(this.project, key);
     return value === undefined || value === "" ? undefined : value;
+  }
+
+  /** True when a secret setting is set but unreadable here (the offline plan): its form cannot be checked. */
+  sealed(key: SecretSettingName): boolean {
+    return this.secret(key) === SEALED_SECRET;
   }
 
   choice<T extends string>(key: SettingName, allowed: readonly T[]): T {
