@@ -142,3 +142,18 @@ describe("the workload on prod's inference node", () => {
     assert.throws(() => settingsOf("prod", { comparisonPeakFactor: 0 }), /comparisonPeakFactor is "0": use a whole number from 1 to 100/);
   });
 });
+
+describe("the README's throughput figures", () => {
+  it("are prod's plan at the default and ten times the load", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const n = (x: number) => x.toLocaleString("en-US");
+    const base = planThroughput(settingsOf("prod"), 28.32)!;
+    const tenfold = planThroughput(settingsOf("prod", { comparisonRequestsPerMonth: 100000 }), 28.32)!;
+    assert.ok(readme.includes(`| one request alone (1,000 + 500 tokens) | ${base.requestSeconds} s | ${tenfold.requestSeconds} s |`));
+    assert.ok(readme.includes(`| capacity at 70 % | ${n(base.capacityRequestsPerMonth)} requests`));
+    assert.ok(readme.includes(`| ${base.busyHoursPerMonth} h, ${Math.round(base.utilization * 1000) / 10} % | ${n(tenfold.busyHoursPerMonth)} h, ${Math.round(tenfold.utilization * 1000) / 10} %: does not fit |`));
+    assert.ok(readme.includes(`| EUR per million output tokens here | ${base.eurPerMillionOutputTokens} | ${tenfold.eurPerMillionOutputTokens} (`));
+    assert.ok(readme.includes(tenfold.warning!.slice(0, 60)));
+  });
+});
