@@ -1,10 +1,12 @@
 /** The throughput model: measured speeds reproduced, the memory-bandwidth rule, M/M/1, the workload's fit. */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { BENCH_MODELS, CPU_FAMILY, MEASURED_SPEED } from "../../components/catalog/inferenceSpeed";
 import { SERVER_TYPES } from "../../components/catalog/serverTypes";
 import { HOURS_PER_MONTH, measuredTypeFor, mm1, modelSpeed, planThroughput, UTILIZATION_CEILING } from "../../components/plan/throughput";
-import { loadStackSettings as settingsOf } from "../harness";
+import { loadStackSettings as settingsOf, PROJECT_ROOT } from "../harness";
 
 const close = (actual: number, expected: number, tolerance = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not ${expected}`);
@@ -144,9 +146,8 @@ describe("the workload on prod's inference node", () => {
 });
 
 describe("the README's throughput figures", () => {
-  it("are prod's plan at the default and ten times the load", async () => {
-    const { readFileSync } = await import("node:fs");
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  it("are prod's plan at the default and ten times the load", () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
     const n = (x: number) => x.toLocaleString("en-US");
     const base = planThroughput(settingsOf("prod"), 28.32)!;
     const tenfold = planThroughput(settingsOf("prod", { comparisonRequestsPerMonth: 100000 }), 28.32)!;
