@@ -283,8 +283,20 @@ function alertRoutesSection({ outputs }: ReportContext): string | undefined {
     table(["alert", "severity", "receiver", "how"], routes.map((r) => [r.alert, r.severity, r.receiver, r.kind])) +
     (routes.every((r) => r.kind === "nothing is sent")
       ? "\nNo receiver is configured: alerts show in Alertmanager and Grafana only. Set alertPaging and alertChat."
-      : "")
+      : "") +
+    unsentAlertsNote(routes)
   );
+}
+
+/** What goes unsent, said plainly: dev may run so; prod refuses to unless alertsDeliberatelyUnsent is true. */
+function unsentAlertsNote(routes: { alert: string; severity: string; kind: string }[]): string {
+  const unsent = (r: { kind: string }) => r.kind === "nothing is sent";
+  const notes = [
+    ...(routes.some((r) => r.severity === "critical" && unsent(r)) ? ["critical alerts page no one (alertPaging)"] : []),
+    ...(routes.some((r) => r.alert === "Watchdog" && unsent(r)) ? ["the Watchdog reaches no dead man's switch (deadMansSwitchUrl)"] : []),
+  ];
+  if (notes.length === 0) return "";
+  return `\nAlerts that reach no one: ${notes.join("; ")}. Dev may run so; prod refuses to unless ai-platform:alertsDeliberatelyUnsent is true.`;
 }
 
 /** Each `{ url, ... }` stack output is an endpoint; its other string fields name its credentials. */

@@ -79,7 +79,7 @@ export function loadSettings(
   const tailnet = readTailnet(read, namePrefix);
   const ollama = readOllama(read);
   const litellm = readLiteLlm(read, models);
-  const operations = readOperations(read, nodes.operations.volumeGb);
+  const operations = readOperations(read, nodes.operations.volumeGb, environment);
   const imageTags = readImageTags(read);
 
   const settings: Settings = {

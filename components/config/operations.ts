@@ -1,6 +1,7 @@
 /** The operations node: Coolify, how long Prometheus keeps metrics, and where alerts go. */
 import * as pulumi from "@pulumi/pulumi";
 import { OPERATIONS_VOLUME_RESERVE_GB, RECEIVER_KINDS, ReceiverKind } from "./limits";
+import type { Environment } from "./naming";
 import { isHttpUrl, SettingsReader } from "./reader";
 
 export interface AlertRoute {
@@ -20,15 +21,34 @@ export interface OperationsSettings {
   deadMansSwitchUrl?: pulumi.Output<string>;
 }
 
-/** The operations node's settings; `volumeGb` is its data volume, which Prometheus's retention must fit. */
-export function readOperations(read: SettingsReader, volumeGb: number): OperationsSettings {
+/**
+ * The operations node's settings; `volumeGb` is its data volume, which Prometheus's retention must fit. Prod
+ * must page someone and have a dead man's switch, unless alertsDeliberatelyUnsent says it goes without.
+ */
+export function readOperations(read: SettingsReader, volumeGb: number, environment: Environment | undefined): OperationsSettings {
+  const { project, problems } = read;
   const retention = readRetention(read, volumeGb);
   const paging = readRoute(read, "alertPaging", "alertPagingUrl");
   const chat = readRoute(read, "alertChat", "alertChatUrl");
   const email = paging.kind === "email" || chat.kind === "email" ? readEmail(read) : undefined;
   const deadMansSwitch = read.secret("deadMansSwitchUrl");
   if (deadMansSwitch !== undefined && !read.sealed("deadMansSwitchUrl") && !isHttpUrl(deadMansSwitch)) {
-    read.problems.add(`${read.project}:deadMansSwitchUrl is not an http(s) URL (its value is secret and not shown): give the full ping URL`);
+    problems.add(`${project}:deadMansSwitchUrl is not an http(s) URL (its value is secret and not shown): give the full ping URL`);
+  }
+  const optOut = `or set ${project}:alertsDeliberatelyUnsent to true to run prod without alerts on purpose`;
+  if (environment === "prod" && !read.boolean("alertsDeliberatelyUnsent")) {
+    if (paging.kind === "none") {
+      problems.add(
+        `${project}:alertPaging is "none" in prod, so critical alerts would reach no one: use webhook or ntfy ` +
+          `(with ${project}:alertPagingUrl) or email (with ${project}:alertEmailTo), ${optOut}`,
+      );
+    }
+    if (deadMansSwitch === undefined) {
+      problems.add(
+        `${project}:deadMansSwitchUrl is not set in prod, so nobody would learn that the monitoring itself is down: ` +
+          `\`pulumi config set --secret ${project}:deadMansSwitchUrl <ping URL>\` (e.g. a healthchecks.io check), ${optOut}`,
+      );
+    }
   }
   return {
     coolify: read.boolean("coolify"),

@@ -207,6 +207,12 @@ export const SETTINGS = {
     default: "none",
     description: `Where warnings go: ${oneOf(RECEIVER_KINDS, { webhook: "alertChatUrl", ntfy: "alertChatUrl", email: "alertEmailTo" })}.`,
   },
+  alertsDeliberatelyUnsent: {
+    type: "boolean",
+    default: false,
+    description:
+      "Run prod without a paging receiver or a dead man's switch, on purpose: critical alerts then reach no one. Off: prod refuses to deploy without alertPaging and deadMansSwitchUrl. Dev runs without either way.",
+  },
   alertEmailTo: {
     type: "string",
     default: "",

@@ -46,7 +46,8 @@ describe("secrets in the stack file", () => {
   });
 
   it("a secret setting in plain text is refused", () => {
-    const text = `config:\n${ENCRYPTED_CREDENTIALS}  ai-platform:alertPaging: webhook\n  ai-platform:alertPagingUrl: https://hooks.example.com/T0/secret\n  ai-platform:openaiApiKey: sk-plain\n`;
+    const text = `config:\n${ENCRYPTED_CREDENTIALS}  ai-platform:alertPaging: webhook\n  ai-platform:alertPagingUrl: https://hooks.example.com/T0/secret\n  ai-platform:openaiApiKey: sk-plain\n` +
+      "  ai-platform:deadMansSwitchUrl:\n    secure: v1:DDDD\n";
     assert.deepEqual(refused("prod", text), [
       "ai-platform:openaiApiKey is set in plain text (in Pulumi.prod.yaml): remove it from the file and set it encrypted with `pulumi config set --secret ai-platform:openaiApiKey`",
       "ai-platform:alertPagingUrl is set in plain text (in Pulumi.prod.yaml): remove it from the file and set it encrypted with `pulumi config set --secret ai-platform:alertPagingUrl`",
