@@ -85,7 +85,7 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "coolify.adminPassword", description: "Coolify's generated root password", secret: true, onlyWhen: "coolify is on" },
   { path: "monthlyCostEur", description: "EUR per month before VAT, from the dated catalog" },
   { path: "costBreakdown", description: "`pricesAsOf` and one line per item paid for" },
-  { path: "costComparison", description: "the same requests through cloud APIs: per model USD and EUR a month, and the volume above which the platform is cheaper" },
+  { path: "costComparison", description: "the same requests through cloud APIs: per model USD and EUR a month, and the volume above which the platform is cheaper (null when above what the node serves); the node's capacity and the cloud fallback's cost a month" },
   ...THROUGHPUT_OUTPUTS.map((o): OutputPromise => ({ onlyWhen: "a chat model is served", ...o })),
   { path: "memoryBudget", description: "each node's RAM and disk budget: items (the containers' memory limits), OS reserve, headroom" },
   { path: "tailnetPolicy", description: "the tailnet policy (HuJSON) to merge by hand", onlyWhen: "manageTailnetPolicy is off" },
