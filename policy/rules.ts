@@ -5,6 +5,7 @@
  * under mocks. Nothing here starts a policy server, so this module is safe to import anywhere.
  */
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { sourceRangeProblems } from "../components/config/cidr";
 
 /** A resource as the rules see it: its inputs, and the paths of those that are secrets ("envs[2]"). */
 export interface PolicyResource {
@@ -152,13 +153,13 @@ const serverHasFirewall: ResourceRule = {
 
 /** Ports the public internet may reach, and then only from named ranges (a CDN's), never from everywhere. */
 const PUBLIC_WEB_PORTS = new Set(["80", "443"]);
-const isEverywhere = (cidr: unknown): boolean => typeof cidr === "string" && /\/0$/.test(cidr.trim());
 
 const firewallNoPublicTcp: ResourceRule = {
   name: "firewall-no-public-tcp",
   description:
-    "No Hetzner firewall rule lets TCP in from the whole internet (0.0.0.0/0, ::/0), and none lets TCP in at all " +
-    "except ports 80 and 443 from named source ranges: admin interfaces and AI endpoints are reached over the tailnet.",
+    "No Hetzner firewall rule lets TCP in from the whole internet (0.0.0.0/0, ::/0, a union of ranges that covers " +
+    "either, or any range wider than a CDN's: /12 for IPv4, /32 for IPv6), and none lets TCP in at all except " +
+    "ports 80 and 443 from named source ranges: admin interfaces and AI endpoints are reached over the tailnet.",
   enforcementLevel: "mandatory",
   types: [FIREWALL],
   check(r) {
@@ -166,10 +167,10 @@ const firewallNoPublicTcp: ResourceRule = {
     for (const rule of list(r.props.rules).map(record)) {
       if (rule.direction !== "in" || String(rule.protocol).toLowerCase() !== "tcp") continue;
       const port = typeof rule.port === "string" && rule.port !== "" ? rule.port : "any";
-      const everywhere = list(rule.sourceIps).filter(isEverywhere).map(String);
+      const tooWide = sourceRangeProblems(list(rule.sourceIps).filter((ip): ip is string => typeof ip === "string"));
       const reasons: string[] = [];
       if (!PUBLIC_WEB_PORTS.has(port)) reasons.push(`TCP ${port} may not be opened at all (only 80 and 443 may)`);
-      if (everywhere.length > 0) reasons.push(`its sources include the whole internet (${everywhere.join(", ")})`);
+      if (tooWide.length > 0) reasons.push(`its sources are too wide: ${tooWide.join("; ")}`);
       if (reasons.length > 0) {
         problems.push(
           `firewall "${r.name}" lets TCP ${port} in: ${reasons.join("; ")}. Reach services over the tailnet, ` +

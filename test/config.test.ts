@@ -128,7 +128,7 @@ describe("every mistake gets a message naming the setting, the value and what is
 
   it("public web on with no ranges, or with the whole internet", () => {
     assertOneProblem(problems("prod", { publicWeb: "true" }), `${PROJECT}:publicWeb is true`, "publicWebSourceRanges is empty");
-    assertOneProblem(problems("prod", { publicWeb: "true", publicWebSourceRanges: ["0.0.0.0/0"] }), "whole internet");
+    assertOneProblem(problems("prod", { publicWeb: "true", publicWebSourceRanges: ["0.0.0.0/0"] }), `${PROJECT}:publicWebSourceRanges: 0.0.0.0/0 is a /0`);
   });
 
   it("an image tag for an unknown service, without a tag, latest, or twice", () => {

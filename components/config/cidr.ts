@@ -64,3 +64,49 @@ export function cidrsOverlap(a: string, b: string): boolean {
   if (x.problem || y.problem || x.version !== y.version) return false;
   return contains(x, y.address) || contains(y, x.address);
 }
+
+/**
+ * The widest source range a setting or a firewall rule may name, by IP version. CDNs publish ranges of /12 or
+ * narrower for IPv4 (Cloudflare's widest is 104.16.0.0/13) and /32 or narrower for IPv6 (2400:cb00::/32); a
+ * wider one lets in far more than a CDN, and /0, /1 pairs and the like let in everyone.
+ */
+export const SOURCE_RANGE_MAX_WIDTH: Readonly<Record<4 | 6, number>> = { 4: 12, 6: 32 };
+
+/**
+ * What is wrong with a list of source ranges, one line a problem, each naming the range: any range wider than
+ * SOURCE_RANGE_MAX_WIDTH, and, when each is narrow enough, a union that is still the whole address space of
+ * its IP version. Ranges that do not parse are left to the caller.
+ */
+export function sourceRangeProblems(ranges: readonly string[]): string[] {
+  const problems: string[] = [];
+  const parsed = ranges.map((text) => ({ text: text.trim(), cidr: parseCidr(text) })).filter((r) => !r.cidr.problem);
+  for (const version of [4, 6] as const) {
+    const family = parsed.filter((r) => r.cidr.version === version);
+    const bound = SOURCE_RANGE_MAX_WIDTH[version];
+    const wide = family.filter((r) => r.cidr.prefix < bound);
+    for (const { text, cidr } of wide) {
+      problems.push(`${text} is a /${cidr.prefix}, wider than the /${bound} an IPv${version} CDN range is at most`);
+    }
+    if (wide.length === 0 && family.length > 0 && coversAll(family.map((r) => r.cidr), version)) {
+      problems.push(`${family.map((r) => r.text).join(", ")} together cover every IPv${version} address`);
+    }
+  }
+  return problems;
+}
+
+/** True when the ranges, merged, are the whole address space of their IP version. */
+function coversAll(cidrs: ParsedCidr[], version: 4 | 6): boolean {
+  const bits = version === 4 ? 32 : 128;
+  const spans = cidrs
+    .map((c) => {
+      const start = version === 4 ? ipv4ToBigInt(c.address) : ipv6ToBigInt(c.address);
+      return { start, end: start + (1n << BigInt(bits - c.prefix)) };
+    })
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  let reached = 0n;
+  for (const { start, end } of spans) {
+    if (start > reached) return false;
+    if (end > reached) reached = end;
+  }
+  return reached === 1n << BigInt(bits);
+}

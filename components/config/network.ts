@@ -1,5 +1,5 @@
 /** The nodes' networks: the public web ports Coolify's apps may open, and the addresses Docker uses. */
-import { cidrsOverlap, parseCidr } from "./cidr";
+import { cidrsOverlap, parseCidr, sourceRangeProblems } from "./cidr";
 import { DOCKER_NETWORK_PREFIX, DOCKER_POOL_MAX_PREFIX, TAILNET_RANGE } from "./limits";
 import { SettingsReader } from "./reader";
 
@@ -23,12 +23,8 @@ export function readNetwork(read: SettingsReader): NetworkSettings {
         `ranges (e.g. Cloudflare's published IPv4 and IPv6 ranges); the platform never opens 80/443 to everyone`,
     );
   }
-  const anywhere = publicWebSourceRanges.filter((r) => /^(0\.0\.0\.0|::)\/0$/.test(r.trim()));
-  if (anywhere.length > 0) {
-    problems.add(
-      `${project}:publicWebSourceRanges has ${anywhere.join(" and ")}, which is the whole internet: ` +
-        `list the CDN's ranges only`,
-    );
+  for (const problem of sourceRangeProblems(publicWebSourceRanges)) {
+    problems.add(`${project}:publicWebSourceRanges: ${problem}, so it opens 80/443 to far more than a CDN: list the CDN's published ranges only`);
   }
 
   const dockerAddressPool = read.string("dockerAddressPool");

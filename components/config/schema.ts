@@ -266,7 +266,8 @@ export const SETTINGS = {
   publicWebSourceRanges: {
     type: "array",
     default: [],
-    description: "CIDRs allowed to reach TCP 80/443 when publicWeb is on, normally a CDN's published ranges.",
+    description:
+      "CIDRs allowed to reach TCP 80/443 when publicWeb is on, normally a CDN's published ranges: each /12 or narrower for IPv4 and /32 or narrower for IPv6, and together never a whole address space.",
   },
   dockerAddressPool: {
     type: "string",

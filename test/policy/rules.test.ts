@@ -203,6 +203,31 @@ for (const stack of ["dev", "prod"] as const) {
       }
     });
 
+    it("fails 80/443 from ranges wider than a CDN's, or whose union is the whole internet, naming each range", () => {
+      const firewall = recorded.find((r) => r.type === FIREWALL)!;
+      const withRule = (sourceIps: string[]) =>
+        checkAll(
+          withOneBroken(all, FIREWALL, firewall.name, (r) => (r.props.rules as unknown[]).push({ direction: "in", protocol: "tcp", port: "443", sourceIps })),
+          stackOutputs,
+        );
+      const sixteenths = Array.from({ length: 4096 }, (_, i) => `${i >> 4}.${(i & 15) << 4}.0.0/12`);
+      const cases: [string[], string][] = [
+        [["0.0.0.0/1", "128.0.0.0/1"], "0.0.0.0/1 is a /1, wider than the /12 an IPv4 CDN range is at most; 128.0.0.0/1 is a /1, wider than the /12 an IPv4 CDN range is at most"],
+        [["::/1", "8000::/1"], "::/1 is a /1, wider than the /32 an IPv6 CDN range is at most; 8000::/1 is a /1, wider than the /32 an IPv6 CDN range is at most"],
+        [["0::/0"], "0::/0 is a /0, wider than the /32 an IPv6 CDN range is at most"],
+        [sixteenths, `${sixteenths.join(", ")} together cover every IPv4 address`],
+      ];
+      for (const [ranges, why] of cases) {
+        const found = withRule(ranges);
+        assertOnlyViolation(found, "firewall-no-public-tcp", firewall.name);
+        assert.equal(
+          found[0].message,
+          `firewall "${firewall.name}" lets TCP 443 in: its sources are too wide: ${why}. Reach services over the tailnet, ` +
+            "and open 80/443 only to a CDN's address ranges",
+        );
+      }
+    });
+
     it("fails a container whose image is :latest or has no tag", () => {
       for (const c of containers) {
         for (const image of ["docker.io/ollama/ollama:latest", "docker.io/ollama/ollama", "localhost:5000/ollama"]) {
