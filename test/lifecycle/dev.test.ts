@@ -96,6 +96,12 @@ describe("dev stack lifecycle", { skip: SKIP }, () => {
       const value = tail ? (whole as Record<string, unknown>)[tail] : whole;
       assert.ok(typeof value === "string" && value.length >= 16, `output ${secret} holds a credential`);
     }
+    // The real up's outputs carry the throughput plan, the same as the offline plan's.
+    const throughput = result.outputs.throughput?.value as { speed: { serverType: string; models: { model: string }[] }; capacity: { requestsPerMonth: number }; workload: { fits: boolean } };
+    assert.equal(throughput.speed.serverType, "cx23");
+    assert.deepEqual(throughput.speed.models.map((m) => m.model), ["gemma3:1b"]);
+    assert.ok(throughput.capacity.requestsPerMonth > 0 && throughput.workload.fits);
+    assert.deepEqual(throughput, s.plan.outputs.throughput, "the up's throughput output is the plan's");
     assert.deepEqual(hetzner.unservedRequests(), [], "the Hetzner fake served every request");
   });
 
