@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigSource, loadSettings, SettingsError } from "../components/config";
-import { loadStackSettings, OFFLINE_CREDENTIALS, projectName, stackConfig } from "./harness";
+import { loadStackSettings, OFFLINE_CREDENTIALS, projectName, settingsProblems, stackConfig } from "./harness";
 
 const PROJECT = projectName();
 
@@ -19,16 +19,7 @@ function source(values: Record<string, string>, env: Record<string, string> = {}
 
 const load = loadStackSettings;
 
-/** The problems a load reports; fails when it reports none. */
-function problems(stack: string, set: Record<string, unknown> = {}, unset: string[] = [], env: Record<string, string> = {}): string[] {
-  try {
-    load(stack, set, unset, env);
-  } catch (err) {
-    assert.ok(err instanceof SettingsError, `expected a SettingsError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail("expected the settings to be refused");
-}
+const problems = settingsProblems;
 
 function assertOneProblem(found: string[], ...parts: (string | RegExp)[]) {
   assert.equal(found.length, 1, `expected exactly one problem, got:\n${found.join("\n")}`);

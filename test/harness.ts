@@ -3,7 +3,8 @@
  * the after-deploy markers) lives in tools/mocksRunner.ts, which the offline plan and the benchmark use too;
  * it is re-exported here so that a test imports its helpers from one place.
  */
-import { loadSettings, Settings } from "../components/config";
+import assert from "node:assert/strict";
+import { loadSettings, Settings, SettingsError } from "../components/config";
 import { configText, OFFLINE_CREDENTIALS, projectName, stackConfig, stackSecretKeys } from "../tools/mocksRunner";
 
 export {
@@ -45,4 +46,20 @@ export function loadStackSettings(
     project,
     stack,
   );
+}
+
+/** The problems a load of a stack's settings reports; fails when it reports none, or fails otherwise. */
+export function settingsProblems(
+  stack: string,
+  set: Record<string, unknown> = {},
+  unset: string[] = [],
+  env: Record<string, string> = {},
+): string[] {
+  try {
+    loadStackSettings(stack, set, unset, env);
+  } catch (err) {
+    assert.ok(err instanceof SettingsError, `expected a SettingsError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail("expected the settings to be refused");
 }

@@ -4,19 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SettingsError } from "../../components/config";
 import { buildReport } from "../../tools/report";
-import { loadStackSettings, runProgram } from "../harness";
+import { loadStackSettings, runProgram, settingsProblems } from "../harness";
 
-function problems(stack: string, set: Record<string, unknown>): string[] {
-  try {
-    loadStackSettings(stack, set);
-  } catch (err) {
-    assert.ok(err instanceof SettingsError, `expected a SettingsError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail("expected the settings to be refused");
-}
+const problems = settingsProblems;
 
 const PAGER = { alertPaging: "ntfy", alertPagingUrl: "https://ntfy.sh/ai-prod-pager" };
 const DEAD_MANS_SWITCH = { deadMansSwitchUrl: "https://hc-ping.com/5f1c2e9a" };

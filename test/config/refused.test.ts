@@ -8,18 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { loadSettings, SettingsError } from "../../components/config";
-import { loadStackSettings, OFFLINE_CREDENTIALS, PROJECT_ROOT, stackConfig } from "../harness";
+import { loadStackSettings, OFFLINE_CREDENTIALS, PROJECT_ROOT, settingsProblems, stackConfig } from "../harness";
 
-/** The problems a load reports; fails when it reports none. */
-function problems(stack: string, set: Record<string, unknown> = {}): string[] {
-  try {
-    loadStackSettings(stack, set);
-  } catch (err) {
-    assert.ok(err instanceof SettingsError, `expected a SettingsError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail("expected the settings to be refused");
-}
+const problems = settingsProblems;
 
 /** A copy of the project's Pulumi.yaml beside a stack file with the given text. */
 function projectWithStackFile(stack: string, text: string): string {
