@@ -25,7 +25,13 @@ if existing=$(command -v pulumi); then
   exit 0
 fi
 
-engine=${PULUMI_ENGINE_DIR:-$repo/../shared/pulumi-engine}
+# The engine beside the checkout (../shared), or the workplace's shared folder when the clone lives elsewhere.
+if [ -n "${PULUMI_ENGINE_DIR:-}" ]; then
+  engine=$PULUMI_ENGINE_DIR
+else
+  engine=$repo/../shared/pulumi-engine
+  [ -f "$engine/install.sh" ] || [ ! -f /work/shared/pulumi-engine/install.sh ] || engine=/work/shared/pulumi-engine
+fi
 if [ ! -f "$engine/install.sh" ]; then
   log "ERROR: no pulumi on PATH, and no offline engine at $engine (no install.sh there)."
   log "Install the Pulumi CLI (https://www.pulumi.com/docs/install/) with its provider plugins on PATH, or"
