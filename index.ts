@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
 import { Role, ROLES } from "./components/catalog/services";
-import { loadSettings, Settings, SettingsError } from "./components/config";
+import { DEPLOYERS_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { NodeReadiness } from "./components/machines/nodeReadiness";
@@ -43,7 +43,8 @@ export = async () => {
       stack: settings.environment,
       project: settings.project,
       nodeTags: ROLES.map((role) => nodeTag(settings.namePrefix, settings.environment, role)),
-      deployers: settings.tailnet.deployers,
+      deployers: settings.tailnet.deployers[settings.environment],
+      deployersSetting: `${settings.project}:${DEPLOYERS_SETTING[settings.environment]}`,
     });
   }
 

@@ -167,12 +167,40 @@ describe("every mistake gets a message naming the setting, the value and what is
   });
 
   it("a malformed tag among the deployers", () => {
-    assertOneProblem(problems("dev", { tailnetDeployers: ["tag:CI Runner"] }), `${PROJECT}:tailnetDeployers has "tag:CI Runner"`, "not a valid tag", "tag:ai-deployer");
-    assertOneProblem(problems("dev", { tailnetDeployers: ["ci-runner"] }), `"ci-runner"`, "a tag (e.g. tag:ai-deployer) or a user (e.g. alice@example.com)");
+    assertOneProblem(problems("dev", { tailnetDevDeployers: ["tag:CI Runner"] }), `${PROJECT}:tailnetDevDeployers has "tag:CI Runner"`, "not a valid tag", "tag:ai-dev-deployer");
+    assertOneProblem(problems("dev", { tailnetProdDeployers: ["ci-runner"] }), `${PROJECT}:tailnetProdDeployers has "ci-runner"`, "a tag (e.g. tag:ai-dev-deployer) or a user (e.g. alice@example.com)");
   });
 
-  it("a deployer identity missing", () => {
-    assertOneProblem(problems("dev", { tailnetDeployers: [] }), `${PROJECT}:tailnetDeployers is empty`, "Tailscale SSH", '["tag:ai-deployer"]');
+  it("a deployer identity missing, for either environment, in either stack", () => {
+    assertOneProblem(problems("dev", { tailnetDevDeployers: [] }), `${PROJECT}:tailnetDevDeployers is empty`, "on dev", "Tailscale SSH", '["tag:ai-dev-deployer"]');
+    assertOneProblem(problems("dev", { tailnetProdDeployers: [] }), `${PROJECT}:tailnetProdDeployers is empty`, "on prod", '["tag:ai-prod-deployer"]');
+  });
+
+  it("one identity deploying both environments", () => {
+    assert.deepEqual(problems("prod", { tailnetDevDeployers: ["tag:ai-ci"], tailnetProdDeployers: ["tag:ai-ci", "tag:ai-prod-deployer"] }), [
+      `${PROJECT}:tailnetDevDeployers and ${PROJECT}:tailnetProdDeployers both have "tag:ai-ci": a deployer is root on its ` +
+        "environment's nodes, so one shared identity lets the dev pipeline reach prod. Give each environment its own " +
+        `(e.g. tag:ai-dev-deployer and tag:ai-prod-deployer); a person who works on both is better listed in ${PROJECT}:tailnetAdmins`,
+    ]);
+  });
+
+  it("the retired single deployer list, still in a stack file, says what replaces it", () => {
+    assertOneProblem(
+      problems("dev", { tailnetDeployers: ["tag:ai-deployer"] }),
+      `${PROJECT}:tailnetDeployers was split per environment`,
+      "tailnetDevDeployers",
+      "tailnetProdDeployers",
+      "Moving to per-environment deployers",
+    );
+  });
+
+  it("a dev stack that would write the tailnet's policy, which covers prod too", () => {
+    assertOneProblem(
+      problems("dev", { manageTailnetPolicy: "true", tailnetUsers: ["alice@example.com"] }),
+      `${PROJECT}:manageTailnetPolicy is true in the dev stack`,
+      "could grant itself prod",
+      `pulumi config rm ${PROJECT}:manageTailnetPolicy`,
+    );
   });
 
   it("an empty user group while the policy is managed", () => {

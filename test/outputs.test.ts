@@ -32,8 +32,10 @@ function presentPaths(outputs: Record<string, unknown>): string[] {
 /** Runs a variant of the stack in which every conditional output is present, and one in which none is. */
 const variants: Record<string, () => Promise<ProgramRun>> = {
   "prod (Coolify on, policy unmanaged)": () => runProgram("prod"),
-  "dev (Coolify off, policy managed)": () =>
-    runProgram("dev", { set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"] } }),
+  "prod (Coolify off, policy managed)": () =>
+    runProgram("prod", {
+      set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"], [`${PROJECT}:coolify`]: "false" },
+    }),
 };
 
 for (const [name, variant] of Object.entries(variants)) {
@@ -63,7 +65,9 @@ for (const [name, variant] of Object.entries(variants)) {
 describe("conditional outputs", () => {
   it("are present when their condition holds and absent otherwise", async () => {
     const prod = await runProgram("prod");
-    const dev = await runProgram("dev", { set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"] } });
+    const dev = await runProgram("prod", {
+      set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["alice@example.com"], [`${PROJECT}:coolify`]: "false" },
+    });
     assert.notEqual(valueAt(prod.outputs, "coolify.url"), undefined);
     assert.notEqual(valueAt(prod.outputs, "tailnetPolicy"), undefined);
     assert.equal(valueAt(dev.outputs, "coolify.url"), undefined);

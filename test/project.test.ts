@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { SETTINGS } from "../components/config/schema";
 import { PROJECT_ROOT } from "./harness";
+import { accessTableMarkdown } from "../tools/accessTable";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
 const project = parse(read("Pulumi.yaml")) as {
@@ -64,6 +65,14 @@ describe("README", () => {
       assert.ok(row, `README has no row for ${key}`);
       assert.ok(row.includes(`\`${JSON.stringify(declared.default).replace(/^"|"$/g, "")}\``), `README's default for ${key} is not ${JSON.stringify(declared.default)}`);
     }
+  });
+
+  it("shows who reaches what as the tailnet policy says (npx tsx tools/syncDocs.ts writes it)", () => {
+    const block = readme.slice(readme.indexOf("<!-- access:start -->") + "<!-- access:start -->".length, readme.indexOf("<!-- access:end -->"));
+    assert.equal(block.trim(), accessTableMarkdown());
+    // The rows the design promises, in so many words.
+    assert.match(block, /dev's deployers .*\| ai-dev-inference, ai-dev-operations: 22 ssh \| root on ai-dev-inference, ai-dev-operations \|/);
+    assert.match(block, /a named admin .*after a check every 12h \|/);
   });
 
   it("gives the two commands: the offline plan and the tests", () => {

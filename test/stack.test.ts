@@ -194,8 +194,9 @@ describe("a bad setting stops the program before any resource is declared", () =
     ["a missing Hetzner token", {}, ["hcloud:token"], /hcloud:token is not set/],
     ["an invalid CIDR", { [`${PROJECT}:publicWebSourceRanges`]: ["1.2.3.0/99"] }, [], /publicWebSourceRanges has "1.2.3.0\/99"/],
     ["public web with no ranges", { [`${PROJECT}:publicWeb`]: "true" }, [], /publicWebSourceRanges is empty/],
-    ["a malformed tag", { [`${PROJECT}:tailnetDeployers`]: ["tag:Bad_Tag"] }, [], /tailnetDeployers has "tag:Bad_Tag", which is not a valid tag/],
-    ["a deployer identity missing", { [`${PROJECT}:tailnetDeployers`]: [] }, [], /tailnetDeployers is empty/],
+    ["a malformed tag", { [`${PROJECT}:tailnetDevDeployers`]: ["tag:Bad_Tag"] }, [], /tailnetDevDeployers has "tag:Bad_Tag", which is not a valid tag/],
+    ["a deployer identity missing", { [`${PROJECT}:tailnetDevDeployers`]: [] }, [], /tailnetDevDeployers is empty/],
+    ["one deployer for both environments", { [`${PROJECT}:tailnetProdDeployers`]: ["tag:ai-dev-deployer"] }, [], /both have "tag:ai-dev-deployer"/],
     [
       "an empty user group while the policy is managed",
       { [`${PROJECT}:manageTailnetPolicy`]: "true" },

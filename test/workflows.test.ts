@@ -104,15 +104,29 @@ describe("every workflow", () => {
       for (const s of secrets) assert.ok(header.includes(s), `${file} reads ${s} but its header does not explain it`);
     });
 
-    it(`${file} joins the tailnet as a deployer the stacks allow, before any pulumi command`, () => {
+    it(`${file} joins the tailnet as the deployer of the stack it runs, from that stack's environment, before any pulumi command`, () => {
       const project = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
-        config: { tailnetDeployers: { default: string[] } };
+        config: Record<string, { default: string[] }>;
+      };
+      const deployersOf: Record<string, string[]> = {
+        dev: project.config.tailnetDevDeployers.default,
+        prod: project.config.tailnetProdDeployers.default,
       };
       for (const job of Object.values(load(file).jobs).filter((j) => pulumiSteps(j).length > 0)) {
         const join = job.steps.findIndex((s) => s.uses?.startsWith("tailscale/github-action@"));
         assert.ok(join >= 0, `${file}: a pulumi job does not join the tailnet`);
-        assert.equal(job.steps[join].with?.tags, "tag:ai-deployer");
-        assert.ok(project.config.tailnetDeployers.default.includes("tag:ai-deployer"));
+        // Each run of the job (each matrix entry) as the stack it previews or deploys.
+        const runs = (job.strategy?.matrix?.include as Record<string, string>[] | undefined) ?? [{}];
+        for (const entry of runs) {
+          const expand = (text: unknown) => String(text).replace(/\$\{\{ matrix\.(\w+) \}\}/g, (_, key: string) => entry[key]);
+          const stack = expand(pulumiSteps(job)[0].with?.["stack-name"]);
+          const tag = expand(job.steps[join].with?.tags);
+          assert.equal(tag, `tag:ai-${stack}-deployer`, `${file}: the ${stack} job joins as ${tag}`);
+          assert.ok(deployersOf[stack].includes(tag), `${tag} is not among ${stack}'s default deployers`);
+          // Its credentials come from the stack's own environment, never shared with the other stack.
+          const environment = expand(typeof job.environment === "string" ? job.environment : job.environment?.name);
+          assert.match(environment, new RegExp(`^${stack}(-preview)?$`), `${file}: the ${stack} job runs in environment ${environment}`);
+        }
         assert.ok(job.steps[join].with?.["oauth-secret"], "joins with the OAuth client (ephemeral node)");
         assert.ok(join < job.steps.indexOf(pulumiSteps(job)[0]));
         assert.ok(job.steps.some((s) => s.run?.startsWith("npm ci")), "installs the program's packages");
@@ -148,7 +162,11 @@ describe("pull-request.yml", () => {
   it("previews dev and prod after the tests pass, with the policy pack, commenting on the PR", () => {
     const preview = wf.jobs.preview;
     assert.deepEqual(needsOf(preview), ["test"]);
-    assert.deepEqual(preview.strategy?.matrix?.stack, ["dev", "prod"]);
+    assert.deepEqual(preview.strategy?.matrix?.include, [
+      { stack: "dev", environment: "dev" },
+      // prod's credentials only in an environment a reviewer guards: a preview runs the pull request's code.
+      { stack: "prod", environment: "prod-preview" },
+    ]);
     const [step] = pulumiSteps(preview);
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.["stack-name"], "${{ matrix.stack }}");
@@ -177,7 +195,7 @@ describe("deploy.yml", () => {
     const env = wf.jobs.prod.environment;
     assert.equal(typeof env === "string" ? env : env?.name, "prod");
     assert.ok(needsOf(wf.jobs.prod).includes("dev"));
-    assert.equal(wf.jobs.dev.environment, undefined, "dev deploys without waiting for approval");
+    assert.equal(wf.jobs.dev.environment, "dev", "dev deploys with dev's own credentials");
   });
 
   it("never runs two deploys of one stack at once, and never cancels one that runs", () => {

@@ -1,7 +1,8 @@
 /**
  * Writes what the code declares where people and the CLI read it: the settings (components/config/schema.ts)
  * into Pulumi.yaml's declarations and the README's settings table, and the outputs contract
- * (components/outputs.ts) into the README's outputs table. Run after changing either:
+ * (components/outputs.ts) into the README's outputs table, and the tailnet policy's access table
+ * (tools/accessTable.ts) into the README. Run after changing either:
  * `npx tsx tools/syncDocs.ts`; test/project.test.ts and test/outputs.test.ts fail until it has been.
  */
 import * as fs from "node:fs";
@@ -9,6 +10,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { OUTPUT_CONTRACT } from "../components/outputs";
 import { SECRET_SETTINGS, SETTINGS } from "../components/config/schema";
+import { accessTableMarkdown } from "./accessTable";
 
 const config = Object.fromEntries(
   Object.entries(SETTINGS).map(([key, s]) => [
@@ -69,4 +71,5 @@ const readmePath = path.join(root, "README.md");
 let readme = fs.readFileSync(readmePath, "utf8");
 readme = writeBlock(readme, "settings", table);
 readme = writeBlock(readme, "outputs", outputsTable);
+readme = writeBlock(readme, "access", accessTableMarkdown());
 fs.writeFileSync(readmePath, readme);

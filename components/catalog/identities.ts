@@ -15,7 +15,7 @@ export type IdentityKind = "tag" | "group" | "user";
 
 /** Each kind of identity a setting may take, with the example its error message gives. */
 export const IDENTITY_FORMS: Readonly<Record<IdentityKind, { pattern: RegExp; example: string }>> = {
-  tag: { pattern: TAG_PATTERN, example: "tag:ai-deployer" },
+  tag: { pattern: TAG_PATTERN, example: "tag:ai-dev-deployer" },
   group: { pattern: GROUP_PATTERN, example: "group:platform-admins" },
   user: { pattern: USER_PATTERN, example: "alice@example.com" },
 };

@@ -30,6 +30,7 @@ export type { AlertRoute, OperationsSettings } from "./operations";
 export { pulumiConfigSource, SEALED_SECRET, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
+export { DEPLOYERS_SETTING, POLICY_OWNER } from "./tailnet";
 export type { WorkloadSettings } from "./workload";
 
 export interface Settings {
@@ -76,7 +77,7 @@ export function loadSettings(
   const { location, nodes } = readNodes(read);
   const models = readModels(read);
   const network = readNetwork(read);
-  const tailnet = readTailnet(read, namePrefix);
+  const tailnet = readTailnet(read, namePrefix, environment);
   const ollama = readOllama(read);
   const litellm = readLiteLlm(read, models);
   const operations = readOperations(read, nodes.operations.volumeGb, environment);

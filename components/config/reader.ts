@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { fromTo, RANGES, RangedSettingName } from "./limits";
-import { SECRET_SETTINGS, SecretSettingName, SETTINGS, SettingName } from "./schema";
+import { RETIRED_SETTINGS, SECRET_SETTINGS, SecretSettingName, SETTINGS, SettingName } from "./schema";
 
 /** Raw access, so that tests and the offline plan can feed settings without a Pulumi engine. */
 export interface ConfigSource {
@@ -172,6 +172,10 @@ export function checkUnknownKeys(source: ConfigSource, project: string, problems
       continue;
     }
     if (namespace !== project || known.has(name)) continue;
+    if (name in RETIRED_SETTINGS) {
+      problems.add(`${key} ${RETIRED_SETTINGS[name]}`);
+      continue;
+    }
     const near = nearest(name);
     problems.add(
       `${key} is not a setting of this project` +

@@ -42,6 +42,17 @@ export const SECRET_SETTINGS = {
     "URL of a dead man's switch (e.g. a healthchecks.io ping URL) that the always-firing Watchdog alert reaches every 5 minutes; silence from it means the monitoring itself is down.",
 } as const;
 
+/**
+ * Settings this project once read and reads no more, each with what replaces it: a stack file that still sets
+ * one is told what to write instead, rather than having it silently ignored.
+ */
+export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
+  tailnetDeployers:
+    "was split per environment, so that one environment's pipeline cannot reach another's nodes: list dev's " +
+    "deployers in tailnetDevDeployers and prod's in tailnetProdDeployers, a different identity in each (README, " +
+    "\"Moving to per-environment deployers\")",
+};
+
 export type SecretSettingName = keyof typeof SECRET_SETTINGS;
 
 /** The secret setting that holds each provider's key. */
@@ -274,11 +285,17 @@ export const SETTINGS = {
     default: "172.30.0.0/16",
     description: `CIDR Docker carves its container networks from (/${DOCKER_NETWORK_PREFIX} each); must not overlap the tailnet's ${TAILNET_RANGE}.`,
   },
-  tailnetDeployers: {
+  tailnetDevDeployers: {
     type: "array",
-    default: ["tag:ai-deployer"],
+    default: ["tag:ai-dev-deployer"],
     description:
-      "Tailnet identities that run pulumi up and reach the nodes by Tailscale SSH as root: a tag (a CI runner or a tagged laptop) or a user e-mail.",
+      "Tailnet identities that run pulumi up on dev and reach dev's nodes (only) by Tailscale SSH as root: a tag (a CI runner or a tagged laptop) or a user e-mail; none may also deploy prod.",
+  },
+  tailnetProdDeployers: {
+    type: "array",
+    default: ["tag:ai-prod-deployer"],
+    description:
+      "Tailnet identities that run pulumi up on prod and reach prod's nodes (only) by Tailscale SSH as root: a tag or a user e-mail; none may also deploy dev.",
   },
   tailnetAdmins: {
     type: "array",
@@ -301,7 +318,7 @@ export const SETTINGS = {
     type: "boolean",
     default: false,
     description:
-      "Let this stack write the tailnet's whole policy file (it covers every environment; turn it on in one stack only). Off: the policy is a stack output to merge by hand.",
+      "Let the prod stack write the tailnet's whole policy file (it covers every environment, so only prod may: a dev credential that writes it could grant itself prod). Off: the policy is a stack output to merge by hand.",
   },
 } as const satisfies Record<string, SettingDeclaration>;
 

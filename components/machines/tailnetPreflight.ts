@@ -25,8 +25,8 @@ export class TailnetPolicyError extends pulumi.RunError {
         problems.map((p) => `  - ${p}\n`).join("") +
         `Merge plan-out/${stack}/tailnet-policy.hujson (written by \`npm run plan -- ${stack}\`) into the tailnet's ` +
         `policy file (admin console, Access controls), at least its tagOwners, then run \`pulumi up\` again. Or let ` +
-        `one stack write the whole policy file: \`pulumi config set ${project}:manageTailnetPolicy true\`, with ` +
-        `${project}:tailnetUsers.`,
+        `the prod stack write the whole policy file: \`pulumi config set --stack prod ${project}:manageTailnetPolicy true\`, ` +
+        `with ${project}:tailnetUsers.`,
     );
     this.name = "TailnetPolicyError";
     // As SettingsError: Pulumi prints a RunError's message alone, and a stack would only be inspected.

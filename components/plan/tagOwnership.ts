@@ -7,8 +7,10 @@ import { GROUP_PATTERN, isUserIdentity, TAG_PATTERN } from "../catalog/identitie
 export interface TagOwnershipNeeds {
   /** The tags the stack's nodes join with (their auth keys and devices), e.g. ["tag:ai-dev-inference"]. */
   nodeTags: string[];
-  /** Who runs `pulumi up` and so mints the nodes' keys: tags or user e-mails (ai-platform:tailnetDeployers). */
+  /** Who runs `pulumi up` on this environment and so mints the nodes' keys: tags or user e-mails. */
   deployers: string[];
+  /** The setting that lists them, e.g. "ai-platform:tailnetDevDeployers". */
+  deployersSetting: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export function tagOwnershipProblems(policyJson: string, needs: TagOwnershipNeed
   const problems: string[] = [];
   const deployerTags = needs.deployers.filter((d) => TAG_PATTERN.test(d));
   for (const tag of deployerTags) {
-    if (!(tag in tagOwners)) problems.push(`${tag} (a deployer, ai-platform:tailnetDeployers) is not defined in tagOwners`);
+    if (!(tag in tagOwners)) problems.push(`${tag} (a deployer, ${needs.deployersSetting}) is not defined in tagOwners`);
   }
   for (const tag of needs.nodeTags) {
     const owners = tagOwners[tag];

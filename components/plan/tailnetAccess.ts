@@ -108,3 +108,33 @@ export function ipEntryAllows(entry: string, proto: string, port: number): boole
     return port >= low && port <= high;
   });
 }
+
+/** What one source of the policy may do: the ports it reaches per node tag, and its Tailscale SSH logins. */
+export interface AccessRow {
+  /** A grant or SSH rule source as the policy writes it: a user, group, tag or autogroup. */
+  source: string;
+  /** Node tag to the TCP ports this source reaches there, ascending, by the grants. */
+  reaches: Record<string, number[]>;
+  /** The SSH rules naming this source, in policy order (the first that matches a login decides). */
+  ssh: { action: "accept" | "check"; checkPeriod?: string; dst: string[]; users: string[] }[];
+}
+
+/** Who may do what, by source, read from the policy's grants (through {@link reachMatrix}) and SSH rules. */
+export function accessBySource(policy: TailnetPolicy): AccessRow[] {
+  const rows = new Map<string, AccessRow>();
+  const row = (source: string): AccessRow => {
+    if (!rows.has(source)) rows.set(source, { source, reaches: {}, ssh: [] });
+    return rows.get(source)!;
+  };
+  for (const grant of policy.grants) grant.src.forEach(row);
+  for (const r of reachMatrix(policy)) {
+    for (const source of r.sources) (row(source).reaches[r.tag] ??= []).push(r.port);
+  }
+  for (const rule of policy.ssh) {
+    for (const source of rule.src) {
+      row(source).ssh.push({ action: rule.action, checkPeriod: rule.checkPeriod, dst: rule.dst, users: rule.users });
+    }
+  }
+  for (const r of rows.values()) for (const ports of Object.values(r.reaches)) ports.sort((a, b) => a - b);
+  return [...rows.values()];
+}

@@ -25,10 +25,12 @@ export interface TailnetPolicySpec {
    */
   admins: string[];
   /**
-   * Identities that run `pulumi up` (a laptop user e-mail or a CI tag such as "tag:ai-deployer"); they reach
-   * nodes by Tailscale SSH as root. A deployer tag gets its own `tagOwners` entry, owned by the admins.
+   * Each environment's deployers, keyed by environment: identities that run `pulumi up` there (a laptop user
+   * e-mail or a CI tag such as "tag:ai-dev-deployer"). They reach that environment's nodes, and no other's, by
+   * Tailscale SSH as root. A deployer tag gets its own `tagOwners` entry, owned by the admins. No identity
+   * may deploy two environments.
    */
-  deployers: string[];
+  deployers: Record<string, string[]>;
   /** Members (user e-mails) of the user group: they reach LiteLLM and Qdrant of every environment, nothing else. */
   users: string[];
   /**
@@ -49,7 +51,7 @@ export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet
     prefix: settings.namePrefix,
     environments: [...ENVIRONMENTS],
     admins: settings.tailnet.admins,
-    deployers: settings.tailnet.deployers,
+    deployers: { ...settings.tailnet.deployers },
     users: settings.tailnet.users,
   };
 }
@@ -58,9 +60,14 @@ export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet
 interface PolicyContext {
   envs: string[];
   admins: string[];
+  /** The deployers of an environment, sorted. */
+  deployersOf: (env: string) => string[];
+  /** Every environment's deployers, sorted. */
   deployers: string[];
   users: string[];
   group: string;
+  /** The node tags of one environment, one per role. */
+  envTags: (env: string) => string[];
   /** The node tags of a role, one per environment. */
   tags: (role: Role) => string[];
   allNodeTags: string[];
@@ -71,9 +78,19 @@ interface PolicyContext {
   reachable: (who: Reacher, role: Role) => number[];
 }
 
+/** How long a named admin's Tailscale SSH check lasts before the control plane asks again. */
+export const ADMIN_SSH_CHECK_PERIOD = "12h";
+
+/**
+ * A user in no list of the policy: the `src` of the tests that someone merely on the tailnet reaches nothing
+ * and logs in nowhere, when the spec names no member of the user group to stand for "a user".
+ */
+export const OUTSIDER = "nobody@example.com";
+
 /**
  * Builds the policy: grants for admins, deployers, users and each environment's operations node; SSH rules
- * for deployers and admins; and tests that assert every accept and every deny the design relies on.
+ * for each environment's deployers and for admins; and tests that assert every accept and every deny the
+ * design relies on.
  * Throws an Error naming the field and the bad value when the spec cannot make a valid policy.
  */
 export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
@@ -83,10 +100,12 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   const ctx: PolicyContext = {
     envs,
     admins: sortedUnique(spec.admins.filter((a) => a !== "autogroup:admin")),
-    deployers: sortedUnique(spec.deployers),
+    deployersOf: (env) => sortedUnique(spec.deployers[env] ?? []),
+    deployers: sortedUnique(envs.flatMap((env) => spec.deployers[env] ?? [])),
     users: sortedUnique(spec.users),
     group: userGroup(spec.prefix),
     tags: (role) => envs.map((env) => nodeTag(spec.prefix, env, role)),
+    envTags: (env) => ROLES.map((role) => nodeTag(spec.prefix, env, role)),
     allNodeTags: envs.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role))),
     ollama: port("ollama"),
     everyPort: sortedPorts(catalog.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port)),
@@ -94,8 +113,10 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   };
   const owners = ["autogroup:admin", ...ctx.admins];
   const tagOwners: Record<string, string[]> = {};
-  // Deployers own the node tags because they mint the nodes' tagged auth keys.
-  for (const tag of ctx.allNodeTags) tagOwners[tag] = uniqueInOrder([...owners, ...ctx.deployers]);
+  // An environment's deployers own its node tags, and no other's: they mint its nodes' tagged auth keys.
+  for (const env of envs) {
+    for (const tag of ctx.envTags(env)) tagOwners[tag] = uniqueInOrder([...owners, ...ctx.deployersOf(env)]);
+  }
   for (const deployer of ctx.deployers.filter((d) => d.startsWith("tag:"))) tagOwners[deployer] = owners;
 
   return {
@@ -119,11 +140,11 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
     dst: ctx.tags(role),
     ip: ctx.reachable("admins", role).map(tcp),
   }));
-  if (ctx.deployers.length > 0) {
+  for (const env of ctx.envs.filter((e) => ctx.deployersOf(e).length > 0)) {
     grants.push({
-      comment: "Deployers (`pulumi up`): Tailscale SSH to every node, which carries the Docker provider and commands.",
-      src: ctx.deployers,
-      dst: ctx.allNodeTags,
+      comment: `${env} deployers (\`pulumi up\`): Tailscale SSH to ${env}'s nodes only, which carries the Docker provider and commands.`,
+      src: ctx.deployersOf(env),
+      dst: ctx.envTags(env),
       ip: [tcp(TAILSCALE_SSH_PORT)],
     });
   }
@@ -158,15 +179,28 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
 }
 
 function buildSshRules(ctx: PolicyContext): TailnetSshRule[] {
-  // Both rules "accept": `pulumi up` is non-interactive, and a "check" rule for an identity that is also a
-  // deployer would make the outcome depend on rule precedence. autogroup:admin is left out of SSH on purpose:
-  // only explicitly named admins get root.
-  const ssh: TailnetSshRule[] = [];
-  if (ctx.deployers.length > 0) {
-    ssh.push({ comment: "Deployers: root on every node.", action: "accept", src: ctx.deployers, dst: ctx.allNodeTags, users: ["root"] });
-  }
+  // Deployers "accept": `pulumi up` is non-interactive, and a tagged runner cannot answer a check. Named admins
+  // log in interactively, so they "check": the control plane asks them to sign in again every 12 hours. The
+  // first matching rule decides, so an admin who also deploys an environment is let in there without a check,
+  // as its pipeline is. autogroup:admin is left out of SSH on purpose: only explicitly named admins get root.
+  const ssh: TailnetSshRule[] = ctx.envs
+    .filter((env) => ctx.deployersOf(env).length > 0)
+    .map((env) => ({
+      comment: `${env} deployers: root on ${env}'s nodes only.`,
+      action: "accept",
+      src: ctx.deployersOf(env),
+      dst: ctx.envTags(env),
+      users: ["root"],
+    }));
   if (ctx.admins.length > 0) {
-    ssh.push({ comment: "Named admins: root on every node.", action: "accept", src: ctx.admins, dst: ctx.allNodeTags, users: ["root"] });
+    ssh.push({
+      comment: `Named admins: root on every node, after signing in again every ${ADMIN_SSH_CHECK_PERIOD}.`,
+      action: "check",
+      checkPeriod: ADMIN_SSH_CHECK_PERIOD,
+      src: ctx.admins,
+      dst: ctx.allNodeTags,
+      users: ["root"],
+    });
   }
   return ssh;
 }
@@ -189,13 +223,16 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
       deny: at(allNodeTags, [ollama]),
     });
   }
-  for (const deployer of ctx.deployers) {
-    tests.push({
-      comment: "Deployers reach Tailscale SSH on every node, never Ollama.",
-      src: deployer,
-      accept: at(allNodeTags, [TAILSCALE_SSH_PORT]),
-      deny: at(inferenceTags, [ollama]),
-    });
+  for (const env of ctx.envs) {
+    const elsewhere = allNodeTags.filter((tag) => !ctx.envTags(env).includes(tag));
+    for (const deployer of ctx.deployersOf(env)) {
+      tests.push({
+        comment: `${env} deployers reach Tailscale SSH on ${env}'s nodes, nothing in another environment, never Ollama.`,
+        src: deployer,
+        accept: at(ctx.envTags(env), [TAILSCALE_SSH_PORT]),
+        deny: [...at(inferenceTags, [ollama]), ...at(elsewhere, [TAILSCALE_SSH_PORT])],
+      });
+    }
   }
   if (exampleUser !== undefined) {
     tests.push({
@@ -204,6 +241,8 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
       accept: at(inferenceTags, userPorts),
       deny: [...at(inferenceTags, without(everyPort, userPorts)), ...at(ctx.tags("operations"), everyPort)],
     });
+  } else {
+    tests.push({ comment: "Someone in no list of this policy reaches no port of any node.", src: OUTSIDER, deny: at(allNodeTags, everyPort) });
   }
   for (const [index, env] of ctx.envs.entries()) tests.push(...environmentTests(ctx, env, index));
   return { tests, sshTests: buildSshTests(ctx, exampleAdmin, exampleUser) };
@@ -235,18 +274,30 @@ function environmentTests(ctx: PolicyContext, env: string, index: number): Tailn
 }
 
 function buildSshTests(ctx: PolicyContext, exampleAdmin?: string, exampleUser?: string): TailnetSshTest[] {
-  const sshTests: TailnetSshTest[] = ctx.deployers.map((deployer) => ({
-    comment: "Deployers log in as root on every node.",
-    src: deployer,
-    dst: ctx.allNodeTags,
-    accept: ["root"],
-  }));
+  const sshTests: TailnetSshTest[] = [];
+  for (const env of ctx.envs) {
+    const elsewhere = ctx.allNodeTags.filter((tag) => !ctx.envTags(env).includes(tag));
+    for (const deployer of ctx.deployersOf(env)) {
+      sshTests.push({ comment: `${env} deployers log in as root on ${env}'s nodes.`, src: deployer, dst: ctx.envTags(env), accept: ["root"] });
+      if (elsewhere.length > 0) {
+        sshTests.push({ comment: `${env} deployers never log in to another environment's nodes.`, src: deployer, dst: elsewhere, deny: ["root"] });
+      }
+    }
+  }
   if (exampleAdmin !== undefined && ctx.admins.includes(exampleAdmin)) {
-    sshTests.push({ comment: "Named admins log in as root on every node.", src: exampleAdmin, dst: ctx.allNodeTags, accept: ["root"] });
+    // Where the admin also deploys, the deployers' "accept" comes first and decides.
+    const deploys = ctx.envs.filter((env) => ctx.deployersOf(env).includes(exampleAdmin)).flatMap((env) => ctx.envTags(env));
+    const checked = ctx.allNodeTags.filter((tag) => !deploys.includes(tag));
+    if (checked.length > 0) {
+      sshTests.push({ comment: "Named admins log in as root on every node after a check.", src: exampleAdmin, dst: checked, check: ["root"] });
+    }
   }
-  if (exampleUser !== undefined) {
-    sshTests.push({ comment: "Users never get a shell.", src: exampleUser, dst: ctx.allNodeTags, deny: ["root"] });
-  }
+  sshTests.push({
+    comment: exampleUser !== undefined ? "Users never get a shell." : "Someone in no list of this policy never gets a shell.",
+    src: exampleUser ?? OUTSIDER,
+    dst: ctx.allNodeTags,
+    deny: ["root"],
+  });
   return sshTests;
 }
 
@@ -269,9 +320,18 @@ function validate(spec: TailnetPolicySpec): void {
       fail(`admins has "${admin}": use a user e-mail or a "group:..." name`);
     }
   }
-  for (const deployer of spec.deployers) {
-    if (!isUserIdentity(deployer) && !TAG_PATTERN.test(deployer)) {
-      fail(`deployers has "${deployer}": use a user e-mail or a tag such as "tag:${spec.prefix}-deployer"`);
+  const deployedBy = new Map<string, string>();
+  for (const [env, deployers] of Object.entries(spec.deployers)) {
+    if (!spec.environments.includes(env)) fail(`deployers names "${env}", which is not one of environments`);
+    for (const deployer of deployers) {
+      if (!isUserIdentity(deployer) && !TAG_PATTERN.test(deployer)) {
+        fail(`deployers of ${env} has "${deployer}": use a user e-mail or a tag such as "tag:${spec.prefix}-${env}-deployer"`);
+      }
+      const other = deployedBy.get(deployer);
+      if (other !== undefined && other !== env) {
+        fail(`"${deployer}" deploys both ${other} and ${env}: give each environment its own deployers`);
+      }
+      deployedBy.set(deployer, env);
     }
   }
   for (const user of spec.users) {
@@ -280,7 +340,7 @@ function validate(spec: TailnetPolicySpec): void {
   }
   if (spec.exampleUser !== undefined) {
     if (!spec.users.includes(spec.exampleUser)) fail(`exampleUser "${spec.exampleUser}" is not one of users`);
-    if (spec.admins.includes(spec.exampleUser) || spec.deployers.includes(spec.exampleUser)) {
+    if (spec.admins.includes(spec.exampleUser) || deployedBy.has(spec.exampleUser)) {
       fail(`exampleUser "${spec.exampleUser}" is also an admin or deployer, so the user group's deny tests would fail`);
     }
   }

@@ -13,9 +13,11 @@ export interface TailnetGrant extends Commented {
   ip: string[];
 }
 
-/** A Tailscale SSH rule: `src` may log in to `dst` as any of `users`. */
+/** A Tailscale SSH rule: `src` may log in to `dst` as any of `users` ("check": after signing in again). */
 export interface TailnetSshRule extends Commented {
   action: "accept" | "check";
+  /** How long a "check" lasts, e.g. "12h"; the control plane's default is 12 hours. */
+  checkPeriod?: string;
   src: string[];
   dst: string[];
   users: string[];
@@ -58,7 +60,7 @@ export function renderTailnetPolicy(policy: TailnetPolicy): string {
     ["groups", renderRecord(policy.groups)],
     ["tagOwners", renderRecord(policy.tagOwners)],
     ["grants", renderEntries(policy.grants, (g) => ({ src: g.src, dst: g.dst, ip: g.ip }))],
-    ["ssh", renderEntries(policy.ssh, (r) => ({ action: r.action, src: r.src, dst: r.dst, users: r.users }))],
+    ["ssh", renderEntries(policy.ssh, (r) => ({ action: r.action, checkPeriod: r.checkPeriod, src: r.src, dst: r.dst, users: r.users }))],
     ["tests", renderEntries(policy.tests, (t) => ({ src: t.src, proto: t.proto, accept: t.accept, deny: t.deny }))],
     [
       "sshTests",

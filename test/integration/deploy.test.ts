@@ -5,7 +5,7 @@
  * It runs only when everything it needs is there, and says what is missing otherwise:
  *   - HCLOUD_TOKEN, and TAILSCALE_API_KEY (or TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET);
  *   - the Pulumi CLI on PATH (the Automation API drives it);
- *   - this machine on the tailnet, as a deployer (tag:<prefix>-deployer or a user in tailnetDeployers);
+ *   - this machine on the tailnet, as dev's deployer (tag:<prefix>-dev-deployer, which tailnetDevDeployers names);
  *   - AI_PLATFORM_IT_PREFIX, a name prefix (e.g. "aiit") whose tags the tailnet's policy already defines:
  *     merge the policy from `npm run plan -- dev` run with that namePrefix. The test never writes the policy.
  * Cost: two cx23 servers and two volumes for the length of the run (well under EUR 0.10).
@@ -64,7 +64,8 @@ describe("a real deployment", () => {
     try {
       await stack.setAllConfig({
         [`${project}:namePrefix`]: { value: env.AI_PLATFORM_IT_PREFIX! },
-        [`${project}:tailnetDeployers`]: { value: JSON.stringify([`tag:${env.AI_PLATFORM_IT_PREFIX}-deployer`]) },
+        [`${project}:tailnetDevDeployers`]: { value: JSON.stringify([`tag:${env.AI_PLATFORM_IT_PREFIX}-dev-deployer`]) },
+        [`${project}:tailnetProdDeployers`]: { value: JSON.stringify([`tag:${env.AI_PLATFORM_IT_PREFIX}-prod-deployer`]) },
       });
       const up = await stack.up({ onOutput: (line) => process.stdout.write(line) });
       const outputs = up.outputs;

@@ -28,7 +28,7 @@ describe("first up against a tailnet policy that lacks the tags", { skip: SKIP }
           assert.match(text, /does not let this stack's nodes join, so `pulumi up` stopped before creating anything/);
           assert.match(text, /tag:ai-dev-inference \(a node's tag\) is not defined in tagOwners/);
           assert.match(text, /tag:ai-dev-operations \(a node's tag\) is not defined in tagOwners/);
-          assert.match(text, /tag:ai-deployer \(a deployer/);
+          assert.match(text, /tag:ai-dev-deployer \(a deployer, ai-platform:tailnetDevDeployers\)/);
           assert.match(text, /Merge plan-out\/dev\/tailnet-policy\.hujson \(written by `npm run plan -- dev`\)/);
         }
         // A RunError prints its message alone: no stack trace of the program reaches the user.

@@ -23,7 +23,7 @@ const SPEC = {
   prefix: "ai",
   environments: ["dev", "prod"],
   admins: ["admin@example.com"],
-  deployers: ["tag:ai-deployer"],
+  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
   users: ["alice@example.com", "bob@example.com"],
 };
 const POLICY = renderTailnetPolicy(buildTailnetPolicy(SPEC));

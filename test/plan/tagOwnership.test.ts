@@ -9,13 +9,17 @@ import { tagOwnershipProblems } from "../../components/plan/tagOwnership";
 import { TailnetPolicyError } from "../../components/machines/tailnetPreflight";
 import { projectName, recorded, runProgram } from "../harness";
 
-const needs = { nodeTags: ["tag:ai-dev-inference", "tag:ai-dev-operations"], deployers: ["tag:ai-deployer"] };
+const needs = {
+  nodeTags: ["tag:ai-dev-inference", "tag:ai-dev-operations"],
+  deployers: ["tag:ai-dev-deployer"],
+  deployersSetting: "ai-platform:tailnetDevDeployers",
+};
 const policy = (fields: Record<string, unknown>) => JSON.stringify(fields);
 
 describe("tag ownership in the tailnet's policy", () => {
   it("a policy without tagOwners (a new tailnet's default) lacks every tag", () => {
     assert.deepEqual(tagOwnershipProblems(policy({ acls: [{ action: "accept", src: ["*"], dst: ["*:*"] }] }), needs), [
-      "tag:ai-deployer (a deployer, ai-platform:tailnetDeployers) is not defined in tagOwners",
+      "tag:ai-dev-deployer (a deployer, ai-platform:tailnetDevDeployers) is not defined in tagOwners",
       "tag:ai-dev-inference (a node's tag) is not defined in tagOwners",
       "tag:ai-dev-operations (a node's tag) is not defined in tagOwners",
     ]);
@@ -23,23 +27,23 @@ describe("tag ownership in the tailnet's policy", () => {
 
   it("the tags owned by the deployer tag pass, in any spelling of the field the control plane reads", () => {
     const tagOwners = {
-      "tag:ai-deployer": ["autogroup:admin"],
-      "tag:ai-dev-inference": ["autogroup:admin", "tag:ai-deployer"],
-      "tag:ai-dev-operations": ["tag:ai-deployer"],
+      "tag:ai-dev-deployer": ["autogroup:admin"],
+      "tag:ai-dev-inference": ["autogroup:admin", "tag:ai-dev-deployer"],
+      "tag:ai-dev-operations": ["tag:ai-dev-deployer"],
     };
     assert.deepEqual(tagOwnershipProblems(policy({ tagOwners }), needs), []);
     assert.deepEqual(tagOwnershipProblems(policy({ TagOwners: tagOwners }), needs), []);
   });
 
   it("a node tag the deployer does not own is named with its owners", () => {
-    const tagOwners = { "tag:ai-deployer": ["autogroup:admin"], "tag:ai-dev-inference": ["autogroup:admin"], "tag:ai-dev-operations": ["tag:ai-deployer"] };
+    const tagOwners = { "tag:ai-dev-deployer": ["autogroup:admin"], "tag:ai-dev-inference": ["autogroup:admin"], "tag:ai-dev-operations": ["tag:ai-dev-deployer"] };
     assert.deepEqual(tagOwnershipProblems(policy({ tagOwners }), needs), [
-      "tag:ai-dev-inference is owned by [autogroup:admin], not by the deployer tag:ai-deployer that mints the node's key",
+      "tag:ai-dev-inference is owned by [autogroup:admin], not by the deployer tag:ai-dev-deployer that mints the node's key",
     ]);
   });
 
   it("a user deployer owns through a group or an admin autogroup, not through another user", () => {
-    const user = { nodeTags: ["tag:ai-dev-inference"], deployers: ["alice@example.com"] };
+    const user = { ...needs, nodeTags: ["tag:ai-dev-inference"], deployers: ["alice@example.com"] };
     const owned = (owners: string[], groups = {}) => tagOwnershipProblems(policy({ groups, tagOwners: { "tag:ai-dev-inference": owners } }), user);
     assert.deepEqual(owned(["alice@example.com"]), []);
     assert.deepEqual(owned(["group:ops"], { "group:ops": ["alice@example.com"] }), []);
@@ -62,7 +66,7 @@ describe("the program and the tailnet's policy", () => {
       assert.match(err.message, /tag:ai-dev-inference \(a node's tag\) is not defined in tagOwners/);
       assert.match(err.message, /tag:ai-dev-operations/);
       assert.match(err.message, /Merge plan-out\/dev\/tailnet-policy\.hujson \(written by `npm run plan -- dev`\)/);
-      assert.match(err.message, new RegExp(`${PROJECT}:manageTailnetPolicy true`));
+      assert.match(err.message, new RegExp(`pulumi config set --stack prod ${PROJECT}:manageTailnetPolicy true`));
       assert.doesNotMatch(err.message, /tailnetPolicy output|stack output/, "no output exists before a first up");
       assert.equal(err.stack, `TailnetPolicyError: ${err.message}`, "no stack trace");
       return true;
@@ -73,7 +77,7 @@ describe("the program and the tailnet's policy", () => {
   it("a preview does not read the policy (it must run offline), nor does a stack that manages it", async () => {
     const preview = await runProgram("dev", { preview: true, tailnetPolicy: "{}" });
     assert.ok(!preview.calls.some((c) => c.token === "tailscale:index/getAcl:getAcl"));
-    const managed = await runProgram("dev", {
+    const managed = await runProgram("prod", {
       tailnetPolicy: "{}",
       set: { [`${PROJECT}:manageTailnetPolicy`]: "true", [`${PROJECT}:tailnetUsers`]: ["user@example.com"] },
     });

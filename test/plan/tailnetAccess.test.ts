@@ -15,7 +15,7 @@ const spec: TailnetPolicySpec = {
   prefix: "ai",
   environments: ["dev", "prod"],
   admins: ["admin@example.com"],
-  deployers: ["tag:ai-deployer", "laptop@example.com"],
+  deployers: { dev: ["tag:ai-dev-deployer", "laptop@example.com"], prod: ["tag:ai-prod-deployer"] },
   users: ["alice@example.com", "bob@example.com"],
 };
 
@@ -72,13 +72,23 @@ describe("runPolicyTests", () => {
     assert.ok(report.failures.some((f) => f.includes("admin@example.com") && f.includes("expected deny for tag:ai-dev-inference:11434")));
   });
 
+  it("fails the SSH tests when dev's deployer gets into prod", () => {
+    const crossing = runPolicyTests(
+      widened((p) => p.ssh.unshift({ action: "accept", src: ["tag:ai-dev-deployer"], dst: ["tag:ai-prod-inference"], users: ["root"] })),
+    );
+    assert.ok(
+      crossing.failures.some((f) => f.includes("(src tag:ai-dev-deployer)") && f.includes("expected deny as root on tag:ai-prod-inference")),
+      crossing.failures.join("\n"),
+    );
+  });
+
   it("fails the SSH tests when users get a shell or deployers lose theirs", () => {
     const userShell = runPolicyTests(
       widened((p) => p.ssh.push({ action: "accept", src: ["group:ai-users"], dst: ["tag:ai-dev-inference"], users: ["root"] })),
     );
     assert.ok(userShell.failures.some((f) => f.startsWith("sshTests[") && f.includes("expected deny as root on tag:ai-dev-inference")));
     const noPort22 = runPolicyTests(widened((p) => (p.grants = p.grants.filter((g) => !g.ip.includes("tcp:22") || g.src.includes("autogroup:admin")))));
-    assert.ok(noPort22.failures.some((f) => f.includes("(src tag:ai-deployer)") && f.includes("expected accept as root")));
+    assert.ok(noPort22.failures.some((f) => f.includes("(src tag:ai-dev-deployer)") && f.includes("expected accept as root")));
   });
 
   it("fails an accept test when a needed grant goes missing", () => {
@@ -120,10 +130,12 @@ describe("canReach", () => {
 });
 
 describe("sshOutcome", () => {
-  it("gives deployers and named admins root, users nothing", () => {
-    assert.equal(sshOutcome(base, "tag:ai-deployer", "tag:ai-prod-inference", "root"), "accept");
+  it("gives deployers root on their own environment, named admins root after a check, users nothing", () => {
+    assert.equal(sshOutcome(base, "tag:ai-prod-deployer", "tag:ai-prod-inference", "root"), "accept");
+    assert.equal(sshOutcome(base, "tag:ai-dev-deployer", "tag:ai-prod-inference", "root"), "deny");
     assert.equal(sshOutcome(base, "laptop@example.com", "tag:ai-dev-operations", "root"), "accept");
-    assert.equal(sshOutcome(base, "admin@example.com", "tag:ai-dev-operations", "root"), "accept");
+    assert.equal(sshOutcome(base, "laptop@example.com", "tag:ai-prod-operations", "root"), "deny");
+    assert.equal(sshOutcome(base, "admin@example.com", "tag:ai-dev-operations", "root"), "check");
     assert.equal(sshOutcome(base, "alice@example.com", "tag:ai-dev-inference", "root"), "deny");
     assert.equal(sshOutcome(base, "tag:ai-dev-operations", "tag:ai-dev-inference", "root"), "deny");
   });
@@ -163,8 +175,9 @@ describe("reachMatrix", () => {
       "admin@example.com",
       "autogroup:admin",
       "laptop@example.com",
-      "tag:ai-deployer",
+      "tag:ai-dev-deployer",
     ]);
+    assert.deepEqual(row("tag:ai-prod-inference", "ssh")?.sources, ["admin@example.com", "autogroup:admin", "tag:ai-prod-deployer"]);
   });
 
   it("formats as one line a tag and port", () => {

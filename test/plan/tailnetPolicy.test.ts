@@ -4,14 +4,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { nodeTag, userGroup } from "../../components/catalog/identities";
 import { policyPorts, port, portsReachableBy, ROLES, SERVICE_PORTS } from "../../components/catalog/services";
-import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import { buildTailnetPolicy, OUTSIDER, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
 
 const spec: TailnetPolicySpec = {
   prefix: "ai",
   environments: ["dev", "prod"],
   admins: ["admin@example.com"],
-  deployers: ["tag:ai-deployer"],
+  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
   users: ["alice@example.com", "bob@example.com"],
 };
 
@@ -27,7 +27,7 @@ function hasTest(policy: TailnetPolicy, src: string, kind: "accept" | "deny", ds
   return policy.tests.some((t) => t.src === src && (t[kind] ?? []).includes(dst));
 }
 
-function hasSshTest(policy: TailnetPolicy, src: string, kind: "accept" | "deny", host: string, user: string): boolean {
+function hasSshTest(policy: TailnetPolicy, src: string, kind: "accept" | "check" | "deny", host: string, user: string): boolean {
   return policy.sshTests.some((t) => t.src === src && t.dst.includes(host) && (t[kind] ?? []).includes(user));
 }
 
@@ -36,7 +36,7 @@ describe("buildTailnetPolicy", () => {
 
   it("tags every node per environment and role, and owns every tag it uses", () => {
     assert.equal(nodeTag("ai", "dev", "inference"), "tag:ai-dev-inference");
-    assert.deepEqual(Object.keys(policy.tagOwners).sort(), [...NODE_TAGS, "tag:ai-deployer"].sort());
+    assert.deepEqual(Object.keys(policy.tagOwners).sort(), [...NODE_TAGS, "tag:ai-dev-deployer", "tag:ai-prod-deployer"].sort());
     const used = new Set<string>();
     const addHost = (s: string) => {
       const host = /^tag:[^:]+/.exec(s);
@@ -47,10 +47,14 @@ describe("buildTailnetPolicy", () => {
     for (const t of policy.tests) [t.src, ...(t.accept ?? []), ...(t.deny ?? [])].forEach(addHost);
     for (const t of policy.sshTests) [t.src, ...t.dst].forEach(addHost);
     for (const tag of used) assert.ok(tag in policy.tagOwners, `${tag} has no tagOwners entry`);
-    for (const tag of NODE_TAGS) {
-      assert.deepEqual(policy.tagOwners[tag], ["autogroup:admin", "admin@example.com", "tag:ai-deployer"]);
+    // Each environment's deployer owns that environment's node tags only: dev's pipeline cannot mint a key
+    // that joins a node as prod's.
+    for (const env of ENVS) {
+      for (const tag of [inference(env), operations(env)]) {
+        assert.deepEqual(policy.tagOwners[tag], ["autogroup:admin", "admin@example.com", `tag:ai-${env}-deployer`]);
+      }
+      assert.deepEqual(policy.tagOwners[`tag:ai-${env}-deployer`], ["autogroup:admin", "admin@example.com"]);
     }
-    assert.deepEqual(policy.tagOwners["tag:ai-deployer"], ["autogroup:admin", "admin@example.com"]);
   });
 
   it("puts the users in the user group", () => {
@@ -87,7 +91,7 @@ describe("buildTailnetPolicy", () => {
   describe("its tests cover every accept and deny of the design", () => {
     const admin = "admin@example.com";
     const user = "alice@example.com";
-    const deployer = "tag:ai-deployer";
+    const deployer = (env: string) => `tag:ai-${env}-deployer`;
 
     it("admins: every port published on a node but Ollama, and Ollama denied", () => {
       for (const role of ROLES) {
@@ -101,7 +105,25 @@ describe("buildTailnetPolicy", () => {
           assert.ok(hasTest(policy, admin, "deny", `${tag}:${port("ollama")}`), `admin deny ${tag}:11434`);
         }
       }
-      for (const tag of NODE_TAGS) assert.ok(hasSshTest(policy, admin, "accept", tag, "root"));
+      for (const tag of NODE_TAGS) assert.ok(hasSshTest(policy, admin, "check", tag, "root"), `admin ssh check on ${tag}`);
+    });
+
+    it("admins: root by a check that lasts 12 hours at most; deployers: accept, as automation cannot answer a check", () => {
+      const adminRule = policy.ssh.find((r) => r.src.includes(admin));
+      assert.deepEqual(
+        { action: adminRule?.action, checkPeriod: adminRule?.checkPeriod, dst: adminRule?.dst.sort() },
+        { action: "check", checkPeriod: "12h", dst: [...NODE_TAGS].sort() },
+      );
+      for (const env of ENVS) {
+        const rule = policy.ssh.find((r) => r.src.includes(deployer(env)));
+        assert.deepEqual({ action: rule?.action, dst: rule?.dst }, { action: "accept", dst: [inference(env), operations(env)] });
+      }
+    });
+
+    it("an admin who also deploys dev logs in to dev without a check, to prod after one", () => {
+      const both = buildTailnetPolicy({ ...spec, deployers: { dev: ["admin@example.com"], prod: ["tag:ai-prod-deployer"] } });
+      for (const tag of [inference("dev"), operations("dev")]) assert.ok(hasSshTest(both, admin, "accept", tag, "root"));
+      for (const tag of [inference("prod"), operations("prod")]) assert.ok(hasSshTest(both, admin, "check", tag, "root"));
     });
 
     it("admins: no grant to a port that nothing publishes on that node", () => {
@@ -114,12 +136,31 @@ describe("buildTailnetPolicy", () => {
       }
     });
 
-    it("deployers: Tailscale SSH as root on every node", () => {
-      for (const tag of NODE_TAGS) {
-        assert.ok(hasTest(policy, deployer, "accept", `${tag}:22`), `deployer accept ${tag}:22`);
-        assert.ok(hasSshTest(policy, deployer, "accept", tag, "root"), `deployer ssh root on ${tag}`);
+    it("deployers: Tailscale SSH as root on their own environment's nodes, never another's", () => {
+      for (const [env, other] of [["dev", "prod"], ["prod", "dev"]]) {
+        for (const tag of [inference(env), operations(env)]) {
+          assert.ok(hasTest(policy, deployer(env), "accept", `${tag}:22`), `${env} deployer accept ${tag}:22`);
+          assert.ok(hasSshTest(policy, deployer(env), "accept", tag, "root"), `${env} deployer ssh root on ${tag}`);
+        }
+        for (const tag of [inference(other), operations(other)]) {
+          assert.ok(hasTest(policy, deployer(env), "deny", `${tag}:22`), `${env} deployer deny ${tag}:22`);
+          assert.ok(hasSshTest(policy, deployer(env), "deny", tag, "root"), `${env} deployer ssh denied on ${tag}`);
+        }
+        for (const e of ENVS) assert.ok(hasTest(policy, deployer(env), "deny", `${inference(e)}:11434`));
       }
-      for (const env of ENVS) assert.ok(hasTest(policy, deployer, "deny", `${inference(env)}:11434`));
+      const crossing = policy.grants.filter((g) => g.src.includes(deployer("dev")) && g.dst.some((d) => d.startsWith("tag:ai-prod-")));
+      assert.deepEqual(crossing, [], "a grant lets dev's deployer reach a prod node");
+    });
+
+    it("always tests the denies that matter, whatever the spec: a deployer elsewhere, a user anywhere", () => {
+      const bare = buildTailnetPolicy({ ...spec, admins: [], users: [] });
+      for (const tag of [inference("prod"), operations("prod")]) assert.ok(hasSshTest(bare, deployer("dev"), "deny", tag, "root"));
+      for (const tag of [inference("dev"), operations("dev")]) assert.ok(hasSshTest(bare, deployer("prod"), "deny", tag, "root"));
+      // With no member of the user group to stand for "a user", someone in no list does.
+      for (const tag of NODE_TAGS) {
+        assert.ok(hasSshTest(bare, OUTSIDER, "deny", tag, "root"), `outsider ssh denied on ${tag}`);
+        for (const port of ALL_PORTS) assert.ok(hasTest(bare, OUTSIDER, "deny", `${tag}:${port}`), `outsider deny ${tag}:${port}`);
+      }
     });
 
     it("users: LiteLLM and Qdrant in every environment; not Ollama, Grafana, SSH or anything else", () => {
@@ -157,7 +198,12 @@ describe("buildTailnetPolicy", () => {
     assert.throws(() => buildTailnetPolicy({ ...spec, prefix: "AI_" }), /prefix is "AI_"/);
     assert.throws(() => buildTailnetPolicy({ ...spec, environments: [] }), /environments is empty/);
     assert.throws(() => buildTailnetPolicy({ ...spec, users: ["group:eng"] }), /users has "group:eng"/);
-    assert.throws(() => buildTailnetPolicy({ ...spec, deployers: ["ci"] }), /deployers has "ci"/);
+    assert.throws(() => buildTailnetPolicy({ ...spec, deployers: { dev: ["ci"], prod: [] } }), /deployers of dev has "ci"/);
+    assert.throws(
+      () => buildTailnetPolicy({ ...spec, deployers: { dev: ["tag:ai-ci"], prod: ["tag:ai-ci"] } }),
+      /"tag:ai-ci" deploys both dev and prod: give each environment its own deployers/,
+    );
+    assert.throws(() => buildTailnetPolicy({ ...spec, deployers: { staging: ["tag:ai-ci"] } }), /deployers names "staging"/);
     assert.throws(() => buildTailnetPolicy({ ...spec, exampleUser: "admin@example.com", users: ["admin@example.com"] }), /exampleUser/);
   });
 

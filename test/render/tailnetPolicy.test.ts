@@ -18,7 +18,7 @@ const spec: TailnetPolicySpec = {
   prefix: "ai",
   environments: ["dev", "prod"],
   admins: ["admin@example.com"],
-  deployers: ["tag:ai-deployer"],
+  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
   users: ["alice@example.com", "bob@example.com"],
 };
 

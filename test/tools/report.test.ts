@@ -28,7 +28,7 @@ describe("the exposure table", () => {
     const report = buildReport(run);
     assert.match(report, /ai-prod-inference\s+11434\s+ollama\s+nobody/);
     assert.match(report, /ai-prod-inference\s+4000\s+litellm\s+.*group:ai-users/);
-    assert.match(report, /ai-prod-inference\s+22\s+ssh\s+.*tag:ai-deployer/);
+    assert.match(report, /ai-prod-inference\s+22\s+ssh\s+.*tag:ai-prod-deployer/);
     assert.doesNotMatch(report, /ai-dev-/, "prod's report covers prod's nodes only");
     assert.match(report, /merge tailnet-policy.hujson into the tailnet's policy by hand/);
   });
