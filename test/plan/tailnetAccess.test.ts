@@ -1,7 +1,9 @@
 // The offline evaluator: the policy's own tests pass, and widening any grant makes a named test fail.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import { buildTailnetPolicy, stackPolicySpec, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
+import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
+import { loadStackSettings, projectName } from "../harness";
 import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
 import {
   canReach,
@@ -39,6 +41,19 @@ describe("runPolicyTests", () => {
       base.tests.reduce((n, t) => n + (t.accept?.length ?? 0) + (t.deny?.length ?? 0), 0) +
       base.sshTests.reduce((n, t) => n + t.dst.length * ((t.accept?.length ?? 0) + (t.check?.length ?? 0) + (t.deny?.length ?? 0)), 0);
     assert.equal(report.passed, assertions);
+  });
+
+  it("passes every test of the policy each stack renders, the same file for dev and prod, with or without admins and users", () => {
+    const project = projectName();
+    for (const set of [{}, { [`${project}:tailnetAdmins`]: ["admin@example.com"], [`${project}:tailnetUsers`]: ["alice@example.com"] }]) {
+      const [dev, prod] = ["dev", "prod"].map((stack) => buildTailnetPolicy(stackPolicySpec(loadStackSettings(stack, set))));
+      assert.equal(renderTailnetPolicy(dev), renderTailnetPolicy(prod), "dev and prod render different policies");
+      const report = runPolicyTests(prod);
+      assert.deepEqual(report.failures, []);
+      // The denies that hold whatever the settings: dev's deployer never logs in to prod, a user nowhere.
+      assert.ok(prod.sshTests.some((t) => t.src === "tag:ai-dev-deployer" && t.dst.includes("tag:ai-prod-inference") && t.deny?.includes("root")));
+      assert.ok(prod.sshTests.some((t) => !t.src.startsWith("tag:") && t.dst.length === 4 && t.deny?.includes("root")));
+    }
   });
 
   it("fails, naming the test, when the users' grant gains Ollama", () => {
