@@ -26,6 +26,8 @@ export interface ScenarioOptions {
    * tells the user to merge it; "default" is a new tailnet's, which defines no tags.
    */
   tailnetPolicy?: "merged" | "default";
+  /** Changes the merged policy before the tailnet starts with it: a tailnet merged from an earlier version. */
+  editPolicy?: (merged: string) => string;
 }
 
 /**
@@ -34,7 +36,8 @@ export interface ScenarioOptions {
  */
 export async function startScenario(stack: string, options: ScenarioOptions = {}): Promise<Scenario> {
   const plan = await runProgram(stack);
-  const policy = options.tailnetPolicy === "default" ? undefined : plan.outputs.tailnetPolicy;
+  const merged = options.tailnetPolicy === "default" ? undefined : plan.outputs.tailnetPolicy;
+  const policy = typeof merged === "string" && options.editPolicy ? options.editPolicy(merged) : merged;
   const cloud = new LocalCloud({ initialPolicy: typeof policy === "string" ? policy : undefined });
   await cloud.start();
   log(`stack ${stack}: Hetzner at ${cloud.hetzner.endpoint}, Tailscale at ${cloud.tailscale.baseUrl}`);
