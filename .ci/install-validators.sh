@@ -23,3 +23,4 @@ fi
 
 bash .ci/install-prometheus-tools.sh
 bash .ci/install-litellm.sh
+bash .ci/install-backup-tools.sh

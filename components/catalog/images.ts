@@ -37,6 +37,11 @@ export const IMAGES = {
   nodeExporter: pin("docker.io/prom/node-exporter", "1.12.1", "v1.12.1"),
   /** Moved to GitHub's registry from v0.53.0. */
   cadvisor: pin("ghcr.io/google/cadvisor", "0.60.6", "v0.60.6"),
+  /**
+   * Not a service: the backups take the restic binary out of this image (render/backup.ts). The tests build
+   * the same release from the Go module proxy (github.com/restic/restic v0.19.1, tagged 2026-07-05).
+   */
+  restic: pin("docker.io/restic/restic", "0.19.1"),
 } as const satisfies Record<string, ImagePin>;
 
 /** Coolify is installed by its own installer, which takes the version as its first argument. At or above 4.1.1 (CVE-2026-48742). */
