@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # iproute2 and the OpenSSH client for the local cloud: its network namespace, and the Docker provider's SSH.
-apt_packages=(cloud-init shellcheck iproute2 openssh-client)
+# iptables: the host firewall is applied for real in network namespaces (test/render/hostFirewall.test.ts).
+apt_packages=(cloud-init shellcheck iproute2 openssh-client iptables)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
