@@ -1,7 +1,8 @@
 /**
- * promtool and amtool at the versions the stack deploys, built into .tools/bin by
- * .ci/install-prometheus-tools.sh, and PromQL checked by the real promtool. Tests using them fail, never
- * skip, when a tool is missing: a green run must mean the tool ran.
+ * The Prometheus programs at the versions the stack deploys, built into .tools/bin by
+ * .ci/install-prometheus-tools.sh (promtool, amtool, and the servers the metric-name test runs), and PromQL
+ * checked by the real promtool. Tests using them fail, never skip, when a program is missing: a green run
+ * must mean the program ran.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -14,12 +15,12 @@ import { requireBinary } from "./index";
 /** Where the install script puts the tools. */
 export const PROMETHEUS_TOOLS_DIR = path.resolve(__dirname, "..", "..", ".tools", "bin");
 
-export type PrometheusTool = "promtool" | "amtool";
+export type PrometheusTool = "promtool" | "amtool" | "prometheus" | "alertmanager" | "node_exporter" | "blackbox_exporter";
 
 /** The tool's path; fails with how to install it when it is missing. */
 export function requirePrometheusTool(tool: PrometheusTool): string {
   const binary = path.join(PROMETHEUS_TOOLS_DIR, tool);
-  requireBinary(binary, "run .ci/install-prometheus-tools.sh to build promtool and amtool at the deployed versions");
+  requireBinary(binary, `run \`bash .ci/install-prometheus-tools.sh\` to build ${tool} at the deployed version`);
   return binary;
 }
 
@@ -52,18 +53,24 @@ export function tempDir(prefix = "prometheus-"): string {
  */
 export function promtoolCheckExpressions(exprs: string[], variables: Record<string, string> = {}): void {
   assert.ok(exprs.length > 0, "promtoolCheckExpressions needs at least one expression");
-  // Longest names first, so that $job does not eat the start of $job_name.
-  const names = Object.keys(variables).sort((a, b) => b.length - a.length);
-  const substitute = (expr: string): string =>
-    names.reduce(
-      (text, name) => text.split("${" + name + "}").join(variables[name]).split("[[" + name + "]]").join(variables[name]).split("$" + name).join(variables[name]),
-      expr,
-    );
-  const rules = exprs.map((expr, index) => ({ record: `check:expr_${index}`, expr: substitute(expr) }));
+  const rules = exprs.map((expr, index) => ({ record: `check:expr_${index}`, expr: substituteVariables(expr, variables) }));
   const file = path.join(tempDir("promql-"), "expressions.yml");
   fs.writeFileSync(file, stringify({ groups: [{ name: "expressions", rules }] }, { lineWidth: 0 }));
   const result = runPrometheusTool("promtool", ["check", "rules", file]);
   const listing = rules.map((r) => `  ${r.record}: ${r.expr}`).join("\n");
   assert.equal(result.status, 0, `promtool rejects PromQL:\n${result.output}\nexpressions:\n${listing}`);
   assert.match(result.output, new RegExp(`SUCCESS: ${rules.length} rules found`), result.output);
+}
+
+/**
+ * The query with Grafana's template variables (`$name`, `${name}`, `[[name]]`) replaced by the stand-in values
+ * in `variables` (names without `$`), as Grafana does before a query reaches Prometheus.
+ */
+export function substituteVariables(expr: string, variables: Record<string, string>): string {
+  // Longest names first, so that $job does not eat the start of $job_name.
+  const names = Object.keys(variables).sort((a, b) => b.length - a.length);
+  return names.reduce(
+    (text, name) => text.split("${" + name + "}").join(variables[name]).split("[[" + name + "]]").join(variables[name]).split("$" + name).join(variables[name]),
+    expr,
+  );
 }
