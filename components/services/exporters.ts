@@ -29,6 +29,25 @@ export function blackboxExporter(args: {
   };
 }
 
+/** node-exporter's flags: the host's root filesystem, mounted at /host, without pseudo and Docker-layer mounts. */
+export const NODE_EXPORTER_FLAGS: readonly string[] = Object.freeze([
+  "--path.rootfs=/host",
+  "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)",
+]);
+
+/**
+ * cAdvisor's flags, tuned to stay small: Docker containers only, slower housekeeping, no per-process or
+ * disk-usage metrics (their collection is what makes cAdvisor's memory unbounded). The metric-name test reads
+ * `--disable_metrics` to know which of cAdvisor's names exist.
+ */
+export const CADVISOR_FLAGS: readonly string[] = Object.freeze([
+  "--docker_only=true",
+  "--housekeeping_interval=30s",
+  "--max_housekeeping_interval=60s",
+  "--store_container_labels=false",
+  "--disable_metrics=percpu,process,sched,tcp,udp,disk,diskIO,hugetlb,referenced_memory,resctrl,advtcp,cpu_topology",
+]);
+
 export interface ExportersArgs {
   provider: docker.Provider;
   /** The node's role: which of the exporters' ports the catalog publishes there. */
@@ -49,7 +68,7 @@ export class Exporters extends pulumi.ComponentResource {
         image: IMAGES.nodeExporter,
         memoryMib: args.memoryMib.nodeExporter,
         ports: tailnetPorts("nodeExporter", args.role, args.tailnetAddress),
-        command: ["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+        command: [...NODE_EXPORTER_FLAGS],
         volumes: [{ hostPath: "/", containerPath: "/host", readOnly: true }],
         // The host's PID namespace so its process and pressure metrics are the node's, not the container's.
         extra: { pidMode: "host" },
@@ -64,15 +83,7 @@ export class Exporters extends pulumi.ComponentResource {
         image: IMAGES.cadvisor,
         memoryMib: args.memoryMib.cadvisor,
         ports: tailnetPorts("cadvisor", args.role, args.tailnetAddress),
-        // Tuned to stay small: Docker containers only, slower housekeeping, no per-process or disk-usage
-        // metrics (their collection is what makes cAdvisor's memory unbounded).
-        command: [
-          "--docker_only=true",
-          "--housekeeping_interval=30s",
-          "--max_housekeeping_interval=60s",
-          "--store_container_labels=false",
-          "--disable_metrics=percpu,process,sched,tcp,udp,disk,diskIO,hugetlb,referenced_memory,resctrl,advtcp,cpu_topology",
-        ],
+        command: [...CADVISOR_FLAGS],
         volumes: [
           { hostPath: "/", containerPath: "/rootfs", readOnly: true },
           { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },

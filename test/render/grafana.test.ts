@@ -17,7 +17,7 @@ import {
   renderGrafanaDatasources,
   type GrafanaSpec,
 } from "../../components/render/grafana";
-import { dashboardQueries } from "./dashboardQueries";
+import { dashboardQueries, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
 import { promtoolCheckExpressions } from "../validators/promql";
 import { assertMatchesSnapshot } from "../snapshots";
 
@@ -148,8 +148,8 @@ describe("stack overview dashboard", () => {
     assert.equal(latency.panel.type, "timeseries");
 
     const tokens = panel("LiteLLM", /tokens per second/);
-    assert.match(tokens.exprs[0], /sum by \(requested_model\) \(rate\(litellm_total_tokens_total\{job="litellm"\}/);
-    assert.match(tokens.exprs[1], /sum by \(requested_model\) \(rate\(litellm_output_tokens_total\{job="litellm"\}/);
+    assert.match(tokens.exprs[0], /sum by \(requested_model\) \(rate\(litellm_total_tokens_metric_total\{job="litellm"\}/);
+    assert.match(tokens.exprs[1], /sum by \(requested_model\) \(rate\(litellm_output_tokens_metric_total\{job="litellm"\}/);
 
     const errors = panel("LiteLLM", /error rate/);
     assert.match(
@@ -165,6 +165,8 @@ describe("stack overview dashboard", () => {
     const requests = panel("Qdrant", /requests per second/);
     assert.match(requests.exprs[0], /rate\(rest_responses_total\{job="qdrant"\}/);
     assert.ok(requests.exprs.some((e) => e.includes("grpc_responses_total")), "gRPC requests");
+    // Qdrant tells failures by the status label since v1.17.0, which dropped rest_responses_fail_total.
+    assert.ok(requests.exprs.includes('sum(rate(rest_responses_total{job="qdrant", status!~"2.."}[$__rate_interval]))'), "REST not 2xx");
     const latency = panel("Qdrant", /latency/);
     assert.deepEqual(
       latency.exprs.map((e) => /^histogram_quantile\((0\.\d+), .*rest_responses_duration_seconds_bucket\{job="qdrant"\}/.exec(e)?.[1]),
@@ -248,7 +250,7 @@ describe("dashboardQueries", () => {
     const queries = dashboardQueries(json);
     // The only Grafana variables the dashboard uses are its range macros, which Grafana replaces before a
     // query reaches Prometheus; the stand-ins are what Grafana picks for a 15s scrape interval.
-    const macros = { __rate_interval: "1m", __interval: "15s", __range: "6h" };
+    const macros = GRAFANA_MACRO_STANDINS;
     for (const expr of queries) {
       for (const variable of expr.match(/\$\w+/g) ?? []) {
         assert.ok(variable.slice(1) in macros, `${expr} uses ${variable}`);

@@ -1,14 +1,16 @@
 // The selectors and helpers every panel's PromQL is written with.
 //
-// Metric names, each checked against the exporter's source at the version the stack deploys:
+// Metric names, each checked against what the exporter exposes at the version the stack deploys
+// (test/render/metricNames.test.ts runs the real exporters, or reads cAdvisor's and Qdrant's source):
 // - LiteLLM (`litellm/integrations/prometheus.py`, labels in `litellm/types/integrations/prometheus.py`):
-//   counters `litellm_proxy_total_requests_metric`, `litellm_proxy_failed_requests_metric`, `litellm_total_tokens`
-//   and `litellm_output_tokens` (prometheus_client exposes a counter with a `_total` suffix), and the histogram
-//   `litellm_request_total_latency_metric`. All carry `requested_model`, the model name clients ask for;
-//   the request counters carry no `model` label, so every LiteLLM panel groups by `requested_model`.
+//   counters `litellm_proxy_total_requests_metric`, `litellm_proxy_failed_requests_metric`,
+//   `litellm_total_tokens_metric` and `litellm_output_tokens_metric` (prometheus_client exposes a counter with a
+//   `_total` suffix), and the histogram `litellm_request_total_latency_metric`. All carry `requested_model`, the
+//   model name clients ask for; the request counters carry no `model` label, so every LiteLLM panel groups by
+//   `requested_model`.
 // - Qdrant (`src/common/metrics.rs`): gauges `collections_total`, `collections_vector_total`, `app_info`;
-//   counters `rest_responses_total`, `rest_responses_fail_total`, `grpc_responses_total`; the histogram
-//   `rest_responses_duration_seconds` (timed for status 200 only).
+//   counters `rest_responses_total` (a `status` label per HTTP status; `rest_responses_fail_total` is gone since
+//   v1.17.0), `grpc_responses_total`; the histogram `rest_responses_duration_seconds` (timed for status 200 only).
 // - node-exporter, cAdvisor (`name` is the container name, empty for cgroups that are not containers), and
 //   the blackbox exporter's `probe_success`.
 import { PROBE_JOB, scrapeJob } from "../../catalog/services";

@@ -60,11 +60,11 @@ export function liteLlmRow(): Row {
       unit: "short",
       queries: [
         {
-          expr: `sum by (requested_model) (${rate("litellm_total_tokens_total", LITELLM)})`,
+          expr: `sum by (requested_model) (${rate("litellm_total_tokens_metric_total", LITELLM)})`,
           legend: "{{requested_model}} total",
         },
         {
-          expr: `sum by (requested_model) (${rate("litellm_output_tokens_total", LITELLM)})`,
+          expr: `sum by (requested_model) (${rate("litellm_output_tokens_metric_total", LITELLM)})`,
           legend: "{{requested_model}} output",
         },
       ],
@@ -120,11 +120,11 @@ export function qdrantRow(): Row {
     {
       kind: "timeseries",
       title: "Qdrant requests per second",
-      description: "REST requests by endpoint, failed REST responses, and gRPC requests.",
+      description: "REST requests by endpoint, REST responses with a status other than 2xx, and gRPC requests.",
       unit: "reqps",
       queries: [
         { expr: `sum by (method, endpoint) (${rate("rest_responses_total", QDRANT)})`, legend: "{{method}} {{endpoint}}" },
-        { expr: `sum(${rate("rest_responses_fail_total", QDRANT)})`, legend: "REST failed" },
+        { expr: `sum(${rate("rest_responses_total", `${QDRANT}, status!~"2.."`)})`, legend: "REST not 2xx" },
         { expr: `sum(${rate("grpc_responses_total", QDRANT)})`, legend: "gRPC" },
       ],
       width: 12,
