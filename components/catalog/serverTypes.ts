@@ -21,6 +21,14 @@ export const VOLUME_EUR_PER_GB_MONTH = 0.0572;
 /** Backups cost this share of the server's price. */
 export const BACKUP_PRICE_SHARE = 0.2;
 
+/**
+ * Hetzner Storage Boxes, EUR per month before VAT. NOT VERIFIED against a stored public source: the search
+ * tools held no Storage Box price list (checked 2026-11-27); 3.20 is BX11's long-standing net price as last
+ * known before the 2026 adjustments, which may have raised it. Check hetzner.com/storage/storage-box.
+ */
+export const STORAGE_BOX_PRICES_AS_OF = "unverified (pre-2026 list price)";
+export const STORAGE_BOX_TYPES = [{ name: "bx11", capacityTb: 1, priceEurMonth: 3.2 }] as const;
+
 /** The smallest volume Hetzner creates, in GB. */
 export const MIN_VOLUME_GB = 10;
 

@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Role } from "../catalog/services";
+import { BackupSettings, readBackup } from "./backup";
 import { checkCredentials, checkSecretsEncrypted, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
 import { ImageName, readImageTags } from "./images";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
@@ -27,6 +28,7 @@ export type { ModelSettings, OllamaSettings } from "./models";
 export type { NetworkSettings } from "./network";
 export type { NodeSettings } from "./nodes";
 export type { AlertRoute, OperationsSettings } from "./operations";
+export type { BackupSettings } from "./backup";
 export { pulumiConfigSource, SEALED_SECRET, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
@@ -50,6 +52,8 @@ export interface Settings {
   qdrant: { vectors: number; dimensions: number };
   network: NetworkSettings;
   operations: OperationsSettings;
+  /** The nightly backups off the nodes. */
+  backup: BackupSettings;
   /** The workload the cost comparison prices through cloud APIs and the throughput plan puts on the node. */
   comparison: WorkloadSettings;
   tailnet: TailnetSettings;
@@ -82,6 +86,7 @@ export function loadSettings(
   const litellm = readLiteLlm(read, models);
   const operations = readOperations(read, nodes.operations.volumeGb, environment);
   const imageTags = readImageTags(read);
+  const backup = readBackup(read);
 
   const settings: Settings = {
     project,
@@ -98,6 +103,7 @@ export function loadSettings(
     qdrant: { vectors: read.integer("qdrantVectors"), dimensions: read.integer("qdrantDimensions") },
     network,
     operations,
+    backup,
     comparison: readWorkload(read, models),
     tailnet,
     imageTags,

@@ -27,6 +27,10 @@ export const RANGES = {
   comparisonInputTokens: { min: 1, max: 10_000_000 },
   comparisonOutputTokens: { min: 1, max: 10_000_000 },
   comparisonPeakFactor: { min: 1, max: 100 },
+  backupHourUtc: { min: 0, max: 23 },
+  backupKeepDaily: { min: 1, max: 365 },
+  backupKeepWeekly: { min: 0, max: 520 },
+  backupKeepMonthly: { min: 0, max: 120 },
 } as const satisfies Record<string, Range>;
 
 export type RangedSettingName = keyof typeof RANGES;
@@ -36,6 +40,10 @@ export const MODEL_SHARE_PERCENT: Range = { min: 1, max: 100 };
 
 export const KV_CACHE_TYPES = ["f16", "q8_0", "q4_0"] as const;
 export type KvCacheType = (typeof KV_CACHE_TYPES)[number];
+
+/** Where backups go: a Storage Box the stack declares, or a target that exists already. */
+export const BACKUP_TARGETS = ["storagebox", "sftp", "s3"] as const;
+export type BackupTarget = (typeof BACKUP_TARGETS)[number];
 
 export const RECEIVER_KINDS = ["none", "webhook", "ntfy", "email"] as const;
 export type ReceiverKind = (typeof RECEIVER_KINDS)[number];

@@ -4,8 +4,9 @@
  * beside this one read and validate each one. A description that states a limit takes it from limits.ts.
  */
 import { CLOUD_PROVIDERS, CloudProvider } from "../catalog/cloudProviders";
-import { BACKUP_PRICE_SHARE, LOCATIONS } from "../catalog/serverTypes";
+import { BACKUP_PRICE_SHARE, LOCATIONS, STORAGE_BOX_TYPES } from "../catalog/serverTypes";
 import {
+  BACKUP_TARGETS,
   DOCKER_NETWORK_PREFIX,
   fromTo,
   KV_CACHE_TYPES,
@@ -38,6 +39,11 @@ export const SECRET_SETTINGS = {
   alertPagingUrl: "Webhook or ntfy topic URL that critical alerts are posted to (alertPaging webhook or ntfy).",
   alertChatUrl: "Webhook or ntfy topic URL that warnings are posted to (alertChat webhook or ntfy).",
   smtpPassword: "SMTP password for e-mailed alerts.",
+  backupRepositoryUrl:
+    "restic repository URL of an existing backup target (backupTarget sftp or s3), e.g. sftp://user@host:23/ai-platform or s3:https://host/bucket/ai-platform; each node backs up under <URL>/<node>.",
+  backupTargetPassword: "Password of the existing SFTP backup target's user (backupTarget sftp).",
+  backupS3AccessKeyId: "Access key id of the existing S3-compatible backup target (backupTarget s3).",
+  backupS3SecretAccessKey: "Secret access key of the existing S3-compatible backup target (backupTarget s3).",
   deadMansSwitchUrl:
     "URL of a dead man's switch (e.g. a healthchecks.io ping URL) that the always-firing Watchdog alert reaches every 5 minutes; silence from it means the monitoring itself is down.",
 } as const;
@@ -313,6 +319,42 @@ export const SETTINGS = {
     default: [],
     description:
       "Another release of a catalogued image, as service=tag (e.g. qdrant=v1.20.1), for a fix that cannot wait for the catalog; replaces that service's container only, its data stays.",
+  },
+  backupTarget: {
+    type: "string",
+    default: "storagebox",
+    description:
+      `Where the nightly restic backups go: ${oneOf(BACKUP_TARGETS, { storagebox: "a Hetzner Storage Box the stack declares, one per environment, reachable from Hetzner's network only", sftp: "an existing SFTP server, backupRepositoryUrl and backupTargetPassword", s3: "an existing S3-compatible bucket, backupRepositoryUrl, backupS3AccessKeyId and backupS3SecretAccessKey" })}.`,
+  },
+  backupStorageBoxType: {
+    type: "string",
+    default: "bx11",
+    description: `Hetzner Storage Box type for backupTarget storagebox: ${oneOf(STORAGE_BOX_TYPES.map((t) => t.name))}.`,
+  },
+  backupHourUtc: {
+    type: "integer",
+    default: 3,
+    description: `Hour of the day (UTC) the nightly backup starts, then within 30 minutes at random; ${fromTo(RANGES.backupHourUtc)}.`,
+  },
+  backupKeepDaily: {
+    type: "integer",
+    default: 7,
+    description: `Daily backups restic keeps (the newest of each of the last n days); ${fromTo(RANGES.backupKeepDaily)}.`,
+  },
+  backupKeepWeekly: {
+    type: "integer",
+    default: 4,
+    description: `Weekly backups restic keeps; ${fromTo(RANGES.backupKeepWeekly)}.`,
+  },
+  backupKeepMonthly: {
+    type: "integer",
+    default: 6,
+    description: `Monthly backups restic keeps; ${fromTo(RANGES.backupKeepMonthly)}.`,
+  },
+  backupPrometheus: {
+    type: "boolean",
+    default: false,
+    description: "Back up Prometheus's metrics too (its data directory as it is on disk); off: the metrics start afresh after a loss.",
   },
   manageTailnetPolicy: {
     type: "boolean",
