@@ -8,6 +8,7 @@ import { Role, ROLES } from "./components/catalog/services";
 import { DEPLOYERS_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
+import { HostFirewall } from "./components/machines/hostFirewall";
 import { NodeReadiness } from "./components/machines/nodeReadiness";
 import { PublicFirewall } from "./components/machines/publicFirewall";
 import { RootAccess } from "./components/machines/rootAccess";
@@ -17,7 +18,7 @@ import { buildOutputs } from "./components/outputs";
 import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
 import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
-import { publicFirewallRules } from "./components/plan/exposure";
+import { hostFirewallSpec, publicFirewallRules } from "./components/plan/exposure";
 import { planThroughput } from "./components/plan/throughput";
 import { buildTailnetPolicy, stackPolicySpec } from "./components/plan/tailnetPolicy";
 import { renderCloudInit } from "./components/render/cloudInit";
@@ -213,14 +214,28 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
     },
     { aliases: [formerOperations], transformations: [operationsNode.readiness.onThisServer] },
   );
+  // What each node's containers may reach (components/plan/exposure.ts hostFirewallSpec). The operations
+  // node's rules let the platform's network through to the tailnet, so they come once that network exists.
+  const hostFirewalls = nodes.map(
+    (n) =>
+      new HostFirewall(`${n.name}-host-firewall`, {
+        spec: hostFirewallSpec(n.role, settings.operations.coolify),
+        ssh: sshTo(n),
+        after: n.role === "operations" ? [monitoring] : [],
+      }),
+  );
   const coolify = settings.operations.coolify
     ? new Coolify(`${settings.stem}-coolify`, {
         tailnetAddress: operationsNode.tailnetAddress,
         adminEmail: settings.operations.coolifyAdminEmail,
         dockerAddressPool: settings.network.dockerAddressPool,
+        publicWeb: settings.network.publicWeb
+          ? { ipv4: operationsNode.node.ipv4Address, ipv6: operationsNode.node.ipv6Address }
+          : undefined,
         ssh: sshTo(operationsNode),
+        after: hostFirewalls.filter((_, i) => nodes[i].role === "operations"),
         formerHome: formerOperations,
       })
     : undefined;
-  return { inference, monitoring, coolify, parts: [inference, monitoring, ...(coolify ? [coolify] : [])] };
+  return { inference, monitoring, coolify, parts: [inference, monitoring, ...hostFirewalls, ...(coolify ? [coolify] : [])] };
 }

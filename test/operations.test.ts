@@ -125,10 +125,13 @@ for (const stack of ["dev", "prod"]) {
       }
       assert.equal(install.length, 1);
       const script = String(install[0].inputs.create);
-      assert.match(script, /bash "\$installer" '4\.1\.1'/);
+      assert.match(script, /^version='4\.1\.1'$/m);
+      assert.match(script, /bash "\$installer" "\$version"/);
       assert.match(script, /export AUTOUPDATE=false/);
-      assert.match(script, /export DOCKER_ADDRESS_POOL_BASE='172\.30\.0\.0'/);
-      assert.doesNotMatch(script, /known-after-deploy|ROOT_USER_PASSWORD=[^$]/, "no password in the script");
+      assert.match(script, /export DOCKER_ADDRESS_POOL_BASE='172\.30\.0\.0\/16'/, "the pool whole, as the installer reads it");
+      // Coolify's ports on the node's tailnet address (known after deploy); no public address (publicWeb is off).
+      assert.match(script, /^tailnet_address='known-after-deploy:tailnet-ipv4'$/m);
+      assert.doesNotMatch(script, /public-ipv|ROOT_USER_PASSWORD=[^$]/, "no public address, no password in the script");
       assert.ok(install[0].secretInputs.includes("stdin"));
       assert.match(String(install[0].inputs.stdin), /^ROOT_USER_PASSWORD=/);
       assertShellcheckClean("Coolify install", script);

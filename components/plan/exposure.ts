@@ -3,7 +3,8 @@
  * merged by direction-protocol-port (their sources joined) and rendered in one place, each with a
  * description. No outbound rule is ever added: one would turn outbound into deny-all-but-the-rules.
  */
-import type { Role } from "../catalog/services";
+import { port, type Role } from "../catalog/services";
+import type { HostFirewallSpec } from "../render/hostFirewall";
 
 /** Tailscale's default port for direct WireGuard connections; without it peers fall back to DERP relays. */
 export const TAILSCALE_DIRECT_UDP_PORT = 41641;
@@ -62,4 +63,24 @@ export function mergeRules(rules: FirewallRuleSpec[]): FirewallRuleSpec[] {
     }
   }
   return [...merged.values()];
+}
+
+/**
+ * The Docker network of the operations node's platform containers (components/services/monitoring.ts names it):
+ * Prometheus and the blackbox exporter scrape and probe the inference node over the tailnet from there.
+ */
+export const OPERATIONS_PLATFORM_NETWORK = "ai-operations";
+
+/**
+ * What each node's host firewall keeps in and out (components/render/hostFirewall.ts). On both nodes, no
+ * container reaches Hetzner's metadata service. On the operations node, where Coolify runs the team's apps, no
+ * container reaches the tailnet but the platform's own, and, with Coolify, nothing from the public interface
+ * reaches Coolify's ports, whatever Docker publishes them on.
+ */
+export function hostFirewallSpec(role: Role, coolify: boolean): HostFirewallSpec {
+  if (role === "inference") return { publicDeniedTcpPorts: [] };
+  return {
+    tailnet: { allowedNetworks: [OPERATIONS_PLATFORM_NETWORK] },
+    publicDeniedTcpPorts: coolify ? [port("coolify"), port("coolifyRealtime"), port("coolifyTerminal")] : [],
+  };
 }

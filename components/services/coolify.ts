@@ -13,10 +13,17 @@ export interface CoolifyArgs {
   tailnetAddress: pulumi.Input<string>;
   /** E-mail of Coolify's root user. */
   adminEmail: string;
-  /** Docker's address pool, handed to Coolify's installer. */
+  /** Docker's address pool, handed to Coolify's installer whole (x.x.x.x/nn). */
   dockerAddressPool: string;
+  /**
+   * The node's public addresses, when Coolify's proxy is to answer there on 80 and 443 (publicWeb); omitted, it
+   * stays on loopback.
+   */
+  publicWeb?: { ipv4: pulumi.Input<string>; ipv6: pulumi.Input<string> };
   /** How the installer reaches the node: over Tailscale SSH. */
   ssh: NodeSession;
+  /** What must be in place on the node before Coolify is: its host firewall. */
+  after?: pulumi.Resource[];
   /** Where these resources lived before this component existed; their aliases keep an existing stack's. */
   formerHome?: FormerHome;
 }
@@ -38,17 +45,25 @@ export class Coolify extends pulumi.ComponentResource {
       `${name}-install`,
       {
         connection: { host: args.ssh.host, user: "root", privateKey: args.ssh.privateKey },
-        create: renderCoolifyInstall({
-          version: COOLIFY_VERSION,
-          adminEmail: args.adminEmail,
-          dockerAddressPool: args.dockerAddressPool,
-        }),
+        create: pulumi
+          .all([args.tailnetAddress, args.publicWeb?.ipv4, args.publicWeb?.ipv6])
+          .apply(([tailnetAddress, ipv4, ipv6]) =>
+            renderCoolifyInstall({
+              version: COOLIFY_VERSION,
+              adminEmail: args.adminEmail,
+              dockerAddressPool: args.dockerAddressPool,
+              tailnetAddress,
+              publicWeb: args.publicWeb ? { ipv4: ipv4!, ipv6 } : undefined,
+            }),
+          ),
         stdin: pulumi.secret(pulumi.interpolate`${COOLIFY_PASSWORD_ENV}=${password}\n`),
-        // A new version reinstalls (the installer upgrades in place), and so does a new server.
+        // A new version runs the installer again, which upgrades Coolify to it; so does a new server. Any other
+        // change of the script (the addresses, publicWeb) runs it again too, as an update.
         triggers: [COOLIFY_VERSION, args.ssh.serverId],
       },
-      // Only once the bootstrap has finished: the installer's apt would race the bootstrap's for dpkg's lock.
-      { parent: this, aliases: movedFrom(args.formerHome, "coolify"), dependsOn: [args.ssh.ready] },
+      // Only once the bootstrap has finished (the installer's apt would race the bootstrap's for dpkg's lock),
+      // and once the host firewall keeps the apps' containers off the tailnet and the metadata service.
+      { parent: this, aliases: movedFrom(args.formerHome, "coolify"), dependsOn: [args.ssh.ready, ...(args.after ?? [])] },
     );
     this.url = pulumi.interpolate`http://${args.tailnetAddress}:${port("coolify")}`;
     this.registerOutputs({ url: this.url });

@@ -164,14 +164,20 @@ describe("the fake node's SSH server", () => {
     assert.equal(dirs.code, 0);
     assert.deepEqual(node.directories.get("/mnt/data/grafana"), { mode: "0750", owner: "472", group: "0" });
 
-    const coolify = renderCoolifyInstall({ version: COOLIFY_VERSION, adminEmail: "ops@example.org", dockerAddressPool: "10.210.0.0/16" });
+    const coolifySpec = { version: COOLIFY_VERSION, adminEmail: "ops@example.org", dockerAddressPool: "10.210.0.0/16", tailnetAddress: "100.64.0.9" };
+    const coolify = renderCoolifyInstall(coolifySpec);
     const withoutPassword = await ssh(coolify);
     assert.equal(withoutPassword.code, 1, "the install script wants the password on stdin");
     const installed = await ssh(coolify, "ROOT_USER_PASSWORD=Secret-1234\n");
     assert.equal(installed.code, 0);
-    assert.equal(installed.stdout, `ghcr.io/coollabsio/coolify:${COOLIFY_VERSION}\n`);
+    assert.match(installed.stdout, new RegExp(`^coolify: ${COOLIFY_VERSION.replace(/\./g, "\\.")}, its UI on http://100\\.64\\.0\\.9:8000$`, "m"));
     assert.equal(node.coolify?.adminEmail, "ops@example.org");
-    assert.equal(node.coolify?.dockerAddressPoolBase, "10.210.0.0");
+    assert.equal(node.coolify?.dockerAddressPoolBase, "10.210.0.0/16");
+    assert.equal(node.coolify?.tailnetAddress, "100.64.0.9");
+    // Run again: the same version and ports, no installer; another version, the installer again.
+    assert.equal((await ssh(coolify, "ROOT_USER_PASSWORD=Secret-1234\n")).stdout, `coolify: ${COOLIFY_VERSION} is installed\n`);
+    assert.equal((await ssh(renderCoolifyInstall({ ...coolifySpec, version: "9.9.9" }), "ROOT_USER_PASSWORD=Secret-1234\n")).code, 0);
+    assert.deepEqual(node.coolifyInstalls.map((i) => i.version), [COOLIFY_VERSION, "9.9.9"]);
 
     const recorded = node.commands.find((c) => c.handler === "coolify-install" && c.exitCode === 0);
     assert.equal(recorded?.stdin, "ROOT_USER_PASSWORD=Secret-1234\n");
@@ -369,7 +375,7 @@ describe("the fake node through the real Pulumi engine", { timeout: 240_000, ski
       });
       new command.remote.Command("operations-coolify", {
         connection,
-        create: renderCoolifyInstall({ version: COOLIFY_VERSION, adminEmail: "ops@example.org", dockerAddressPool: "10.210.0.0/16" }),
+        create: renderCoolifyInstall({ version: COOLIFY_VERSION, adminEmail: "ops@example.org", dockerAddressPool: "10.210.0.0/16", tailnetAddress: "100.64.0.9" }),
         stdin: pulumi.secret("ROOT_USER_PASSWORD=Secret-1234\n"),
         triggers: [COOLIFY_VERSION],
       });

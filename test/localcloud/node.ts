@@ -28,6 +28,8 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { Connection, Server, ServerChannel, Session, utils } from "ssh2";
 import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
+import { COOLIFY_INSTALLER_URL } from "../../components/render/coolify";
+import { HOST_FIREWALL_SCRIPT_PATH } from "../../components/render/hostFirewall";
 import { FakeDockerEngine, type ContainerMount, type FakeContainer } from "./docker";
 
 export interface RecordedCommand {
@@ -81,11 +83,22 @@ export interface DirectorySpec {
 }
 
 export interface CoolifyInstall {
+  /** The version the installer was asked for: the one Coolify runs after it. */
   version: string;
   adminEmail: string;
+  /** DOCKER_ADDRESS_POOL_BASE as the script hands it to the installer (x.x.x.x/nn). */
   dockerAddressPoolBase: string;
+  /** The address docker-compose.custom.yml publishes Coolify's ports on. */
+  tailnetAddress: string;
   /** Whether ROOT_USER_PASSWORD arrived on standard input (its value is not kept). */
   passwordOnStdin: boolean;
+  at: Date;
+}
+
+/** The node's host firewall as its install left it (components/render/hostFirewall.ts). */
+export interface HostFirewallInstall {
+  /** The rules' script, as written to the node. */
+  script: string;
   at: Date;
 }
 
@@ -177,7 +190,15 @@ export class FakeNode {
   readonly pullTimeouts = new Map<string, number>();
   /** Directories made by the program's `install -d` steps: path -> mode and owner. */
   readonly directories = new Map<string, DirectorySpec>();
+  /** The Coolify that runs on the node: the last install's. */
   coolify: CoolifyInstall | undefined;
+  /** Every run of Coolify's installer, in order: the script runs it when another version runs, or none. */
+  readonly coolifyInstalls: CoolifyInstall[] = [];
+  /** Coolify's docker-compose.custom.yml, as the script last wrote it. */
+  coolifyComposeOverride: string | undefined;
+  /** The host firewall, once installed; every install in `hostFirewallInstalls`. */
+  hostFirewall: HostFirewallInstall | undefined;
+  readonly hostFirewallInstalls: HostFirewallInstall[] = [];
   /** Whether cloud-init has finished (the marker of components/render/cloudInit.ts exists). */
   bootstrapped: boolean;
   /** The data volume's mount point; undefined when the node was given none. */
@@ -351,6 +372,10 @@ export class FakeNode {
     this.directories.clear();
     this.dataBindViews.clear();
     this.coolify = undefined;
+    this.coolifyInstalls.length = 0;
+    this.coolifyComposeOverride = undefined;
+    this.hostFirewall = undefined;
+    this.hostFirewallInstalls.length = 0;
   }
 
   /** Runs a command through the handler table, as an exec request would (without recording it). */
@@ -561,23 +586,46 @@ export function defaultHandlers(): CommandHandler[] {
       },
     },
     {
-      // render/coolify.ts: the unattended install; the password arrives on standard input.
+      // render/coolify.ts: install or upgrade, unattended; the password arrives on standard input. The script
+      // writes Coolify's compose override, runs the installer when another version runs (or none) or when the
+      // override changed, then checks what runs; here the node records what the installer was asked for. (The
+      // fake cannot run the script itself: it needs Docker, Coolify's installer from its CDN, and root's files.)
       name: "coolify-install",
-      matches: (command) => command.startsWith("#!/usr/bin/env bash") && command.includes("https://cdn.coollabs.io/coolify/install.sh"),
+      matches: (command) => command.startsWith("#!/usr/bin/env bash") && command.includes(COOLIFY_INSTALLER_URL),
       run: ({ node, command, stdin }) => {
-        const version = /bash "\$installer" '([^']+)'/.exec(command)?.[1];
+        const quoted = (name: string) => new RegExp(`^(?:export )?${name}='([^']*)'$`, "m").exec(command)?.[1];
+        const version = quoted("version");
+        const tailnetAddress = quoted("tailnet_address");
         const passwordOnStdin = /^ROOT_USER_PASSWORD=.+$/m.test(stdin);
-        if (!passwordOnStdin) return { stderr: "bash: line 14: ROOT_USER_PASSWORD: the root password must arrive on standard input\n", exitCode: 1 };
-        if (!version) return { stderr: "fake node: the Coolify script names no version\n", exitCode: 1 };
-        // The script installs only when no coolify container exists; this node remembers the first install.
-        node.coolify ??= {
+        if (!passwordOnStdin) return { stderr: "bash: line 20: ROOT_USER_PASSWORD: the root password must arrive on standard input\n", exitCode: 1 };
+        if (!version || !tailnetAddress) return { stderr: "fake node: the Coolify script names no version or tailnet address\n", exitCode: 1 };
+        const override = /^if put \/data\/coolify\/source\/docker-compose\.custom\.yml <<'YAML'\n([\s\S]*?)\nYAML$/m.exec(command)?.[1];
+        const changed = override !== node.coolifyComposeOverride;
+        node.coolifyComposeOverride = override;
+        if (node.coolify?.version === version && !changed) return { stdout: `coolify: ${version} is installed\n`, exitCode: 0 };
+        const install: CoolifyInstall = {
           version,
-          adminEmail: /ROOT_USER_EMAIL='([^']*)'/.exec(command)?.[1] ?? "",
-          dockerAddressPoolBase: /DOCKER_ADDRESS_POOL_BASE='([^']*)'/.exec(command)?.[1] ?? "",
+          adminEmail: quoted("ROOT_USER_EMAIL") ?? "",
+          dockerAddressPoolBase: quoted("DOCKER_ADDRESS_POOL_BASE") ?? "",
+          tailnetAddress,
           passwordOnStdin,
           at: new Date(),
         };
-        return { stdout: `ghcr.io/coollabsio/coolify:${node.coolify.version}\n`, exitCode: 0 };
+        node.coolifyInstalls.push(install);
+        node.coolify = install;
+        return { stdout: `coolify: installing ${version} (running: ${node.coolifyInstalls.length > 1 ? "an older one" : "nothing"})\ncoolify: ${version}, its UI on http://${tailnetAddress}:8000\n`, exitCode: 0 };
+      },
+    },
+    {
+      // render/hostFirewall.ts: writes the rules' script and its units, and applies the rules.
+      name: "host-firewall-install",
+      matches: (command) => command.startsWith("#!/usr/bin/env bash") && command.includes(`cat >${HOST_FIREWALL_SCRIPT_PATH}.new <<'SCRIPT'`),
+      run: ({ node, command }) => {
+        const script = /<<'SCRIPT'\n([\s\S]*?)\nSCRIPT$/m.exec(command)?.[1];
+        if (!script) return { stderr: "fake node: the host firewall install carries no script\n", exitCode: 1 };
+        node.hostFirewall = { script, at: new Date() };
+        node.hostFirewallInstalls.push(node.hostFirewall);
+        return { stdout: "host-firewall: applied\n", exitCode: 0 };
       },
     },
   ];
