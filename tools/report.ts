@@ -8,6 +8,9 @@ import { COOLIFY_VERSION } from "../components/catalog/images";
 import { findServerType } from "../components/catalog/serverTypes";
 import { port, SERVICES } from "../components/catalog/services";
 import { reachMatrix } from "../components/plan/tailnetAccess";
+import { COOLIFY_PATHS, COOLIFY_PROXY, COOLIFY_TAILNET_PORTS } from "../components/render/coolify";
+import { HOST_FIREWALL_SCRIPT_PATH, METADATA_ADDRESS } from "../components/render/hostFirewall";
+import { OPERATIONS_PLATFORM_NETWORK } from "../components/plan/exposure";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
 import type { CloudComparison } from "../components/plan/cost";
@@ -210,19 +213,52 @@ function exposureSection(context: ReportContext): string {
   const unfiltered = servers.filter((s) => !Array.isArray(s.inputs.firewallIds) || s.inputs.firewallIds.length === 0);
   return (
     "## Exposure\n" +
-    table(["node", "reachable from", "port", "from", "what"], [...firewallExposure(context), ...containerExposure(context)]) +
+    table(["node", "reachable from", "port", "from", "what"], [...firewallExposure(context), ...containerExposure(context), ...coolifyExposure(context)]) +
     (unfiltered.length ? `\nWARNING: no firewall on ${unfiltered.map(roleOf).join(", ")}` : "") +
     (icmpAllowed ? "\nICMP (ping, path MTU discovery) is let in from anywhere; it opens no port." : "") +
-    "\nOutbound traffic is unrestricted; inbound traffic not listed here is dropped by the cloud firewall."
+    "\nOutbound traffic is unrestricted" +
+    containersOutbound(context) +
+    "; inbound traffic not listed here is dropped by the cloud firewall."
   );
+}
+
+/** What each node's host firewall keeps its containers from reaching, read off its install script. */
+function containersOutbound({ run, roleOf }: ReportContext): string {
+  const firewalls = run.ofType(REMOTE_COMMAND).filter((c) => String(c.inputs.create).includes(`cat >${HOST_FIREWALL_SCRIPT_PATH}.new`));
+  if (firewalls.length === 0) return "";
+  const offTailnet = firewalls.filter((c) => /^guard_tailnet=yes$/m.test(String(c.inputs.create))).map(roleOf);
+  const but = offTailnet.length ? `, and on the ${offTailnet.join(" and ")} node none but the platform's (${OPERATIONS_PLATFORM_NETWORK}) reaches the tailnet` : "";
+  return `, but for the containers': none reaches Hetzner's metadata service (${METADATA_ADDRESS})${but}`;
 }
 
 /** Coolify's installer, whatever its name: the remote command that reruns when Coolify's pinned version changes. */
 const installsCoolify = (c: RecordedResource): boolean => ((c.inputs.triggers ?? []) as unknown[]).includes(COOLIFY_VERSION);
 
 /**
- * What listens on each node's tailnet tags: the ports its containers publish, Tailscale SSH, Coolify's UI
- * where it is installed, and Ollama's port, to show that nobody reaches it.
+ * Where Coolify's ports answer, from its install script: its UI, realtime and terminal on the tailnet address
+ * (and on loopback, as its compose file publishes them); its proxy's 80 and 443 on the public addresses when the
+ * script writes the proxy's override (publicWeb), else on loopback like the proxy's dashboard.
+ */
+function coolifyExposure({ run, roleOf }: ReportContext): string[][] {
+  return run.ofType(REMOTE_COMMAND).filter(installsCoolify).flatMap((install) => {
+    const role = roleOf(install);
+    const publicWeb = String(install.inputs.create).includes(`if put ${COOLIFY_PATHS.proxyOverride} `);
+    const proxy = (what: string) => `${COOLIFY_PROXY.container} (${what})`;
+    return [
+      ...COOLIFY_TAILNET_PORTS.map((p) => [role, "tailnet", `tcp/${port(p.port)}`, "per the tailnet policy", `${p.container} (${p.what}; also on loopback)`]),
+      ...COOLIFY_PROXY.webPorts.map((p) =>
+        publicWeb
+          ? [role, "PUBLIC (public addresses)", `tcp/${p}`, "the cloud firewall's sources (above)", proxy("Coolify's apps; also on loopback")]
+          : [role, "inside the node", `tcp/${p}`, "loopback", proxy("Coolify's apps; public only with publicWeb")],
+      ),
+      [role, "inside the node", `tcp/${COOLIFY_PROXY.dashboardPort}`, "loopback", proxy("Traefik's dashboard")],
+    ];
+  });
+}
+
+/**
+ * What listens on each node's tailnet tags: the ports its containers publish, Tailscale SSH, Coolify's UI,
+ * realtime and terminal where it is installed, and Ollama's port, to show that nobody reaches it.
  */
 function listeningByTag({ run, place, servers, containers }: ReportContext): Map<string, Set<number>> {
   const listening = new Map<string, Set<number>>();
@@ -234,7 +270,7 @@ function listeningByTag({ run, place, servers, containers }: ReportContext): Map
       // Ollama publishes nothing: its port is listed to show that nobody reaches it.
       if (containerName(c) === SERVICES.ollama.container) ports.add(port("ollama"));
     }
-    if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && installsCoolify(c))) ports.add(port("coolify"));
+    if (run.ofType(REMOTE_COMMAND).some((c) => onNode(c) && installsCoolify(c))) for (const p of COOLIFY_TAILNET_PORTS) ports.add(port(p.port));
     // The node's device carries the tags of the key in its user data (the tagged key tags it when it joins).
     const joinedWith = new Set(server.propertyDependencies.userData ?? []);
     const tags = run.ofType(TAILNET_KEY).filter((k) => joinedWith.has(k.urn)).flatMap((k) => (k.inputs.tags ?? []) as string[]);

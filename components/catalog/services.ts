@@ -152,16 +152,17 @@ export const SERVICES = {
     health: "/api/health",
   },
   /**
-   * Coolify's own installer starts its containers: the UI for admins over the tailnet; its realtime and
-   * terminal ports are kept off the public interface at the host.
+   * Coolify's own installer starts its containers; the install publishes its UI, and the realtime and terminal
+   * ports the UI's page opens websockets to on the same host (Coolify's layouts/base.blade.php and
+   * resources/js/terminal.js), on the tailnet address (components/render/coolify.ts), for admins.
    */
   coolify: {
     container: "coolify",
     roles: OPERATIONS,
     ports: [
       tcp("coolify", 8000, OPERATIONS, ["admins"]),
-      tcp("coolifyRealtime", 6001, NOWHERE, []),
-      tcp("coolifyTerminal", 6002, NOWHERE, []),
+      tcp("coolifyRealtime", 6001, OPERATIONS, ["admins"]),
+      tcp("coolifyTerminal", 6002, OPERATIONS, ["admins"]),
     ],
     deployedBy: "installer",
   },

@@ -60,7 +60,7 @@ export const COOLIFY_PATHS = {
  */
 export const COOLIFY_TAILNET_PORTS: readonly { service: string; container: string; target: number; port: PortName; what: string }[] = [
   { service: "coolify", container: "coolify", target: 8080, port: "coolify", what: "Coolify's UI" },
-  { service: "soketi", container: "coolify-realtime", target: 6001, port: "coolifyRealtime", what: "Coolify's realtime (websockets)" },
+  { service: "soketi", container: "coolify-realtime", target: 6001, port: "coolifyRealtime", what: "Coolify's realtime websockets" },
   { service: "soketi", container: "coolify-realtime", target: 6002, port: "coolifyTerminal", what: "Coolify's terminal" },
 ];
 

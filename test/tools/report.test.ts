@@ -23,6 +23,33 @@ describe("the exposure table", () => {
     ]);
   });
 
+  it("shows Coolify's ports as the install publishes them: on the tailnet address, its proxy on loopback or, with public web, public", async () => {
+    const exposure = (report: string) =>
+      report
+        .slice(report.indexOf("## Exposure"), report.indexOf("## Tailnet access"))
+        .split("\n")
+        .filter((l) => l.includes("coolify"))
+        .map((l) => l.replace(/\s{2,}/g, " | ").trim());
+    assert.deepEqual(exposure(buildReport(await runProgram("prod"))), [
+      "operations | tailnet | tcp/8000 | per the tailnet policy | coolify (Coolify's UI; also on loopback)",
+      "operations | tailnet | tcp/6001 | per the tailnet policy | coolify-realtime (Coolify's realtime websockets; also on loopback)",
+      "operations | tailnet | tcp/6002 | per the tailnet policy | coolify-realtime (Coolify's terminal; also on loopback)",
+      "operations | inside the node | tcp/80 | loopback | coolify-proxy (Coolify's apps; public only with publicWeb)",
+      "operations | inside the node | tcp/443 | loopback | coolify-proxy (Coolify's apps; public only with publicWeb)",
+      "operations | inside the node | tcp/8080 | loopback | coolify-proxy (Traefik's dashboard)",
+    ]);
+    const publicWeb = buildReport(
+      await runProgram("prod", { set: { [`${PROJECT}:publicWeb`]: "true", [`${PROJECT}:publicWebSourceRanges`]: ["173.245.48.0/20"] } }),
+    );
+    assert.deepEqual(exposure(publicWeb).filter((l) => / tcp\/(80|443) /.test(l)), [
+      "operations | PUBLIC (public addresses) | tcp/80 | the cloud firewall's sources (above) | coolify-proxy (Coolify's apps; also on loopback)",
+      "operations | PUBLIC (public addresses) | tcp/443 | the cloud firewall's sources (above) | coolify-proxy (Coolify's apps; also on loopback)",
+    ]);
+    assert.deepEqual(exposure(buildReport(await runProgram("dev"))), [], "dev has no Coolify");
+    assert.match(publicWeb, /ai-prod-operations\s+6001\s+coolifyRealtime\s+autogroup:admin\n/);
+    assert.match(publicWeb, /none reaches Hetzner's metadata service \(169\.254\.169\.254\), and on the operations node none but the platform's \(ai-operations\) reaches the tailnet/);
+  });
+
   it("says who may reach each tailnet port, and that nobody reaches Ollama", async () => {
     const run = await runProgram("prod", { set: { [`${PROJECT}:tailnetUsers`]: ["alice@example.com"] } });
     const report = buildReport(run);
