@@ -155,7 +155,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       // Shaped like a key so that files which carry it stay valid; a marker all the same.
       return { key: `tskey-auth-${AFTER_DEPLOY}` };
     case "random:index/randomPassword:RandomPassword":
-      return { result: afterDeploy("generated-secret"), bcryptHash: afterDeploy("bcrypt-hash") };
+      // Named after the resource, so that a test can follow one generated secret to where it ends up.
+      return { result: afterDeploy(`generated-secret:${name}`), bcryptHash: afterDeploy("bcrypt-hash") };
     case "random:index/randomId:RandomId":
       // The marker alone, so that a host name made from it stays a DNS label (components/machines/serverGeneration.ts).
       return { hex: AFTER_DEPLOY, dec: AFTER_DEPLOY, b64Std: AFTER_DEPLOY, b64Url: AFTER_DEPLOY };
