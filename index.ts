@@ -204,7 +204,6 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       environment: settings.environment,
       tailnetAddress: operationsNode.tailnetAddress,
       inferenceAddress: inferenceNode.tailnetAddress,
-      litellmMasterKey: inference.litellmMasterKey,
       qdrantReadOnlyApiKey: inference.qdrantReadOnlyApiKey,
       dataDir: DATA_MOUNT_POINT,
       retention: settings.operations.retention,

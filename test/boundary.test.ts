@@ -87,6 +87,8 @@ for (const stack of ["dev", "prod"]) {
       assert.deepEqual(boundaryMismatches(published, grantedOnTailnet(policyOf(run), "ai", stack)), []);
       // The check had something to check: the services users and Prometheus reach are published.
       assert.ok(published.inference.has(4000) && published.inference.has(6333) && published.operations.has(3000));
+      // LiteLLM's metrics port, which Prometheus scrapes holding no key, is granted like every other.
+      assert.ok(published.inference.has(4001));
     });
 
     it("fails on a port published without a grant, and on a grant to a port nothing publishes", () => {
@@ -94,9 +96,9 @@ for (const stack of ["dev", "prod"]) {
       const published = publishedOnTailnet(run);
       // A container moved to another port: the old grant has no listener and the new port no grant.
       published.inference.delete(4000);
-      published.inference.add(4001);
+      published.inference.add(4002);
       assert.deepEqual(boundaryMismatches(published, granted), [
-        "the inference node publishes 4001 on its tailnet address, but no grant opens it",
+        "the inference node publishes 4002 on its tailnet address, but no grant opens it",
         "a grant opens 4000 on the inference node, where nothing publishes it",
       ]);
     });

@@ -29,6 +29,10 @@ function container(run: ProgramRun, role: string, name: string): RecordedResourc
   return found[0];
 }
 
+/** A container's environment, name -> value. */
+const env = (c: RecordedResource): Record<string, string> =>
+  Object.fromEntries(((c.inputs.envs ?? []) as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+
 const upload = (c: RecordedResource, file: string) =>
   ((c.inputs.uploads ?? []) as { file: string; content: string; permissions?: string; owner?: string }[]).find((u) => u.file === file);
 
@@ -60,7 +64,7 @@ for (const stack of ["dev", "prod"]) {
       fs.mkdirSync(path.join(dir, "rules"), { recursive: true });
       fs.mkdirSync(path.join(dir, "secrets"), { recursive: true });
       fs.writeFileSync(path.join(dir, "rules", "platform.yml"), rules.content);
-      for (const secret of ["litellm-master-key", "qdrant-api-key"]) fs.writeFileSync(path.join(dir, "secrets", secret), "x");
+      fs.writeFileSync(path.join(dir, "secrets", "qdrant-read-only-api-key"), "x");
       fs.writeFileSync(path.join(dir, "prometheus.yml"), text);
       const result = runPrometheusTool("promtool", ["check", "config", path.join(dir, "prometheus.yml")]);
       assert.equal(result.status, 0, result.output);
@@ -81,16 +85,39 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(command.includes("--storage.tsdb.retention.size=6GB"));
     });
 
-    it("Prometheus reads LiteLLM's and Qdrant's keys from files only it can read", () => {
+    it("Prometheus reads Qdrant's read-only key, its one credential, from a file only it can read", () => {
       const prometheus = container(run, "operations", "prometheus");
-      // Nobody, in the root group: the files below are root's and the root group's.
+      // Nobody, in the root group: the file below is root's and the root group's.
       assert.equal(prometheus.inputs.user, "65534:0");
-      assert.ok(prometheus.secretInputs.some((p) => p.startsWith("uploads")), "the key files are not secret");
-      for (const file of ["/etc/prometheus/secrets/litellm-master-key", "/etc/prometheus/secrets/qdrant-api-key"]) {
-        const u = upload(prometheus, file);
-        assert.ok(u, `${file} is missing`);
-        assert.equal(u.permissions, "0440");
-        assert.equal(u.owner, undefined, "files are written as root: an owner needs a provider field the engine lacks");
+      assert.ok(prometheus.secretInputs.some((p) => p.startsWith("uploads")), "the key file is not secret");
+      const secretFiles = ((prometheus.inputs.uploads ?? []) as { file: string }[]).map((u) => u.file).filter((f) => f.includes("/secrets/"));
+      assert.deepEqual(secretFiles, ["/etc/prometheus/secrets/qdrant-read-only-api-key"]);
+      const u = upload(prometheus, secretFiles[0]);
+      assert.ok(u);
+      assert.equal(u.permissions, "0440");
+      assert.equal(u.owner, undefined, "files are written as root: an owner needs a provider field the engine lacks");
+      // The read-only key Qdrant is started with (QDRANT__SERVICE__READ_ONLY_API_KEY, read by qdrant's
+      // src/settings.rs as service.read_only_api_key; src/common/auth/mod.rs gives it read access only), not
+      // the key that writes and deletes.
+      const qdrant = env(container(run, "inference", "qdrant"));
+      assert.equal(u.content, qdrant.QDRANT__SERVICE__READ_ONLY_API_KEY);
+      assert.notEqual(u.content, qdrant.QDRANT__SERVICE__API_KEY);
+    });
+
+    it("holds no key that can spend, manage LiteLLM's keys or write to Qdrant: not in any resource on the operations node", () => {
+      const masterKey = env(container(run, "inference", "litellm")).LITELLM_MASTER_KEY;
+      const qdrantWriteKey = env(container(run, "inference", "qdrant")).QDRANT__SERVICE__API_KEY;
+      // Under mocks each generated secret is a marker named after its resource: distinct, so a search finds one.
+      assert.match(masterKey, /^sk-known-after-deploy:generated-secret:.*litellm-master-key$/);
+      assert.match(qdrantWriteKey, /generated-secret:.*qdrant-api-key$/);
+      const placement = nodePlacement(run);
+      const onOperations = run.resources.filter((r) => placement.roleOf(r) === "operations");
+      assert.ok(onOperations.some((r) => r.type === CONTAINER && r.inputs.name === "prometheus"));
+      for (const r of onOperations) {
+        const inputs = JSON.stringify(r.inputs);
+        for (const [what, key] of [["LiteLLM's master key", masterKey.slice("sk-".length)], ["Qdrant's read-write key", qdrantWriteKey]]) {
+          assert.ok(!inputs.includes(key), `${r.type} ${r.name} on the operations node carries ${what}`);
+        }
       }
     });
 

@@ -96,12 +96,12 @@ for (const stack of ["dev", "prod"]) {
       }
     });
 
-    it("publish Ollama nowhere; LiteLLM on 4000 and Qdrant on 6333/6334 only", () => {
+    it("publish Ollama nowhere; LiteLLM on 4000 (its API) and 4001 (its metrics), Qdrant on 6333/6334 only", () => {
       assert.deepEqual(containerNamed(run, "ollama").inputs.ports, []);
       for (const c of run.ofType(CONTAINER)) {
         for (const p of (c.inputs.ports ?? []) as Port[]) assert.notEqual(p.internal, 11434, `${c.name} publishes Ollama's port`);
       }
-      assert.deepEqual(((containerNamed(run, "litellm").inputs.ports ?? []) as Port[]).map((p) => p.external), [4000]);
+      assert.deepEqual(((containerNamed(run, "litellm").inputs.ports ?? []) as Port[]).map((p) => p.external), [4000, 4001]);
       assert.deepEqual(((containerNamed(run, "qdrant").inputs.ports ?? []) as Port[]).map((p) => p.external), [6333, 6334]);
     });
 

@@ -76,12 +76,21 @@ export const SERVICES = {
     deployedBy: "container",
     health: "/api/version",
   },
+  /**
+   * LiteLLM's API for users; its Prometheus metrics on a port of their own, served without a credential by a
+   * separate process of LiteLLM's (`--prometheus_metrics_port`), so that the operations node scrapes them
+   * holding no key: only admins and the operations node may reach it. Monitoring reaches the API port for the
+   * health probe, which needs no key.
+   */
   litellm: {
     container: "litellm",
     roles: INFERENCE,
-    ports: [tcp("litellm", 4000, INFERENCE, ["admins", "users", "monitoring"])],
+    ports: [
+      tcp("litellm", 4000, INFERENCE, ["admins", "users", "monitoring"]),
+      tcp("litellmMetrics", 4001, INFERENCE, ["admins", "monitoring"]),
+    ],
     deployedBy: "container",
-    scrape: { job: "litellm", port: "litellm" },
+    scrape: { job: "litellm", port: "litellmMetrics" },
     health: "/health/liveliness",
   },
   /** LiteLLM's database: on the inference node's Docker network only. */

@@ -26,6 +26,42 @@ export const LITELLM_LOCAL_ONLY_ENV: Readonly<Record<string, string>> = Object.f
   LITELLM_TELEMETRY_DISABLED: "true",
 });
 
+/**
+ * How LiteLLM's Prometheus metrics leave the container without a credential. `--prometheus_metrics_port` (LiteLLM
+ * proxy_cli.py, prometheus_metrics_server.py) starts a second process that serves only `/metrics/` and
+ * `/health` on that port, read from the samples the worker writes to PROMETHEUS_MULTIPROC_DIR; it has no other
+ * route and asks for no key. `/metrics` on the API port stays behind LiteLLM's own auth.
+ *
+ * The variable is set, and its directory exists, before LiteLLM starts, and the worker is forked by gunicorn:
+ * at 1.110.2 the CLI wipes the directory's files after importing the proxy, whose import already opened the
+ * histogram and live-gauge files, so a worker that runs in the CLI's own process (uvicorn's single worker) keeps
+ * writing every latency histogram to a deleted file and the metrics port never shows one. A forked worker has
+ * a new pid and opens files of its own after the wipe, as prometheus_client's multiprocess mode expects.
+ * Both were found with the real proxy (test/render/litellm.test.ts).
+ */
+export const LITELLM_METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR";
+
+/**
+ * The command line the proxy runs with: its config, its API port, its metrics port, one gunicorn worker (the
+ * supervisor, the worker and the metrics process use about 800 MiB together at idle, measured at 1.110.2).
+ */
+export function liteLlmCommand(spec: { configPath: string; port: number; metricsPort: number }): string[] {
+  if (spec.metricsPort === spec.port) {
+    throw new Error(`LiteLLM's metrics port must differ from its API port; both are ${spec.port}`);
+  }
+  return [
+    "--config",
+    spec.configPath,
+    "--port",
+    String(spec.port),
+    "--prometheus_metrics_port",
+    String(spec.metricsPort),
+    "--run_gunicorn",
+    "--num_workers",
+    "1",
+  ];
+}
+
 /** Default for {@link LiteLlmSpec.requestTimeoutSeconds}: CPU inference of a long answer takes minutes. */
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 600;
 /** Retries of a failed call to one deployment before LiteLLM moves on to the fallbacks. */
@@ -77,7 +113,8 @@ export interface LiteLlmSpec {
   /** Ollama's per-request timeout in seconds, default 600 (CPU inference is slow) */
   requestTimeoutSeconds?: number;
   /**
-   * Whether LiteLLM's Prometheus callback fills its /metrics endpoint (behind the master key), default true.
+   * Whether LiteLLM's Prometheus callback fills its metrics, default true. They are served without a key on the
+   * metrics port ({@link liteLlmCommand}) and behind LiteLLM's auth on the API port's /metrics.
    */
   metrics?: boolean;
 }
@@ -106,6 +143,7 @@ interface LiteLlmConfig {
     request_timeout: number;
     num_retries: number;
     callbacks?: string[];
+    require_auth_for_metrics_endpoint: boolean;
   };
   general_settings: { master_key: string; database_url?: string };
 }
@@ -228,6 +266,11 @@ export function buildLiteLlmConfig(spec: LiteLlmSpec): LiteLlmConfig {
       request_timeout: timeout,
       num_retries: NUM_RETRIES,
       ...(metrics ? { callbacks: ["prometheus"] } : {}),
+      // LiteLLM's default, said outright: /metrics on the API port, which users reach, needs a key LiteLLM
+      // lets read it (the master key or an admin's; an ordinary virtual key is refused it as an admin-only
+      // route, proxy/auth/route_checks.py). Its labels name keys' aliases, teams, users' e-mails and clients'
+      // addresses, which one team's key must not read of another's.
+      require_auth_for_metrics_endpoint: true,
     },
     general_settings: {
       master_key: envRef(LITELLM_MASTER_KEY_ENV),

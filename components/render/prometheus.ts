@@ -15,10 +15,13 @@ export interface PrometheusSpec {
   scrapeIntervalSeconds?: number;
   /** The environment's nodes by tailnet address, e.g. "100.64.0.1". LiteLLM and Qdrant run on the inference node. */
   nodes: { role: Role; address: string }[];
-  /** Ports of the scraped services; defaults in {@link DEFAULT_SCRAPE_PORTS}. */
+  /** Ports of the scraped services (LiteLLM's is its metrics port); defaults in {@link DEFAULT_SCRAPE_PORTS}. */
   ports?: { nodeExporter?: number; cadvisor?: number; litellm?: number; qdrant?: number };
-  /** Files inside the Prometheus container (mounted secrets) holding the bearer tokens: LiteLLM's master key, Qdrant's API key. */
-  credentials: { litellmKeyFile: string; qdrantKeyFile: string };
+  /**
+   * The file inside the Prometheus container (a mounted secret) holding Qdrant's read-only API key, its one
+   * credential: LiteLLM's metrics port asks for none.
+   */
+  credentials: { qdrantReadOnlyKeyFile: string };
   /**
    * HTTP health endpoints the blackbox exporter probes, e.g. { name: "litellm", url: "http://100.64.0.1:4000/health/liveliness" }.
    * Names are unique. `via` names another blackbox exporter for a target only it can reach (Ollama, from
@@ -37,7 +40,7 @@ export interface PrometheusSpec {
 export const DEFAULT_SCRAPE_PORTS = Object.freeze({
   nodeExporter: port("nodeExporter"),
   cadvisor: port("cadvisor"),
-  litellm: port("litellm"),
+  litellm: port("litellmMetrics"),
   qdrant: port("qdrant"),
 });
 
@@ -136,8 +139,7 @@ function checkSpec(spec: PrometheusSpec): { interval: number; ports: ScrapePorts
   };
   if (spec.nodes.length === 0) throw new Error("nodes must list at least one node");
   for (const node of spec.nodes) requireNonEmpty(`address of the ${node.role} node`, node.address);
-  requireNonEmpty("credentials.litellmKeyFile", spec.credentials.litellmKeyFile);
-  requireNonEmpty("credentials.qdrantKeyFile", spec.credentials.qdrantKeyFile);
+  requireNonEmpty("credentials.qdrantReadOnlyKeyFile", spec.credentials.qdrantReadOnlyKeyFile);
   requireNonEmpty("blackboxAddress", spec.blackboxAddress);
   requireNonEmpty("alertmanagerAddress", spec.alertmanagerAddress);
   const probeNames = new Set<string>();
@@ -167,19 +169,22 @@ function scrapeConfigs(spec: PrometheusSpec, ports: ScrapePorts): ScrapeConfig[]
     { job_name: SCRAPE_JOBS.cadvisor, static_configs: perNode(ports.cadvisor) },
     {
       job_name: SCRAPE_JOBS.litellm,
-      // LiteLLM mounts its metrics app at /metrics/ and answers /metrics with a 307 redirect in some
-      // releases (BerriAI/litellm#30079); the trailing slash gets a 200 from every release.
+      // LiteLLM mounts its metrics app at /metrics/ and answers /metrics with a 307 redirect (BerriAI/litellm#30079),
+      // its metrics port too; the trailing slash gets a 200.
       metrics_path: "/metrics/",
       // Prometheus 3 refuses a scrape whose Content-Type it cannot parse unless a fallback is named.
       fallback_scrape_protocol: "PrometheusText0.0.4",
-      authorization: { type: "Bearer", credentials_file: spec.credentials.litellmKeyFile },
+      // No credential: the metrics port serves nothing but metrics, and the tailnet policy lets only the
+      // operations node and admins reach it. No key that can spend or manage keys is on the operations node.
       static_configs: perNode(ports.litellm, "inference"),
     },
     {
       job_name: SCRAPE_JOBS.qdrant,
       fallback_scrape_protocol: "PrometheusText0.0.4",
       // Qdrant takes its API key as `api-key` or as `Authorization: Bearer`; the latter is what Prometheus sends.
-      authorization: { type: "Bearer", credentials_file: spec.credentials.qdrantKeyFile },
+      // The read-only key: /metrics needs global access, which the read-only key has (read, never write, delete or
+      // manage; qdrant src/common/auth/mod.rs, src/actix/api/service_api.rs). It does read every collection.
+      authorization: { type: "Bearer", credentials_file: spec.credentials.qdrantReadOnlyKeyFile },
       static_configs: perNode(ports.qdrant, "inference"),
     },
     probeScrapeConfig(spec),

@@ -16,7 +16,9 @@ import {
   LITELLM_DATABASE_URL_ENV,
   LITELLM_LOCAL_ONLY_ENV,
   LITELLM_MASTER_KEY_ENV,
+  LITELLM_METRICS_DIR_ENV,
   LITELLM_SALT_KEY_ENV,
+  liteLlmCommand,
   renderLiteLlmConfig,
 } from "../render/litellm";
 import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
@@ -30,6 +32,11 @@ const QDRANT_HTTP_PORT = port("qdrant");
 
 /** Where LiteLLM reads its rendered config. */
 const LITELLM_CONFIG_PATH = "/app/config.yaml";
+/**
+ * Where LiteLLM's worker writes its metric samples for its metrics process: a tmpfs, so that it exists before
+ * LiteLLM starts, goes with the container and costs no disk. A few MiB of memory-mapped files.
+ */
+const LITELLM_METRICS_DIR = "/run/litellm-metrics";
 
 export interface InferenceServicesArgs {
   provider: docker.Provider;
@@ -196,8 +203,8 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
     memoryMib: args.memoryMib.litellm,
     ports: tailnetPorts("litellm", "inference", args.tailnetAddress),
     files: [{ path: LITELLM_CONFIG_PATH, content: config }],
-    command: ["--config", LITELLM_CONFIG_PATH, "--port", String(LITELLM_PORT), "--num_workers", "1"],
-    env: { ...LITELLM_LOCAL_ONLY_ENV },
+    command: liteLlmCommand({ configPath: LITELLM_CONFIG_PATH, port: LITELLM_PORT, metricsPort: port("litellmMetrics") }),
+    env: { ...LITELLM_LOCAL_ONLY_ENV, [LITELLM_METRICS_DIR_ENV]: LITELLM_METRICS_DIR },
     secretEnv: { ...secrets, ...cloudKeyEnv },
     healthcheck: [
       "CMD",
@@ -205,6 +212,7 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
       "-c",
       `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${LITELLM_PORT}${SERVICES.litellm.health}', timeout=5)`,
     ],
+    extra: { tmpfs: { [LITELLM_METRICS_DIR]: "rw,noexec,nosuid,size=64m" } },
   };
 }
 

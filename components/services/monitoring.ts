@@ -33,10 +33,13 @@ const NOBODY_IN_ROOT_GROUP = "65534:0";
 
 const SCRAPE_INTERVAL_SECONDS = 30;
 
-/** Where Prometheus reads the credentials it scrapes with. */
-const PROMETHEUS_SECRET_FILES = {
-  litellmKey: "/etc/prometheus/secrets/litellm-master-key",
-  qdrantKey: "/etc/prometheus/secrets/qdrant-api-key",
+/**
+ * Where Prometheus reads the one credential it scrapes with: Qdrant's read-only key. LiteLLM's metrics port asks
+ * for none, so no key that can spend, manage keys or write vectors is on the operations node, which also runs
+ * the team's own apps under Coolify.
+ */
+export const PROMETHEUS_SECRET_FILES = {
+  qdrantReadOnlyKey: "/etc/prometheus/secrets/qdrant-read-only-api-key",
 } as const;
 
 export interface MonitoringArgs {
@@ -46,8 +49,6 @@ export interface MonitoringArgs {
   tailnetAddress: pulumi.Input<string>;
   /** The inference node's tailnet address, where LiteLLM, Qdrant and the exporters answer. */
   inferenceAddress: pulumi.Input<string>;
-  /** LiteLLM's master key: Prometheus scrapes LiteLLM's /metrics with it. A secret. */
-  litellmMasterKey: pulumi.Input<string>;
   /** Qdrant's read-only key: Prometheus scrapes Qdrant's /metrics with it. A secret. */
   qdrantReadOnlyApiKey: pulumi.Input<string>;
   /** Where the data volume is mounted on the node. */
@@ -122,7 +123,7 @@ function prometheusContainer(args: MonitoringArgs) {
         { role: "inference", address: inference },
         { role: "operations", address: operations },
       ],
-      credentials: { litellmKeyFile: PROMETHEUS_SECRET_FILES.litellmKey, qdrantKeyFile: PROMETHEUS_SECRET_FILES.qdrantKey },
+      credentials: { qdrantReadOnlyKeyFile: PROMETHEUS_SECRET_FILES.qdrantReadOnlyKey },
       probes: [
         { name: "litellm", url: `http://${inference}:${port("litellm")}${SERVICES.litellm.health}` },
         { name: "qdrant", url: `http://${inference}:${port("qdrant")}${SERVICES.qdrant.health}` },
@@ -146,8 +147,7 @@ function prometheusContainer(args: MonitoringArgs) {
     files: [
       { path: "/etc/prometheus/prometheus.yml", content: config },
       { path: "/etc/prometheus/rules/platform.yml", content: renderAlertRules(args.environment) },
-      { path: PROMETHEUS_SECRET_FILES.litellmKey, content: args.litellmMasterKey, ...readable },
-      { path: PROMETHEUS_SECRET_FILES.qdrantKey, content: args.qdrantReadOnlyApiKey, ...readable },
+      { path: PROMETHEUS_SECRET_FILES.qdrantReadOnlyKey, content: args.qdrantReadOnlyApiKey, ...readable },
     ],
     command: [
       "--config.file=/etc/prometheus/prometheus.yml",

@@ -166,7 +166,8 @@ describe("buildTailnetPolicy", () => {
     it("users: LiteLLM and Qdrant in every environment; not Ollama, Grafana, SSH or anything else", () => {
       for (const env of ENVS) {
         for (const port of [4000, 6333, 6334]) assert.ok(hasTest(policy, user, "accept", `${inference(env)}:${port}`));
-        for (const port of [11434, 22, 9100, 8080]) assert.ok(hasTest(policy, user, "deny", `${inference(env)}:${port}`));
+        // 4001: LiteLLM's metrics port, served without a key, is not for users (its labels name other teams' keys and users).
+        for (const port of [11434, 22, 9100, 8080, 4001]) assert.ok(hasTest(policy, user, "deny", `${inference(env)}:${port}`));
         for (const port of [3000, 9090, 9093, 8000, 9100, 8080, 22]) {
           assert.ok(hasTest(policy, user, "deny", `${operations(env)}:${port}`), `user deny ${operations(env)}:${port}`);
         }
@@ -177,7 +178,7 @@ describe("buildTailnetPolicy", () => {
     it("operations nodes: their own inference node's metrics ports and their own exporters only", () => {
       for (const env of ENVS) {
         const ops = operations(env);
-        for (const port of [9100, 8080, 4000, 6333]) assert.ok(hasTest(policy, ops, "accept", `${inference(env)}:${port}`));
+        for (const port of [9100, 8080, 4000, 4001, 6333]) assert.ok(hasTest(policy, ops, "accept", `${inference(env)}:${port}`));
         for (const port of [9100, 8080]) assert.ok(hasTest(policy, ops, "accept", `${ops}:${port}`));
         for (const port of [11434, 6334, 22]) assert.ok(hasTest(policy, ops, "deny", `${inference(env)}:${port}`));
       }

@@ -23,7 +23,9 @@ import {
   DEFAULT_REQUEST_TIMEOUT_SECONDS,
   LITELLM_LOCAL_ONLY_ENV,
   LITELLM_MASTER_KEY_ENV,
+  LITELLM_METRICS_DIR_ENV,
   buildLiteLlmConfig,
+  liteLlmCommand,
   renderLiteLlmConfig,
   type LiteLlmSpec,
 } from "../../components/render/litellm";
@@ -176,9 +178,10 @@ describe("renderLiteLlmConfig", () => {
       request_timeout: 600,
       num_retries: 1,
       callbacks: ["prometheus"],
+      require_auth_for_metrics_endpoint: true,
     });
     const tuned = parsed({ ...spec, requestTimeoutSeconds: 120, metrics: false });
-    assert.deepEqual(tuned.litellm_settings, { drop_params: true, request_timeout: 120, num_retries: 1 });
+    assert.deepEqual(tuned.litellm_settings, { drop_params: true, request_timeout: 120, num_retries: 1, require_auth_for_metrics_endpoint: true });
     assert.equal(params(tuned, "qwen3:4b").timeout, 120);
   });
 
@@ -236,6 +239,26 @@ describe("renderLiteLlmConfig", () => {
 
   it("builds the same data it renders", () => {
     assert.deepEqual(config, JSON.parse(JSON.stringify(buildLiteLlmConfig(spec))));
+  });
+});
+
+describe("liteLlmCommand", () => {
+  it("runs one forked worker with its metrics on a port of their own", () => {
+    assert.deepEqual(liteLlmCommand({ configPath: "/app/config.yaml", port: 4000, metricsPort: 4001 }), [
+      "--config",
+      "/app/config.yaml",
+      "--port",
+      "4000",
+      "--prometheus_metrics_port",
+      "4001",
+      "--run_gunicorn",
+      "--num_workers",
+      "1",
+    ]);
+  });
+
+  it("refuses one port for both", () => {
+    assert.throws(() => liteLlmCommand({ configPath: "/app/config.yaml", port: 4000, metricsPort: 4000 }), /metrics port must differ from its API port; both are 4000/);
   });
 });
 
@@ -397,6 +420,8 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
   let egress: Fake;
   let proxy: ChildProcess | undefined;
   let base = "";
+  /** The metrics port: what Prometheus scrapes, holding no credential. */
+  let metricsBase = "";
   let workDir = "";
   let log = "";
   // Set when the proxy could not be started; every test then fails with it (a failed hook would only cancel them).
@@ -444,7 +469,12 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
     );
 
     const port = await freePort();
+    const metricsPort = await freePort();
     base = `http://127.0.0.1:${port}`;
+    metricsBase = `http://127.0.0.1:${metricsPort}`;
+    // The container's tmpfs: it exists before LiteLLM starts (components/services/inference.ts).
+    const metricsDir = path.join(workDir, "metrics");
+    fs.mkdirSync(metricsDir);
     // A clean environment: nothing of this process's (no DATABASE_URL, no real keys) reaches the proxy.
     const env: Record<string, string> = {
       PATH: `${path.join(VENV, "bin")}:/usr/bin:/bin`,
@@ -452,13 +482,16 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
       ...LITELLM_LOCAL_ONLY_ENV,
       [LITELLM_MASTER_KEY_ENV]: masterKey,
       [CLOUD_KEY_ENV]: cloudKey,
+      [LITELLM_METRICS_DIR_ENV]: metricsDir,
       NO_PROXY: "127.0.0.1,localhost",
       no_proxy: "127.0.0.1,localhost",
     };
     for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) {
       env[name] = egress.url;
     }
-    const child = spawn(LITELLM, ["--config", configFile, "--host", "127.0.0.1", "--port", String(port)], {
+    // The container's command line, on 127.0.0.1 (in the container LiteLLM listens on all of its addresses).
+    const args = [...liteLlmCommand({ configPath: configFile, port, metricsPort }), "--host", "127.0.0.1"];
+    const child = spawn(LITELLM, args, {
       cwd: workDir,
       env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -562,21 +595,60 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
     assert.equal(cloudCalls[0].headers.authorization, `Bearer ${cloudKey}`);
   });
 
-  it("serves Prometheus metrics of those requests behind the master key", async () => {
-    requireProxy();
-    assert.equal((await call("/metrics")).status, 401);
+  /** The metrics port's text once it shows the requests above; the callback records after the answer is sent. */
+  async function scrapedMetrics(): Promise<string> {
     const local = new RegExp(`^litellm_proxy_total_requests_metric_total\\{.*requested_model="${LOCAL}".*\\} `, "m");
     const fallback = new RegExp(`^litellm_request_total_latency_metric_count\\{.*model_group="${CLOUD}".*\\} `, "m");
-    // The callback records after the answer is sent: poll briefly.
     let text = "";
     for (let tries = 0; tries < 20 && !(local.test(text) && fallback.test(text)); tries++) {
       if (tries > 0) await sleep(500);
-      const res = await call("/metrics", withKey(masterKey));
+      // As Prometheus scrapes it (components/render/prometheus.ts): /metrics/, no credential.
+      const res = await fetch(`${metricsBase}/metrics/`);
       assert.equal(res.status, 200);
       text = await res.text();
     }
     assert.match(text, local);
     assert.match(text, fallback);
+    return text;
+  }
+
+  it("serves Prometheus metrics of those requests on the metrics port, without a credential", async () => {
+    requireProxy();
+    const text = await scrapedMetrics();
+    // What the README says they show: usage per key, never the master key itself, but a refused key that does
+    // not start with sk- as it was sent (the wrong keys above). Why users may not reach this port.
+    assert.match(text, /^litellm_spend_metric_total\{.*hashed_api_key="litellm_proxy_master_key".*\} /m);
+    assert.ok(!text.includes(masterKey), "the metrics carry the master key");
+    assert.match(text, /hashed_api_key="not-even-sk"/);
+  });
+
+  it("what Prometheus holds (no credential) reads the metrics and nothing else, on either port", async () => {
+    requireProxy();
+    const seen = ollama.requests.length + cloud.requests.length;
+    const chatBody = { model: LOCAL, messages: [{ role: "user", content: "spend" }] };
+    const post = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    // The metrics port serves /metrics/ and /health and no other route, whatever the request carries.
+    for (const route of ["/chat/completions", "/v1/chat/completions", "/v1/embeddings", "/key/generate", "/v1/models", "/model/new"]) {
+      for (const init of [post(route === "/key/generate" ? {} : chatBody), withKey(masterKey, chatBody)]) {
+        const res = await fetch(`${metricsBase}${route}`, init);
+        assert.equal(res.status, 404, `the metrics port answered ${route} with ${res.status}`);
+      }
+    }
+    // The API port, without a key, spends nothing, makes no key and shows no metrics.
+    for (const [route, init] of [
+      ["/chat/completions", post(chatBody)],
+      ["/v1/chat/completions", post(chatBody)],
+      ["/key/generate", post({})],
+      ["/metrics/", {}],
+    ] as const) {
+      const res = await call(route, init);
+      assert.equal(res.status, 401, `the API port answered ${route} without a key with ${res.status}`);
+    }
+    assert.equal(ollama.requests.length + cloud.requests.length, seen, "a request without a key reached a model");
+    // The API port's own /metrics stays behind LiteLLM's auth: the master key reads it there.
+    const behindKey = await call("/metrics/", withKey(masterKey));
+    assert.equal(behindKey.status, 200);
+    assert.match(await behindKey.text(), /^litellm_proxy_total_requests_metric_total\{/m);
   });
 
   it("sent nothing anywhere but the fakes on 127.0.0.1", () => {

@@ -30,7 +30,7 @@ const spec: PrometheusSpec = {
     { role: "operations", address: OPERATIONS },
     { role: "inference", address: INFERENCE },
   ],
-  credentials: { litellmKeyFile: "/etc/prometheus/secrets/litellm-master-key", qdrantKeyFile: "/etc/prometheus/secrets/qdrant-api-key" },
+  credentials: { qdrantReadOnlyKeyFile: "/etc/prometheus/secrets/qdrant-read-only-api-key" },
   probes: [
     // Ollama is published nowhere: the inference node's own blackbox exporter probes it on its Docker network.
     { name: "ollama", url: "http://ollama:11434/api/version", via: `${INFERENCE}:9115` },
@@ -84,17 +84,15 @@ function matchesSnapshot(name: string, text: string): void {
 function checkConfig(configSpec: PrometheusSpec, rules: string): void {
   const dir = tempDir();
   const rulesFile = path.join(dir, "rules", "platform.yml");
-  const litellmKey = path.join(dir, "secrets", "litellm-master-key");
-  const qdrantKey = path.join(dir, "secrets", "qdrant-api-key");
+  const qdrantKey = path.join(dir, "secrets", "qdrant-read-only-api-key");
   fs.mkdirSync(path.dirname(rulesFile), { recursive: true });
-  fs.mkdirSync(path.dirname(litellmKey), { recursive: true });
+  fs.mkdirSync(path.dirname(qdrantKey), { recursive: true });
   fs.writeFileSync(rulesFile, rules);
-  fs.writeFileSync(litellmKey, "sk-test\n");
   fs.writeFileSync(qdrantKey, "test\n");
   const configFile = path.join(dir, "prometheus.yml");
   fs.writeFileSync(
     configFile,
-    renderPrometheusConfig({ ...configSpec, ruleFiles: [rulesFile], credentials: { litellmKeyFile: litellmKey, qdrantKeyFile: qdrantKey } }),
+    renderPrometheusConfig({ ...configSpec, ruleFiles: [rulesFile], credentials: { qdrantReadOnlyKeyFile: qdrantKey } }),
   );
   const result = runPrometheusTool("promtool", ["check", "config", "--lint=all", "--lint-fatal", configFile]);
   assert.equal(result.status, 0, `promtool check config failed:\n${result.output}`);
@@ -138,14 +136,19 @@ describe("renderPrometheusConfig", () => {
     );
   });
 
-  it("scrapes LiteLLM and Qdrant on the inference node only, each with its bearer token file", () => {
+  it("scrapes LiteLLM's metrics port with no credential, and Qdrant with its read-only key file", () => {
     const litellm = job(config, "litellm");
-    assert.deepEqual(litellm.static_configs.flatMap((s) => s.targets), [`${INFERENCE}:4000`]);
-    assert.deepEqual(litellm.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/litellm-master-key" });
+    assert.deepEqual(litellm.static_configs.flatMap((s) => s.targets), [`${INFERENCE}:4001`]);
+    assert.equal(litellm.authorization, undefined, "LiteLLM's metrics port needs no key: Prometheus holds none of LiteLLM's");
     assert.equal(litellm.metrics_path, "/metrics/", "LiteLLM redirects /metrics to /metrics/");
     const qdrant = job(config, "qdrant");
     assert.deepEqual(qdrant.static_configs.flatMap((s) => s.targets), [`${INFERENCE}:6333`]);
-    assert.deepEqual(qdrant.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/qdrant-api-key" });
+    assert.deepEqual(qdrant.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/qdrant-read-only-api-key" });
+    assert.deepEqual(
+      config.scrape_configs.flatMap((j) => (j.authorization ? [j.authorization.credentials_file] : [])),
+      ["/etc/prometheus/secrets/qdrant-read-only-api-key"],
+      "Qdrant's read-only key is the one credential Prometheus scrapes with",
+    );
     assert.doesNotMatch(text, /sk-/, "no key in the config, only file paths");
   });
 
@@ -233,7 +236,7 @@ interface AlertCase {
 const ENV = "prod";
 const NODE_LABELS = { instance: `${INFERENCE}:9100`, job: "node", role: "inference" };
 const ROOT_FS = { device: "/dev/sda1", fstype: "ext4", mountpoint: "/", ...NODE_LABELS };
-const LITELLM = { instance: `${INFERENCE}:4000`, job: "litellm" };
+const LITELLM = { instance: `${INFERENCE}:4001`, job: "litellm" };
 
 function selector(name: string, labels: Labels): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
