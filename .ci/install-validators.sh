@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # iproute2 and the OpenSSH client for the local cloud: its network namespace, and the Docker provider's SSH.
 # iptables: the host firewall is applied for real in network namespaces (test/render/hostFirewall.test.ts).
 # jq: Coolify's install script reads daemon.json with it, as on the node (test/render/coolify.test.ts).
-apt_packages=(cloud-init shellcheck iproute2 openssh-client iptables jq)
+# systemd: systemd-analyze verifies the host firewall's units as its install leaves them.
+apt_packages=(cloud-init shellcheck iproute2 openssh-client iptables jq systemd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,9 +16,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { HOST_FIREWALL_CHAINS, renderHostFirewall, renderHostFirewallInstall, type HostFirewallSpec } from "../../components/render/hostFirewall";
+import {
+  HOST_FIREWALL_CHAINS,
+  HOST_FIREWALL_SCRIPT_PATH,
+  HOST_FIREWALL_UNITS,
+  renderHostFirewall,
+  renderHostFirewallInstall,
+  type HostFirewallSpec,
+} from "../../components/render/hostFirewall";
 import { assertShellcheckClean } from "../validators";
 import { NetnsLab } from "../validators/netnsLab";
+import { RootSandbox } from "../validators/rootSandbox";
 
 const OPERATIONS: HostFirewallSpec = { tailnet: { allowedNetworks: ["ai-operations"] }, publicDeniedTcpPorts: [8000, 6001, 6002] };
 const INFERENCE: HostFirewallSpec = { publicDeniedTcpPorts: [] };
@@ -248,5 +256,66 @@ describe("the host firewall applied with the real iptables, in network namespace
     assert.equal(lab.connect(ns.prometheus, ADDR.metadata, 80), "timeout");
     assert.equal(lab.connect(ns.app, ADDR.peer, 7000), "answered by peer");
     assert.equal(lab.connect(ns.inet, ADDR.nodeTailnet, 8000), "answered by coolify", "no Coolify port to keep off the public side");
+  });
+});
+
+describe("the host firewall's install, run as root on a copy of this machine in a namespace of its own", () => {
+  let lab: NetnsLab;
+  let box: RootSandbox;
+  before(() => {
+    lab = new NetnsLab("hfi");
+    box = new RootSandbox();
+  });
+  after(() => {
+    box?.close();
+    lab?.close();
+  });
+
+  it("writes the script and its units, enables them for every boot, applies the rules, and removes what the former Coolify install left", () => {
+    const node = lab.namespace("node");
+    lab.link(node, "eth0", lab.namespace("gateway"), "eth0");
+    lab.address(node, "eth0", "203.0.113.10/24");
+    lab.route(node, ["default", "via", "203.0.113.1"]);
+    // What the former version left: its unit, and its rule in DOCKER-USER (Docker's chain, made as Docker does).
+    const former = ["-i", "eth0", "-p", "tcp", "-m", "multiport", "--dports", "8000,6001,6002", "-j", "DROP"];
+    for (const iptables of ["iptables", "ip6tables"]) {
+      lab.run(node, [iptables, "-N", "DOCKER-USER"]);
+      lab.run(node, [iptables, "-A", "DOCKER-USER", ...former]);
+    }
+    box.write("/etc/systemd/system/coolify-ports-private.service", "[Service]\nExecStart=/bin/true\n");
+    // Stand-ins: systemctl records what it is asked; docker answers for the platform network.
+    box.write("/opt/stand-ins/systemctl", '#!/bin/sh\necho "$*" >>/var/log/systemctl.log\n', 0o755);
+    box.write(
+      "/opt/stand-ins/docker",
+      `#!/bin/sh\ncase "$*" in info) ;; *ai-operations) echo ${PLATFORM_NETWORK_ID} ;; *) exit 1 ;; esac\n`,
+      0o755,
+    );
+    box.write("/root/install", renderHostFirewallInstall(OPERATIONS), 0o700);
+    const env = { PATH: "/opt/stand-ins:/usr/sbin:/usr/bin:/sbin:/bin" };
+    const installed = box.run(["bash", "/root/install"], { env, netns: node });
+    assert.equal(installed.status, 0, installed.stdout + installed.stderr);
+    assert.match(installed.stdout, new RegExp(`host-firewall: applied \\(public interface eth0; platform bridges: ${PLATFORM_BRIDGE}\\)`));
+
+    assert.equal(box.read(HOST_FIREWALL_SCRIPT_PATH), renderHostFirewall(OPERATIONS));
+    assert.equal(box.read("/etc/systemd/system/coolify-ports-private.service"), undefined, "the former unit is gone");
+    assert.deepEqual(box.read("/var/log/systemctl.log")?.trim().split("\n"), [
+      "disable coolify-ports-private.service",
+      "daemon-reload",
+      `enable ${HOST_FIREWALL_UNITS.early} ${HOST_FIREWALL_UNITS.main} ${HOST_FIREWALL_UNITS.timer}`,
+      `start ${HOST_FIREWALL_UNITS.timer}`,
+    ]);
+    const rules = lab.run(node, ["iptables", "-S"]) + lab.run(node, ["ip6tables", "-S"]);
+    assert.doesNotMatch(rules, /multiport/, "the former rule is gone, in both families");
+    assert.equal(rules.split("\n").filter((l) => l === "-A DOCKER-USER -j AIP-FORWARD").length, 2);
+
+    // systemd's own check of the units as they lie on the node, their programs in place.
+    const units = Object.values(HOST_FIREWALL_UNITS).map((u) => `/etc/systemd/system/${u}`);
+    const verify = box.run(["systemd-analyze", "verify", "--man=no", "--recursive-errors=no", ...units]);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.doesNotMatch(verify.stdout + verify.stderr, /ai-platform-host-firewall/, verify.stdout + verify.stderr);
+    assert.match(box.read(`/etc/systemd/system/${HOST_FIREWALL_UNITS.early}`) ?? "", /^Before=docker\.service/m);
+    assert.match(box.read(`/etc/systemd/system/${HOST_FIREWALL_UNITS.early}`) ?? "", /^ExecStart=\/usr\/local\/lib\/ai-platform\/host-firewall --before-docker$/m);
+    assert.match(box.read(`/etc/systemd/system/${HOST_FIREWALL_UNITS.main}`) ?? "", /^After=docker\.service/m);
+    assert.match(box.read(`/etc/systemd/system/${HOST_FIREWALL_UNITS.timer}`) ?? "", /^OnUnitActiveSec=5min$/m);
   });
 });

@@ -52,13 +52,14 @@ export class RootSandbox {
     fs.chmodSync(target, mode);
   }
 
-  /** Runs argv as root inside the sandbox, in `cwd` (default /), with `input` on standard input. */
-  run(argv: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SandboxRun {
-    const result = spawnSync(
-      "unshare",
-      ["--mount", "--propagation", "private", "sh", "-c", ENTER, "enter", this.upper, path.join(this.dir, "work"), path.join(this.dir, "merged"), options.cwd ?? "/", ...argv],
-      { encoding: "utf8", input: options.input ?? "", env: options.env ?? process.env },
-    );
+  /**
+   * Runs argv as root inside the sandbox, in `cwd` (default /), with `input` on standard input; inside the
+   * network namespace `netns` when one is given (else the machine's own network, so never a firewall there).
+   */
+  run(argv: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; netns?: string } = {}): SandboxRun {
+    const enter = ["unshare", "--mount", "--propagation", "private", "sh", "-c", ENTER, "enter", this.upper, path.join(this.dir, "work"), path.join(this.dir, "merged"), options.cwd ?? "/", ...argv];
+    const command = options.netns ? ["ip", "netns", "exec", options.netns, ...enter] : enter;
+    const result = spawnSync(command[0], command.slice(1), { encoding: "utf8", input: options.input ?? "", env: options.env ?? process.env });
     assert.equal(result.error, undefined, `could not enter the sandbox: ${String(result.error)}`);
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
