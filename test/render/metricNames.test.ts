@@ -18,7 +18,13 @@ import { spawnSync } from "node:child_process";
 import { parse, stringify } from "yaml";
 import { IMAGES } from "../../components/catalog/images";
 import { buildStackOverviewDashboard } from "../../components/render/grafana";
-import { LITELLM_LOCAL_ONLY_ENV, LITELLM_MASTER_KEY_ENV, renderLiteLlmConfig } from "../../components/render/litellm";
+import {
+  LITELLM_LOCAL_ONLY_ENV,
+  LITELLM_MASTER_KEY_ENV,
+  LITELLM_METRICS_DIR_ENV,
+  liteLlmCommand,
+  renderLiteLlmConfig,
+} from "../../components/render/litellm";
 import { BLACKBOX_HTTP_MODULE, renderAlertRules, renderBlackboxConfig, SCRAPE_JOBS } from "../../components/render/prometheus";
 import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS } from "../../components/services/exporters";
 import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
@@ -179,7 +185,14 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
     closers.push(probeTarget.close, ollama.close, egress.close);
 
     const addr = async () => `127.0.0.1:${await freePort()}`;
-    const [nodeAddr, blackboxAddr, alertmanagerAddr, litellmAddr, prometheusAddr] = [await addr(), await addr(), await addr(), await addr(), await addr()];
+    const [nodeAddr, blackboxAddr, alertmanagerAddr, litellmAddr, litellmMetricsAddr, prometheusAddr] = [
+      await addr(),
+      await addr(),
+      await addr(),
+      await addr(),
+      await addr(),
+      await addr(),
+    ];
 
     // node-exporter with the stack's flags, but the root filesystem it sees here is / rather than the host's /host.
     const nodeFlags = NODE_EXPORTER_FLAGS.filter((f) => !f.startsWith("--path.rootfs="));
@@ -226,13 +239,21 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       HOME: workDir,
       ...LITELLM_LOCAL_ONLY_ENV,
       [LITELLM_MASTER_KEY_ENV]: masterKey,
+      // The container's tmpfs for the metrics samples (components/services/inference.ts).
+      [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "litellm-metrics-")),
       NO_PROXY: "127.0.0.1,localhost",
       no_proxy: "127.0.0.1,localhost",
     };
     for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) litellmEnv[name] = egress.url;
     const [litellmHost, litellmPort] = litellmAddr.split(":");
+    // The container's command line: Prometheus scrapes the metrics port, as the stack's does.
+    const litellmArgs = liteLlmCommand({
+      configPath: file("litellm.yaml", litellmConfig),
+      port: Number(litellmPort),
+      metricsPort: Number(litellmMetricsAddr.split(":")[1]),
+    });
     programs.push(
-      await startProgram("litellm", LITELLM, ["--config", file("litellm.yaml", litellmConfig), "--host", litellmHost, "--port", litellmPort], {
+      await startProgram("litellm", LITELLM, [...litellmArgs, "--host", litellmHost], {
         readyUrl: `http://${litellmAddr}/health/liveliness`,
         cwd: workDir,
         env: litellmEnv,
@@ -253,8 +274,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
           job_name: SCRAPE_JOBS.litellm,
           metrics_path: "/metrics/",
           fallback_scrape_protocol: "PrometheusText0.0.4",
-          authorization: { type: "Bearer", credentials: masterKey },
-          static_configs: [{ targets: [litellmAddr] }],
+          static_configs: [{ targets: [litellmMetricsAddr] }],
         },
         {
           job_name: SCRAPE_JOBS.probes,
@@ -297,8 +317,8 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
     // scrape of every job after that.
     let previous = "";
     for (let tries = 0; ; tries++) {
-      const res = await fetch(`${litellm}/metrics/`, { headers: { authorization: `Bearer ${masterKey}` } });
-      assert.equal(res.status, 200, `LiteLLM's /metrics/ answered ${res.status}`);
+      const res = await fetch(`http://${litellmMetricsAddr}/metrics/`);
+      assert.equal(res.status, 200, `LiteLLM's metrics port answered ${res.status}`);
       const names = [...exposedNames(await res.text())].sort().join(" ");
       if (names === previous) break;
       assert.ok(tries < 30, "LiteLLM's metric names kept changing for 30 s");
@@ -330,7 +350,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
     await run(SCRAPE_JOBS.blackboxExporter, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s own /metrics`);
     await run(SCRAPE_JOBS.probes, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s /probe (module ${BLACKBOX_HTTP_MODULE}, a probe that succeeded)`);
     await run(SCRAPE_JOBS.node, `node_exporter ${IMAGES.nodeExporter.version} (the stack's flags)`);
-    await run(SCRAPE_JOBS.litellm, `LiteLLM ${IMAGES.litellm.version}'s /metrics after a chat, a failed chat and an embedding`);
+    await run(SCRAPE_JOBS.litellm, `LiteLLM ${IMAGES.litellm.version}'s metrics port after a chat, a failed chat and an embedding`);
 
     // The series Prometheus adds to every target it scrapes (up, scrape_*): what it holds for its own job
     // beyond what its /metrics has. cAdvisor's and Qdrant's targets get them too.
