@@ -16,6 +16,7 @@ import { ServerGeneration } from "./components/machines/serverGeneration";
 import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/machines/tailnetMembership";
 import { buildOutputs } from "./components/outputs";
 import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
+import { BackupPlan, planBackup, storageBoxLocation } from "./components/plan/backup";
 import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { hostFirewallSpec, publicFirewallRules } from "./components/plan/exposure";
@@ -23,6 +24,7 @@ import { planThroughput } from "./components/plan/throughput";
 import { buildTailnetPolicy, stackPolicySpec } from "./components/plan/tailnetPolicy";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
+import { Backups } from "./components/services/backup";
 import { Coolify } from "./components/services/coolify";
 import { Exporters } from "./components/services/exporters";
 import { imageTagsTransformation } from "./components/services/imageTags";
@@ -62,10 +64,12 @@ export = async () => {
   const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labelsFor(settings) });
   const nodes = ROLES.map((role) => declareNode(role, { settings, budgets, rootAccess, policyFile }));
   const services = declareServices(settings, budgets, nodes, rootAccess);
+  const backupPlan = planBackup(settings);
+  const backups = declareBackups(settings, backupPlan, nodes, services.inference, rootAccess);
 
   new DeletionGuard(`${settings.stem}-deletion-guard`, {
     protection: settings.protection,
-    guards: [rootAccess, ...(policyFile ? [policyFile] : []), ...nodes.flatMap((n) => n.parts), ...services.parts],
+    guards: [rootAccess, ...(policyFile ? [policyFile] : []), ...nodes.flatMap((n) => n.parts), ...services.parts, backups],
   });
 
   const cost = estimateCost(settings);
@@ -83,6 +87,8 @@ export = async () => {
     inference: services.inference,
     monitoring: services.monitoring,
     coolify: services.coolify,
+    backups,
+    backupPlan,
     alertRoutes: alertDestinations(alertmanagerSpec(settings.operations)),
     tailnetPolicy: policyFile ? undefined : tailnetPolicy,
   });
@@ -166,15 +172,15 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
 
 type DeclaredNode = ReturnType<typeof declareNode>;
 
+/** How a command reaches a node: over Tailscale SSH as root, once the node is ready. */
+function sessionOn(node: DeclaredNode, rootAccess: RootAccess) {
+  return { host: node.tailnetAddress, privateKey: rootAccess.privateKey, ready: node.readiness.ready, serverId: node.node.serverId };
+}
+
 /** The services on the nodes: inference and its models, monitoring, and Coolify when it is asked for. */
 function declareServices(settings: Settings, budgets: CapacityPlan, nodes: DeclaredNode[], rootAccess: RootAccess) {
   const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
-  const sshTo = (node: DeclaredNode) => ({
-    host: node.tailnetAddress,
-    privateKey: rootAccess.privateKey,
-    ready: node.readiness.ready,
-    serverId: node.node.serverId,
-  });
+  const sshTo = (node: DeclaredNode) => sessionOn(node, rootAccess);
   const inferenceNode = nodeOf("inference");
   const operationsNode = nodeOf("operations");
 
@@ -237,4 +243,29 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       })
     : undefined;
   return { inference, monitoring, coolify, parts: [inference, monitoring, ...hostFirewalls, ...(coolify ? [coolify] : [])] };
+}
+
+/**
+ * The nightly backups (components/services/backup.ts): the environment's Storage Box (or an existing target)
+ * and, on each node, the backup of its stores, installed over Tailscale SSH once the node is ready.
+ */
+function declareBackups(settings: Settings, plan: BackupPlan, nodes: DeclaredNode[], inference: InferenceServices, rootAccess: RootAccess) {
+  return new Backups(`${settings.stem}-backups`, {
+    settings: settings.backup,
+    environment: settings.environment,
+    boxName: `${settings.stem}-backups`,
+    location: storageBoxLocation(settings.location),
+    resticImage: plan.resticImage,
+    dataDir: DATA_MOUNT_POINT,
+    nodes: nodes.map((n) => ({
+      role: n.role,
+      ssh: sessionOn(n, rootAccess),
+      stores: plan.stores[n.role],
+      configFiles: plan.configFiles[n.role],
+      // Qdrant's snapshot API, on the inference node's tailnet address, with the read-write key (a snapshot is a write).
+      ...(plan.stores[n.role].includes("qdrant") ? { qdrant: { url: inference.qdrantUrl, apiKey: inference.qdrantApiKey } } : {}),
+    })),
+    protection: settings.protection,
+    labels: labelsFor(settings),
+  });
 }

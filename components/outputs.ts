@@ -13,6 +13,9 @@ import type { ThroughputPlan } from "./plan/throughput";
 import type { NodeReadiness } from "./machines/nodeReadiness";
 import type { InferenceServices } from "./services/inference";
 import type { Coolify } from "./services/coolify";
+import type { Backups } from "./services/backup";
+import type { BackupPlan } from "./plan/backup";
+import { RESTORE_COMMAND } from "./render/backup";
 import type { Monitoring } from "./services/monitoring";
 import type { AlertDestination } from "./plan/alertRouting";
 import type { TailnetDevice } from "./machines/tailnetMembership";
@@ -90,6 +93,20 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "memoryBudget", description: "each node's RAM and disk budget: items (the containers' memory limits), OS reserve, headroom" },
   { path: "tailnetPolicy", description: "the tailnet policy (HuJSON) to merge by hand", onlyWhen: "manageTailnetPolicy is off" },
   { path: "rootSshPrivateKey", description: "root's break-glass key for the Hetzner rescue console", secret: true },
+  { path: "backup.target", description: "where the nightly restic backups go: storagebox, sftp or s3" },
+  {
+    path: "backup.repositories",
+    description: "each node's restic repository, by role: what a restore opens; for an existing target written as `<backupRepositoryUrl>/<role>` (that URL is a secret setting)",
+  },
+  { path: "backup.repositoryPassword", description: "the restic repositories' password: without it no backup can be read", secret: true },
+  { path: "backup.targetPassword", description: "the password the nodes log in to the target with (the Storage Box sub-account's, or backupTargetPassword)", secret: true, onlyWhen: "backupTarget is storagebox or sftp" },
+  { path: "backup.storageBox.id", description: "the environment's Hetzner Storage Box", onlyWhen: "backupTarget is storagebox" },
+  { path: "backup.storageBox.username", description: "its sub-account for this environment, which the nodes log in as (its home directory only)", onlyWhen: "backupTarget is storagebox" },
+  { path: "backup.storageBox.server", description: "the host the sub-account logs in to, SFTP on port 23, from Hetzner's network only", onlyWhen: "backupTarget is storagebox" },
+  { path: "backup.stores", description: "what each node backs up, by role (postgres, qdrant, grafana, coolify, config, prometheus)" },
+  { path: "backup.schedule", description: "when the nightly backup runs, UTC" },
+  { path: "backup.retention", description: "the snapshots restic keeps of each store: daily, weekly, monthly" },
+  { path: "backup.restoreCommand", description: "the command that restores a store (or all) on its node, run there as root over Tailscale SSH" },
 ];
 
 export interface OutputSources {
@@ -105,6 +122,8 @@ export interface OutputSources {
   monitoring: Monitoring;
   /** Present when Coolify is on. */
   coolify?: Coolify;
+  backups: Backups;
+  backupPlan: BackupPlan;
   alertRoutes: AlertDestination[];
   /** The tailnet policy to merge by hand, when this stack does not manage it. */
   tailnetPolicy?: string;
@@ -178,6 +197,26 @@ export function buildOutputs(s: OutputSources) {
     ...(s.tailnetPolicy === undefined ? {} : { tailnetPolicy: s.tailnetPolicy }),
     /** Break-glass root key for the Hetzner rescue console; a secret. */
     rootSshPrivateKey: pulumi.secret(s.rootAccess.privateKey),
+    backup: backupOutput(s.backups, s.backupPlan, s.settings.project),
+  };
+}
+
+/** What a restore needs: where each node's repository is, its password (secret), and what is kept when. */
+function backupOutput(backups: Backups, plan: BackupPlan, project: string) {
+  return {
+    target: plan.target,
+    // An existing target's URL is a secret setting: its repositories are named by the setting, not shown.
+    repositories:
+      plan.target === "storagebox"
+        ? backups.repositories
+        : Object.fromEntries(ROLES.map((role) => [role, `<${project}:backupRepositoryUrl>/${role}`])),
+    repositoryPassword: backups.repositoryPassword,
+    ...(backups.targetPassword ? { targetPassword: backups.targetPassword } : {}),
+    ...(backups.storageBox ? { storageBox: backups.storageBox } : {}),
+    stores: plan.stores,
+    schedule: plan.schedule,
+    retention: plan.retention,
+    restoreCommand: `${RESTORE_COMMAND} [--snapshot ID] --yes STORE...|all`,
   };
 }
 

@@ -75,6 +75,40 @@ describe("conditional outputs", () => {
   });
 });
 
+describe("the backup outputs", () => {
+  it("give each node's repository on the environment's Storage Box sub-account, and its password as a secret", async () => {
+    const prod = await runProgram("prod");
+    const backup = valueAt(prod.outputs, "backup") as Record<string, unknown>;
+    const account = prod.one("hcloud:index/storageBoxSubaccount:StorageBoxSubaccount", "backups-prod");
+    const user = String(account.state.username);
+    const host = String(account.state.server);
+    assert.deepEqual(backup.repositories, { inference: `sftp://${user}@${host}:23/inference`, operations: `sftp://${user}@${host}:23/operations` });
+    assert.deepEqual(backup.storageBox, { id: Number(prod.one("hcloud:index/storageBox:StorageBox", "backups-box").id), username: user, server: host });
+    // The password the nodes were given is the one the output gives.
+    const password = prod.one("random:index/randomPassword:RandomPassword", "backups-repository-password").state.result;
+    assert.equal(backup.repositoryPassword, password);
+    assert.ok(prod.secretOutputs.includes("backup.repositoryPassword") && prod.secretOutputs.includes("backup.targetPassword"));
+    assert.equal(backup.restoreCommand, "/usr/local/sbin/ai-platform-restore [--snapshot ID] --yes STORE...|all");
+  });
+
+  it("never show an existing target's URL, a secret setting: its repositories are named by the setting", async () => {
+    const url = "sftp://team@nas.example.com:22/ai-backups";
+    const dev = await runProgram("dev", { set: { [`${PROJECT}:backupTarget`]: "sftp", [`${PROJECT}:backupRepositoryUrl`]: url, [`${PROJECT}:backupTargetPassword`]: "pw-0123" } });
+    const backup = valueAt(dev.outputs, "backup") as Record<string, unknown>;
+    assert.deepEqual(backup.repositories, { inference: `<${PROJECT}:backupRepositoryUrl>/inference`, operations: `<${PROJECT}:backupRepositoryUrl>/operations` });
+    assert.equal(backup.storageBox, undefined);
+    assert.equal(dev.ofType("hcloud:index/storageBox:StorageBox").length, 0);
+    assert.ok(dev.secretOutputs.includes("backup.targetPassword"));
+    const plain = (value: unknown, at: string): string[] =>
+      dev.secretOutputs.some((s) => at === s || at.startsWith(`${s}.`))
+        ? []
+        : value && typeof value === "object"
+          ? Object.entries(value).flatMap(([k, v]) => plain(v, at ? `${at}.${k}` : k))
+          : [String(value)];
+    assert.deepEqual(plain(dev.outputs, "").filter((v) => v.includes("nas.example.com") || v.includes("pw-0123")), []);
+  });
+});
+
 describe("the README's outputs table", () => {
   it("lists every output of the contract (npx tsx tools/syncDocs.ts writes it)", () => {
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");

@@ -124,6 +124,28 @@ describe("protection differs by environment", () => {
     assert.ok(run.ofType(SERVER).every((s) => s.inputs.backups === false));
   });
 
+  it("prod's backup target is protected like its volumes, and behind the deletion guard; dev's is not", async () => {
+    const BOX = "hcloud:index/storageBox:StorageBox";
+    const ACCOUNT = "hcloud:index/storageBoxSubaccount:StorageBoxSubaccount";
+    const prod = await runProgram("prod");
+    const box = prod.one(BOX, "backups-box");
+    assert.equal(box.protect, true);
+    assert.equal(box.inputs.deleteProtection, true);
+    assert.equal(prod.one(ACCOUNT, "backups-prod").protect, true);
+    // A destroy meets the guard before the box, the sub-account or any node's backup install.
+    const guard = prod.resources.find((r) => r.type === "random:index/randomId:RandomId" && r.name.endsWith("-deletion-guard"));
+    assert.ok(guard && guard.protect);
+    const backupParts = prod.resources.filter((r) => r.custom && r.name.startsWith("ai-prod-backups"));
+    assert.ok(backupParts.length >= 6, backupParts.map((r) => r.name).join(", "));
+    for (const part of backupParts) assert.ok(guard.dependencies.includes(part.urn), `the deletion guard should depend on ${part.name}`);
+
+    const dev = await runProgram("dev");
+    const devBox = dev.one(BOX, "backups-box");
+    assert.equal(devBox.protect, false);
+    assert.equal(devBox.inputs.deleteProtection, false);
+    assert.equal(dev.one(ACCOUNT, "backups-dev").protect, false);
+  });
+
   it("dev and prod never share a resource name", async () => {
     // One at a time: the mocks are process-wide.
     const dev = await runProgram("dev");

@@ -165,6 +165,10 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { imageId: `${String(inputs.name)}@${AFTER_DEPLOY}`, repoDigest: afterDeploy("repo-digest") };
     case "command:remote:Command":
       return { stdout: afterDeploy(`stdout:${name}`), stderr: "" };
+    case "hcloud:index/storageBox:StorageBox":
+    case "hcloud:index/storageBoxSubaccount:StorageBoxSubaccount":
+      // Hetzner names the account and its host (u123456-sub1, u123456.your-storagebox.de).
+      return { username: afterDeploy(`storage-box-user:${name}`), server: afterDeploy("storage-box-host") };
     default:
       return {};
   }

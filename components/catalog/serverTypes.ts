@@ -22,12 +22,16 @@ export const VOLUME_EUR_PER_GB_MONTH = 0.0572;
 export const BACKUP_PRICE_SHARE = 0.2;
 
 /**
- * Hetzner Storage Boxes, EUR per month before VAT. NOT VERIFIED against a stored public source: the search
- * tools held no Storage Box price list (checked 2026-11-27); 3.20 is BX11's long-standing net price as last
- * known before the 2026 adjustments, which may have raised it. Check hetzner.com/storage/storage-box.
+ * Hetzner Storage Boxes, EUR per month before VAT: an ESTIMATE. No stored public source gives Hetzner's
+ * current Storage Box prices (searched 2026-11-27 and 2026-11-30: Hetzner's Storage Box docs send readers to
+ * hetzner.com/storage/storage-box, which no stored corpus holds, and eu-cloud-prices lists no Storage Box).
+ * 3.20 is BX11's net price before the 2026 adjustments; the hcloud-python client's and
+ * smartecho-hr/hetzner_cloud_exporter's test fixtures carry the same figure, but fixtures are not a price list,
+ * and the 2026 adjustments may have raised it. Check hetzner.com/storage/storage-box, or the API's
+ * `GET /storage_box_types` (its `prices`), and update the figure and this note.
  */
-export const STORAGE_BOX_PRICES_AS_OF = "unverified (pre-2026 list price)";
-export const STORAGE_BOX_TYPES = [{ name: "bx11", capacityTb: 1, priceEurMonth: 3.2 }] as const;
+export const STORAGE_BOX_PRICES_AS_OF = "an estimate (BX11's pre-2026 price, not verified on 2026-11-30)";
+export const STORAGE_BOX_TYPES = [{ name: "bx11", capacityTb: 1, priceEurMonth: 3.2, estimate: true }] as const;
 
 /** The smallest volume Hetzner creates, in GB. */
 export const MIN_VOLUME_GB = 10;

@@ -35,6 +35,11 @@ export function estimateCost(settings: Settings): CostEstimate {
     }
     lines.push({ item: `${role} volume ${node.volumeGb} GB`, eurMonth: cents(node.volumeGb * VOLUME_EUR_PER_GB_MONTH) });
   }
+  // The nightly backups' Storage Box; an existing target (sftp, s3) is paid for elsewhere.
+  if (settings.backup.target === "storagebox") {
+    const box = settings.backup.storageBoxType;
+    lines.push({ item: `backup Storage Box ${box.name} (${box.capacityTb} TB${box.estimate ? "; price an estimate" : ""})`, eurMonth: box.priceEurMonth });
+  }
   return {
     lines,
     totalEurMonth: cents(lines.reduce((sum, l) => sum + l.eurMonth, 0)),

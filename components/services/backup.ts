@@ -43,7 +43,8 @@ export class Backups extends pulumi.ComponentResource {
   readonly repositories: pulumi.Output<Record<string, string>>;
   /** The restic repositories' password, a secret: without it no backup can be read. */
   readonly repositoryPassword: pulumi.Output<string>;
-  readonly storageBoxId?: pulumi.Output<number>;
+  /** The Storage Box and the environment's sub-account, which the nodes log in as; for target storagebox. */
+  readonly storageBox?: { id: pulumi.Output<number>; username: pulumi.Output<string>; server: pulumi.Output<string> };
   /** The sub-account's password, a secret. */
   readonly targetPassword?: pulumi.Output<string>;
 
@@ -93,7 +94,7 @@ export class Backups extends pulumi.ComponentResource {
         protect,
       );
       base = pulumi.interpolate`sftp://${account.username}@${account.server}:${STORAGE_BOX_SFTP_PORT}`;
-      this.storageBoxId = box.id.apply(Number);
+      this.storageBox = { id: box.id.apply(Number), username: account.username, server: account.server };
     } else {
       base = args.settings.repositoryUrl!.apply((u) => u.replace(/\/+$/, ""));
       targetPassword = args.settings.targetPassword;
@@ -142,7 +143,7 @@ export class Backups extends pulumi.ComponentResource {
       );
     }
     this.repositories = pulumi.all(repositories);
-    this.registerOutputs({ repositories: this.repositories, storageBoxId: this.storageBoxId });
+    this.registerOutputs({ repositories: this.repositories });
   }
 }
 

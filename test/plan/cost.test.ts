@@ -5,17 +5,25 @@ import { compareWithCloud, estimateCost } from "../../components/plan/cost";
 import { loadStackSettings as settingsOf } from "../harness";
 
 describe("monthly cost", () => {
-  it("prod: cx43 + cx33, two IPv4, the operations node's backups and two 10 GB volumes", () => {
+  it("prod: cx43 + cx33, two IPv4, the operations node's backups, two 10 GB volumes and the backups' Storage Box", () => {
     const cost = estimateCost(settingsOf("prod"));
     assert.equal(cost.pricesAsOf, "2026-06-15");
-    // 15.99 + 8.49 + 2 x 0.50 + 0.2 x 8.49 + 2 x 10 x 0.0572
-    assert.equal(cost.totalEurMonth, 28.32);
+    // 15.99 + 8.49 + 2 x 0.50 + 0.2 x 8.49 + 2 x 10 x 0.0572 + 3.20 (bx11)
+    assert.equal(cost.totalEurMonth, 31.52);
     assert.ok(cost.lines.some((l) => l.item === "operations backups (20%)" && l.eurMonth === 1.7));
     assert.ok(!cost.lines.some((l) => l.item.startsWith("inference backups")));
+    // The Storage Box's price is not verified against a current source: the line says it is an estimate.
+    assert.deepEqual(cost.lines.at(-1), { item: "backup Storage Box bx11 (1 TB; price an estimate)", eurMonth: 3.2 });
   });
 
-  it("dev: two cx23 with no backups", () => {
-    assert.equal(estimateCost(settingsOf("dev")).totalEurMonth, 13.12);
+  it("dev: two cx23 with no server backups, and its own Storage Box", () => {
+    assert.equal(estimateCost(settingsOf("dev")).totalEurMonth, 16.32);
+  });
+
+  it("an existing backup target costs nothing here: no Storage Box line", () => {
+    const sftp = estimateCost(settingsOf("dev", { backupTarget: "sftp", backupRepositoryUrl: "sftp://u@backup.example.com:22/ai", backupTargetPassword: "pw" }));
+    assert.ok(!sftp.lines.some((l) => l.item.includes("Storage Box")));
+    assert.equal(sftp.totalEurMonth, 13.12);
   });
 
   it("prod beats the essay's pair at today's prices (cpx42 + cpx22, about EUR 90)", () => {

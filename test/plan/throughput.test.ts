@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { BENCH_MODELS, CPU_FAMILY, MEASURED_SPEED } from "../../components/catalog/inferenceSpeed";
 import { SERVER_TYPES } from "../../components/catalog/serverTypes";
+import { compareWithCloud, estimateCost } from "../../components/plan/cost";
 import { HOURS_PER_MONTH, measuredTypeFor, mm1, modelSpeed, planThroughput, UTILIZATION_CEILING } from "../../components/plan/throughput";
 import { loadStackSettings as settingsOf, PROJECT_ROOT } from "../harness";
 
@@ -149,12 +150,27 @@ describe("the README's throughput figures", () => {
   it("are prod's plan at the default and ten times the load", () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
     const n = (x: number) => x.toLocaleString("en-US");
-    const base = planThroughput(settingsOf("prod"), 28.32)!;
-    const tenfold = planThroughput(settingsOf("prod", { comparisonRequestsPerMonth: 100000 }), 28.32)!;
+    // At prod's price from the cost table, as the offline plan (`npm run plan -- prod`) that the README quotes.
+    const price = estimateCost(settingsOf("prod")).totalEurMonth;
+    const base = planThroughput(settingsOf("prod"), price)!;
+    const tenfold = planThroughput(settingsOf("prod", { comparisonRequestsPerMonth: 100000 }), price)!;
     assert.ok(readme.includes(`| one request alone (1,000 + 500 tokens) | ${base.requestSeconds} s | ${tenfold.requestSeconds} s |`));
     assert.ok(readme.includes(`| capacity at 70 % | ${n(base.capacityRequestsPerMonth)} requests`));
     assert.ok(readme.includes(`| ${base.busyHoursPerMonth} h, ${Math.round(base.utilization * 1000) / 10} % | ${n(tenfold.busyHoursPerMonth)} h, ${Math.round(tenfold.utilization * 1000) / 10} %: does not fit |`));
-    assert.ok(readme.includes(`| EUR per million output tokens here | ${base.eurPerMillionOutputTokens} | ${tenfold.eurPerMillionOutputTokens} (`));
+    assert.ok(readme.includes(`| EUR per million output tokens here | ${base.eurPerMillionOutputTokens.toFixed(2)} | ${tenfold.eurPerMillionOutputTokens.toFixed(2)} (`));
     assert.ok(readme.includes(tenfold.warning!.slice(0, 60)));
+  });
+
+  it("price prod and its break-even against each cloud API as the cost table does", () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const n = (x: number) => x.toLocaleString("en-US");
+    const price = estimateCost(settingsOf("prod")).totalEurMonth;
+    const plan = planThroughput(settingsOf("prod"), price)!;
+    const comparison = compareWithCloud(settingsOf("prod"), price, { capacityRequestsPerMonth: plan.capacityRequestsPerMonth, fallbackEurMonth: 0 });
+    assert.ok(readme.includes(`The prod stack here costs **EUR ${price.toFixed(2)} a month**`));
+    assert.ok(readme.includes(`| this platform, prod (fixed) | ${(price * comparison.usdPerEur).toFixed(2)} | ${price.toFixed(2)} | - |`));
+    for (const c of comparison.cloud.filter((x) => x.breakEvenRequestsPerMonth !== null)) {
+      assert.ok(readme.includes(`| ${c.model} | ${c.usdMonth.toFixed(2)} | ${c.eurMonth.toFixed(2)} | ${n(c.breakEvenRequestsPerMonth!)} requests/month |`), c.model);
+    }
   });
 });

@@ -1,6 +1,8 @@
 /** Which node each resource is on, as the plan's report reads it: from labels and providers, never names. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { BACKUP_COMMAND } from "../../components/render/backup";
+import { HOST_FIREWALL_SCRIPT_PATH } from "../../components/render/hostFirewall";
 import { nodePlacement } from "../../tools/nodePlacement";
 import { runProgram, type ProgramRun, type RecordedResource } from "../harness";
 
@@ -52,17 +54,24 @@ describe("nodePlacement on the prod stack", async () => {
       if (script.includes("cloud-init status --wait")) return "bootstrap wait";
       const pull = /ollama pull (\S+)/.exec(script);
       if (pull) return `pull ${pull[1]}`;
+      // Before Coolify's: the backup and host firewall installs carry programs that name Coolify too.
+      if (script.includes(BACKUP_COMMAND)) return "backup install";
+      if (script.includes(HOST_FIREWALL_SCRIPT_PATH)) return "host firewall";
       if (script.includes("Coolify")) return "Coolify install";
       if (script.startsWith("install -d")) return "data directories";
       return script;
     };
     assert.deepEqual(placed("command:remote:Command", what), [
+      "inference backup install",
       "inference bootstrap wait",
+      "inference host firewall",
       "inference pull nomic-embed-text:latest",
       "inference pull qwen2.5:7b",
       "operations Coolify install",
+      "operations backup install",
       "operations bootstrap wait",
       "operations data directories",
+      "operations host firewall",
     ]);
   });
 
