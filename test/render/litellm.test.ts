@@ -10,11 +10,9 @@
 // and review the diff: the dev and prod snapshots are the files the stacks deploy.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -30,6 +28,8 @@ import {
   type LiteLlmSpec,
 } from "../../components/render/litellm";
 import { assertMatchesSnapshot } from "../snapshots";
+import { freePort, sleep } from "../validators/exporters";
+import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_VENV, type Recorded, type Reply, type StandIn, startStandIn } from "../validators/litellm";
 
 const spec: LiteLlmSpec = {
   ollamaApiBase: "http://ollama:11434",
@@ -264,10 +264,6 @@ describe("liteLlmCommand", () => {
 
 // ---- The real proxy -------------------------------------------------------------------------------------
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const VENV = path.join(ROOT, ".venv-litellm");
-const LITELLM = path.join(VENV, "bin", "litellm");
-const INSTALL_HINT = "run `bash .ci/install-litellm.sh` to install it";
 const READY_TIMEOUT_MS = 90_000;
 
 const LOCAL = "qwen3:0.6b";
@@ -281,60 +277,6 @@ const CLOUD_MODEL_ID = "fake-cloud-model";
 const CLOUD_KEY_ENV = "LITELLM_CLOUD_KEY_0";
 const OLLAMA_ANSWER = "hello from the fake ollama";
 const CLOUD_ANSWER = "hello from the fake cloud";
-
-interface Recorded {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: Record<string, unknown>;
-}
-
-interface Fake {
-  url: string;
-  requests: Recorded[];
-  close(): Promise<void>;
-}
-
-type Reply = { status: number; body: unknown };
-
-/** An HTTP server on 127.0.0.1 that records every request and answers with `reply`. */
-async function startFake(reply: (req: Recorded) => Reply): Promise<Fake> {
-  const requests: Recorded[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      let body: Record<string, unknown> = {};
-      try {
-        body = raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
-      } catch {
-        body = { raw };
-      }
-      const recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body };
-      requests.push(recorded);
-      const { status, body: answer } = reply(recorded);
-      res.writeHead(status, { "content-type": typeof answer === "string" ? "text/plain" : "application/json" });
-      res.end(typeof answer === "string" ? answer : JSON.stringify(answer));
-    });
-  });
-  // A CONNECT (HTTPS through a proxy) is recorded and refused, never tunnelled.
-  server.on("connect", (req: http.IncomingMessage, socket: import("node:net").Socket) => {
-    requests.push({ method: "CONNECT", url: req.url ?? "", headers: req.headers, body: {} });
-    socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** What LiteLLM's ollama_chat provider calls: POST /api/chat, non-streaming; and the probes Ollama answers. */
 function ollamaReply(req: Recorded): Reply {
@@ -386,38 +328,12 @@ function cloudReply(req: Recorded): Reply {
   return { status: 404, body: { error: { message: `fake cloud: no ${req.method} ${req.url}` } } };
 }
 
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The venv's LiteLLM version, or a failure that says how to install it. */
-function assertLiteLlmInstalled(): void {
-  assert.ok(fs.existsSync(LITELLM), `LiteLLM is not installed at ${LITELLM}: ${INSTALL_HINT}`);
-  const probe = spawnSync(
-    path.join(VENV, "bin", "python"),
-    ["-c", "import importlib.metadata as m; print(m.version('litellm'))"],
-    { encoding: "utf8" },
-  );
-  const installed = probe.stdout.trim();
-  assert.equal(
-    installed,
-    IMAGES.litellm.version,
-    `.venv-litellm has LiteLLM ${installed || "(unreadable)"}, the stack pins ${IMAGES.litellm.version}: ${INSTALL_HINT}`,
-  );
-}
-
 describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { timeout: 240_000 }, () => {
   const masterKey = `sk-test-${randomBytes(16).toString("hex")}`;
   const cloudKey = `fake-cloud-key-${randomBytes(8).toString("hex")}`;
-  let ollama: Fake;
-  let cloud: Fake;
-  let egress: Fake;
+  let ollama: StandIn;
+  let cloud: StandIn;
+  let egress: StandIn;
   let proxy: ChildProcess | undefined;
   let base = "";
   /** The metrics port: what Prometheus scrapes, holding no credential. */
@@ -448,9 +364,9 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
 
   async function startProxy(): Promise<void> {
     assertLiteLlmInstalled();
-    ollama = await startFake(ollamaReply);
-    cloud = await startFake(cloudReply);
-    egress = await startFake(() => ({ status: 403, body: { error: "egress trap: nothing may leave 127.0.0.1" } }));
+    ollama = await startStandIn(ollamaReply);
+    cloud = await startStandIn(cloudReply);
+    egress = await startStandIn(() => ({ status: 403, body: { error: "egress trap: nothing may leave 127.0.0.1" } }));
 
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "litellm-test-"));
     const configFile = path.join(workDir, "config.yaml");
@@ -477,21 +393,17 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
     fs.mkdirSync(metricsDir);
     // A clean environment: nothing of this process's (no DATABASE_URL, no real keys) reaches the proxy.
     const env: Record<string, string> = {
-      PATH: `${path.join(VENV, "bin")}:/usr/bin:/bin`,
+      PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
       HOME: workDir,
       ...LITELLM_LOCAL_ONLY_ENV,
       [LITELLM_MASTER_KEY_ENV]: masterKey,
       [CLOUD_KEY_ENV]: cloudKey,
       [LITELLM_METRICS_DIR_ENV]: metricsDir,
-      NO_PROXY: "127.0.0.1,localhost",
-      no_proxy: "127.0.0.1,localhost",
+      ...egressTrapEnv(egress),
     };
-    for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) {
-      env[name] = egress.url;
-    }
     // The container's command line, on 127.0.0.1 (in the container LiteLLM listens on all of its addresses).
     const args = [...liteLlmCommand({ configPath: configFile, port, metricsPort }), "--host", "127.0.0.1"];
-    const child = spawn(LITELLM, args, {
+    const child = spawn(LITELLM_BIN, args, {
       cwd: workDir,
       env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -10,11 +10,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawnSync } from "node:child_process";
 import { parse, stringify } from "yaml";
 import { IMAGES } from "../../components/catalog/images";
 import { buildStackOverviewDashboard } from "../../components/render/grafana";
@@ -26,16 +23,13 @@ import {
   renderLiteLlmConfig,
 } from "../../components/render/litellm";
 import { BLACKBOX_HTTP_MODULE, renderAlertRules, renderBlackboxConfig, SCRAPE_JOBS } from "../../components/render/prometheus";
-import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS } from "../../components/services/exporters";
+import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS, NODE_EXPORTER_TEXTFILE_DIR } from "../../components/services/exporters";
+import { installPrograms, mustRun, requireProgram, TOOLS_BIN, writeEnv } from "../backup/drill";
 import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
 import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, RunningProgram, sleep, startProgram } from "../validators/exporters";
+import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_VENV, type Recorded, type Reply, startStandIn } from "../validators/litellm";
 import { requirePrometheusTool, substituteVariables } from "../validators/promql";
 import { CADVISOR_METRICS, cadvisorNames, QDRANT_METRICS, qdrantNames } from "../validators/sourceMetricNames";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const VENV = path.join(ROOT, ".venv-litellm");
-const LITELLM = path.join(VENV, "bin", "litellm");
-const LITELLM_INSTALL = "run `bash .ci/install-litellm.sh` to install it";
 
 /** A query and where it is used, e.g. `dashboard panel "Node disk free"`. */
 interface Use {
@@ -69,51 +63,51 @@ interface Exporter {
   names: Set<string>;
 }
 
-/** A loopback HTTP server answering every request with `reply`; `requests` counts them by path. */
-async function startReplying(reply: (method: string, url: string, body: Record<string, unknown>) => { status: number; body: unknown }) {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      let body: Record<string, unknown> = {};
-      try {
-        body = raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
-      } catch {
-        body = {};
-      }
-      requests.push(`${req.method} ${req.url}`);
-      const answer = reply(req.method ?? "", req.url ?? "", body);
-      res.writeHead(answer.status, { "content-type": "application/json" });
-      res.end(JSON.stringify(answer.body));
-    });
-  });
-  // HTTPS through a proxy (CONNECT) is refused, never tunnelled.
-  server.on("connect", (req: http.IncomingMessage, socket: import("node:net").Socket) => {
-    requests.push(`CONNECT ${req.url}`);
-    socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 const LOCAL = "qwen3:0.6b";
 /** The stand-in Ollama answers 500 for this model, which has no fallback: LiteLLM counts a failed request. */
 const BROKEN = "broken:1b";
 const EMBED = "nomic-embed-text:latest";
 
+/**
+ * The backups' results as a node's own backup program writes them for node-exporter's textfile collector: a
+ * real run of it, with the pinned restic, backing up the config store into a repository in `dir`. Returns the
+ * directory the results are in.
+ */
+function backupResults(dir: string): string {
+  const restic = requireProgram("restic (built by .ci/install-backup-tools.sh)", [path.join(TOOLS_BIN, "restic")]);
+  const programs = installPrograms(dir);
+  const secrets = path.join(dir, "backup-secrets");
+  const results = path.join(dir, "textfile");
+  fs.mkdirSync(secrets, { mode: 0o700 });
+  fs.writeFileSync(path.join(secrets, "repository-password"), randomBytes(16).toString("hex"));
+  const env = path.join(dir, "backup.env");
+  writeEnv(
+    env,
+    {
+      node: "operations",
+      repository: "sftp://unused@127.0.0.1:23/operations",
+      stores: ["config"],
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+      hourUtc: 3,
+      dataDir: dir,
+      resticImage: `docker.io/restic/restic:${IMAGES.restic.version}`,
+    },
+    {
+      RESTIC_REPOSITORY: path.join(dir, "backup-repository"),
+      BACKUP_SECRETS_DIR: secrets,
+      BACKUP_WORK_DIR: path.join(dir, "backup-work"),
+      BACKUP_METRICS_DIR: results,
+      BACKUP_LOCK_FILE: path.join(dir, "backup.lock"),
+    },
+  );
+  mustRun(path.join(programs, "backup"), [], {
+    env: { PATH: `${path.dirname(restic)}:/usr/local/bin:/usr/bin:/bin`, AI_BACKUP_ENV: env, HOME: dir, TZ: "UTC" },
+  });
+  return results;
+}
+
 /** What LiteLLM's ollama_chat and ollama providers call, answered as Ollama would, with token counts. */
-function ollamaReply(method: string, url: string, body: Record<string, unknown>): { status: number; body: unknown } {
+function ollamaReply({ method, url, body }: Recorded): Reply {
   if (method === "POST" && url === "/api/chat") {
     if (body.model === BROKEN) return { status: 500, body: { error: "stand-in ollama: model runner crashed" } };
     return {
@@ -143,7 +137,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
   const exporters = new Map<string, Exporter>();
   let prometheusUrl = "";
   let workDir = "";
-  let egressRequests: string[] = [];
+  let egressRequests: Recorded[] = [];
   // Set when the programs could not be started; every test then fails with it (a failed hook would only cancel them).
   let startupError: string | undefined;
   const requireStarted = () => assert.equal(startupError, undefined, startupError);
@@ -178,9 +172,9 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       return p;
     };
 
-    const probeTarget = await startReplying(() => ({ status: 200, body: { status: "ok" } }));
-    const ollama = await startReplying(ollamaReply);
-    const egress = await startReplying(() => ({ status: 403, body: { error: "egress trap: nothing may leave 127.0.0.1" } }));
+    const probeTarget = await startStandIn(() => ({ status: 200, body: { status: "ok" } }));
+    const ollama = await startStandIn(ollamaReply);
+    const egress = await startStandIn(() => ({ status: 403, body: { error: "egress trap: nothing may leave 127.0.0.1" } }));
     egressRequests = egress.requests;
     closers.push(probeTarget.close, ollama.close, egress.close);
 
@@ -194,8 +188,14 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       await addr(),
     ];
 
-    // node-exporter with the stack's flags, but the root filesystem it sees here is / rather than the host's /host.
-    const nodeFlags = NODE_EXPORTER_FLAGS.filter((f) => !f.startsWith("--path.rootfs="));
+    // node-exporter with the stack's flags, but the root filesystem it sees here is / rather than the host's /host,
+    // and its textfile directory holds what a real run of the backup program wrote.
+    const textfileFlag = `--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`;
+    assert.ok(NODE_EXPORTER_FLAGS.includes(textfileFlag), `node-exporter's flags lack ${textfileFlag}: the backups' results would not be scraped`);
+    const textfileDir = backupResults(workDir);
+    const nodeFlags = NODE_EXPORTER_FLAGS.filter((f) => !f.startsWith("--path.rootfs=")).map((f) =>
+      f === textfileFlag ? `--collector.textfile.directory=${textfileDir}` : f,
+    );
     programs.push(
       await startProgram("node_exporter", binaries.nodeExporter, [...nodeFlags, `--web.listen-address=${nodeAddr}`], {
         readyUrl: `http://${nodeAddr}/metrics`,
@@ -235,16 +235,14 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       database: false,
     });
     const litellmEnv: Record<string, string> = {
-      PATH: `${path.join(VENV, "bin")}:/usr/bin:/bin`,
+      PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
       HOME: workDir,
       ...LITELLM_LOCAL_ONLY_ENV,
       [LITELLM_MASTER_KEY_ENV]: masterKey,
       // The container's tmpfs for the metrics samples (components/services/inference.ts).
       [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "litellm-metrics-")),
-      NO_PROXY: "127.0.0.1,localhost",
-      no_proxy: "127.0.0.1,localhost",
+      ...egressTrapEnv(egress),
     };
-    for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) litellmEnv[name] = egress.url;
     const [litellmHost, litellmPort] = litellmAddr.split(":");
     // The container's command line: Prometheus scrapes the metrics port, as the stack's does.
     const litellmArgs = liteLlmCommand({
@@ -253,7 +251,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       metricsPort: Number(litellmMetricsAddr.split(":")[1]),
     });
     programs.push(
-      await startProgram("litellm", LITELLM, [...litellmArgs, "--host", litellmHost], {
+      await startProgram("litellm", LITELLM_BIN, [...litellmArgs, "--host", litellmHost], {
         readyUrl: `http://${litellmAddr}/health/liveliness`,
         cwd: workDir,
         env: litellmEnv,
@@ -349,7 +347,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
     await run(SCRAPE_JOBS.alertmanager, `Alertmanager ${IMAGES.alertmanager.version}'s /metrics`);
     await run(SCRAPE_JOBS.blackboxExporter, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s own /metrics`);
     await run(SCRAPE_JOBS.probes, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s /probe (module ${BLACKBOX_HTTP_MODULE}, a probe that succeeded)`);
-    await run(SCRAPE_JOBS.node, `node_exporter ${IMAGES.nodeExporter.version} (the stack's flags)`);
+    await run(SCRAPE_JOBS.node, `node_exporter ${IMAGES.nodeExporter.version} (the stack's flags; its textfile collector reading a real backup run's results)`);
     await run(SCRAPE_JOBS.litellm, `LiteLLM ${IMAGES.litellm.version}'s metrics port after a chat, a failed chat and an embedding`);
 
     // The series Prometheus adds to every target it scrapes (up, scrape_*): what it holds for its own job
@@ -367,15 +365,6 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       what: `Qdrant ${IMAGES.qdrant.version} as read from ${QDRANT_METRICS.repository} ${QDRANT_METRICS.files[0]}`,
       names: new Set([...qdrantNames(), ...perTarget]),
     });
-  }
-
-  function assertLiteLlmInstalled(): void {
-    assert.ok(fs.existsSync(LITELLM), `LiteLLM is not installed at ${LITELLM}: ${LITELLM_INSTALL}`);
-    const probe = spawnSync(path.join(VENV, "bin", "python"), ["-c", "import importlib.metadata as m; print(m.version('litellm'))"], {
-      encoding: "utf8",
-    });
-    const installed = probe.stdout.trim();
-    assert.equal(installed, IMAGES.litellm.version, `.venv-litellm has LiteLLM ${installed || "(unreadable)"}, the stack pins ${IMAGES.litellm.version}: ${LITELLM_INSTALL}`);
   }
 
   /** The job a selector asks for with `job="..."`, if it names one. */
@@ -478,6 +467,10 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
 
   it("sent nothing anywhere but the stand-ins on 127.0.0.1", () => {
     requireStarted();
-    assert.deepEqual(egressRequests, [], "LiteLLM tried to reach the internet");
+    assert.deepEqual(
+      egressRequests.map((r) => `${r.method} ${r.url}`),
+      [],
+      "LiteLLM tried to reach the internet",
+    );
   });
 });

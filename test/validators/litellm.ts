@@ -1,0 +1,94 @@
+/**
+ * What the tests that run the real LiteLLM proxy share: where .ci/install-litellm.sh puts it, the check that it
+ * is the version the stack pins, and loopback stand-ins for the servers it calls (Ollama, a cloud API, an
+ * egress trap), which record every request.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import * as path from "node:path";
+import { IMAGES } from "../../components/catalog/images";
+
+export const LITELLM_VENV = path.resolve(__dirname, "..", "..", ".venv-litellm");
+/** The proxy's command. */
+export const LITELLM_BIN = path.join(LITELLM_VENV, "bin", "litellm");
+const INSTALL_HINT = "run `bash .ci/install-litellm.sh` to install it";
+
+/** Fails, saying how to install it, unless .venv-litellm has LiteLLM at the version the stack pins. */
+export function assertLiteLlmInstalled(): void {
+  assert.ok(fs.existsSync(LITELLM_BIN), `LiteLLM is not installed at ${LITELLM_BIN}: ${INSTALL_HINT}`);
+  const probe = spawnSync(path.join(LITELLM_VENV, "bin", "python"), ["-c", "import importlib.metadata as m; print(m.version('litellm'))"], {
+    encoding: "utf8",
+  });
+  const installed = probe.stdout.trim();
+  assert.equal(
+    installed,
+    IMAGES.litellm.version,
+    `.venv-litellm has LiteLLM ${installed || "(unreadable)"}, the stack pins ${IMAGES.litellm.version}: ${INSTALL_HINT}`,
+  );
+}
+
+/** A request a stand-in received; a JSON body parsed, any other as `{ raw }`. */
+export interface Recorded {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+export interface StandIn {
+  url: string;
+  requests: Recorded[];
+  close: () => Promise<void>;
+}
+
+/** A stand-in's answer: a string body goes as text/plain, anything else as JSON. */
+export type Reply = { status: number; body: unknown };
+
+/** An HTTP server on 127.0.0.1 that records every request and answers with `reply`. */
+export async function startStandIn(reply: (req: Recorded) => Reply): Promise<StandIn> {
+  const requests: Recorded[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks).toString("utf8");
+      let body: Record<string, unknown> = {};
+      try {
+        body = raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
+      } catch {
+        body = { raw };
+      }
+      const recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body };
+      requests.push(recorded);
+      const { status, body: answer } = reply(recorded);
+      res.writeHead(status, { "content-type": typeof answer === "string" ? "text/plain" : "application/json" });
+      res.end(typeof answer === "string" ? answer : JSON.stringify(answer));
+    });
+  });
+  // A CONNECT (HTTPS through a proxy) is recorded and refused, never tunnelled.
+  server.on("connect", (req: http.IncomingMessage, socket: Socket) => {
+    requests.push({ method: "CONNECT", url: req.url ?? "", headers: req.headers, body: {} });
+    socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The proxy environment variables, each pointing at `trap`, so that anything LiteLLM sends off loopback lands there. */
+export function egressTrapEnv(trap: StandIn): Record<string, string> {
+  const env: Record<string, string> = { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" };
+  for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) env[name] = trap.url;
+  return env;
+}
