@@ -200,3 +200,26 @@ describe("image tags a stack sets ahead of the catalog", () => {
     assert.deepEqual(images(catalog).filter((name) => !images(bumped).includes(name)), [imageRef(IMAGES.qdrant)]);
   });
 });
+
+describe("the backups' results reach node-exporter", () => {
+  it("on each node, node-exporter's textfile collector reads, read-only, the directory the node's backup writes", async () => {
+    const run = await runProgram("prod");
+    const place = nodePlacement(run);
+    for (const role of ["inference", "operations"]) {
+      const exporter = run.ofType(CONTAINER).find((c) => c.inputs.name === "node-exporter" && place.roleOf(c) === role);
+      assert.ok(exporter, `${role}: no node-exporter`);
+      const flag = ((exporter.inputs.command ?? []) as string[]).find((f) => f.startsWith("--collector.textfile.directory="));
+      assert.ok(flag, `${role}: node-exporter's textfile collector reads no directory`);
+      const mount = ((exporter.inputs.volumes ?? []) as { hostPath: string; containerPath: string; readOnly?: boolean }[]).find(
+        (v) => v.containerPath === flag.slice(flag.indexOf("=") + 1),
+      );
+      assert.ok(mount, `${role}: nothing is mounted at ${flag}`);
+      assert.equal(mount.readOnly, true);
+      // Where the node's backup writes its results: BACKUP_METRICS_DIR in the env file its install writes.
+      const install = run.ofType("command:remote:Command").find((c) => place.roleOf(c) === role && String(c.inputs.create).includes("ai-platform-backup.timer"));
+      assert.ok(install, `${role}: no backup install`);
+      const metricsDir = /^BACKUP_METRICS_DIR='([^']+)'$/m.exec(String(install.inputs.create))?.[1];
+      assert.equal(mount.hostPath, metricsDir);
+    }
+  });
+});

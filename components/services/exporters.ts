@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../catalog/images";
 import { Role, SERVICES } from "../catalog/services";
+import { TEXTFILE_COLLECTOR_DIR } from "../render/backup";
 import { renderBlackboxConfig } from "../render/prometheus";
 import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
 
@@ -29,10 +30,17 @@ export function blackboxExporter(args: {
   };
 }
 
-/** node-exporter's flags: the host's root filesystem, mounted at /host, without pseudo and Docker-layer mounts. */
+/** Where node-exporter's textfile collector reads: the host's TEXTFILE_COLLECTOR_DIR, where each backup writes its result. */
+export const NODE_EXPORTER_TEXTFILE_DIR = "/textfile";
+
+/**
+ * node-exporter's flags: the host's root filesystem, mounted at /host, without pseudo and Docker-layer mounts;
+ * the textfile collector (on by default) reads the backups' results from NODE_EXPORTER_TEXTFILE_DIR.
+ */
 export const NODE_EXPORTER_FLAGS: readonly string[] = Object.freeze([
   "--path.rootfs=/host",
   "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)",
+  `--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`,
 ]);
 
 /**
@@ -69,7 +77,11 @@ export class Exporters extends pulumi.ComponentResource {
         memoryMib: args.memoryMib.nodeExporter,
         ports: tailnetPorts("nodeExporter", args.role, args.tailnetAddress),
         command: [...NODE_EXPORTER_FLAGS],
-        volumes: [{ hostPath: "/", containerPath: "/host", readOnly: true }],
+        volumes: [
+          { hostPath: "/", containerPath: "/host", readOnly: true },
+          // Its own mount, read-only: the collector reads the backups' results and nothing else of the host's.
+          { hostPath: TEXTFILE_COLLECTOR_DIR, containerPath: NODE_EXPORTER_TEXTFILE_DIR, readOnly: true },
+        ],
         // The host's PID namespace so its process and pressure metrics are the node's, not the container's.
         extra: { pidMode: "host" },
       },
