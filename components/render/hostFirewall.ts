@@ -13,12 +13,18 @@
  *   matches the port the packet was sent to, kept by conntrack (Docker's packet-filtering docs:
  *   `-m conntrack --ctorigdstport ... --ctdir ORIGINAL`), for IPv4 and IPv6.
  *
- * The rules live in chains of their own, AIP-FORWARD (reached from Docker's DOCKER-USER, which Docker sends every
- * forwarded packet to first and never rewrites) and AIP-INPUT (from INPUT, for what a container sends to the
- * node's own tailnet address), each replaced whole and at once by iptables-restore, so a rerun never leaves a
- * gap or a duplicate. systemd applies them at every boot before Docker starts (no platform exemption yet: no
- * container starts unguarded), again once Docker is up, and every 5 minutes after that, which also finds a
- * platform network that was made again under a new bridge.
+ * The rules live in chains of their own, each replaced whole and at once by iptables-restore, so a rerun never
+ * leaves a gap or a duplicate:
+ * - AIP-EGRESS, first in the mangle table's FORWARD, for what containers send: the mangle table sees a forwarded
+ *   packet before any filter rule does. In the filter table, tailscaled puts its ts-forward first at each start,
+ *   above Docker's DOCKER-USER, and it accepts whatever goes out tailscale0 (tailscale's
+ *   util/linuxfw/iptables_runner.go, AddHooks and addBase4): a drop in DOCKER-USER would then never see it.
+ * - AIP-FORWARD, reached from Docker's DOCKER-USER (which Docker sends every forwarded packet to, and keeps), for
+ *   what arrives on the public interface, as Docker's docs place such rules.
+ * - AIP-INPUT, from INPUT, for what a container sends to the node's own tailnet address.
+ * systemd applies them at every boot before Docker starts (no platform exemption yet: no container starts
+ * unguarded), again once Docker is up, and every 5 minutes after that, which also finds a platform network
+ * that was made again under a new bridge.
  */
 import { TAILNET_RANGE } from "../config/limits";
 
@@ -38,8 +44,8 @@ export const HOST_FIREWALL_UNITS = {
   timer: "ai-platform-host-firewall.timer",
 } as const;
 
-/** The chains the rules live in. */
-export const HOST_FIREWALL_CHAINS = { forward: "AIP-FORWARD", input: "AIP-INPUT" } as const;
+/** The chains the rules live in: AIP-EGRESS in the mangle table, the others in the filter table. */
+export const HOST_FIREWALL_CHAINS = { egress: "AIP-EGRESS", forward: "AIP-FORWARD", input: "AIP-INPUT" } as const;
 
 /** The interfaces a container's packets arrive on: Docker's default bridge and its user-defined ones. */
 const CONTAINER_INTERFACES = ["docker0", "br-+"];
@@ -72,7 +78,7 @@ function checkSpec(spec: HostFirewallSpec): void {
 export function renderHostFirewall(spec: HostFirewallSpec): string {
   checkSpec(spec);
   const guardTailnet = spec.tailnet !== undefined;
-  const { forward, input } = HOST_FIREWALL_CHAINS;
+  const { egress, forward, input } = HOST_FIREWALL_CHAINS;
   // Lists go in as words of plain strings: each is checked above to be a name or a number, nothing to quote.
   return String.raw`#!/bin/bash
 # The host firewall of an ai-platform node (components/render/hostFirewall.ts), applied by systemd at boot
@@ -98,8 +104,12 @@ if [ "$#" -gt 1 ] || { [ "$#" -eq 1 ] && [ "$1" != --before-docker ]; }; then
 fi
 [ "$#" -eq 0 ] || before_docker=yes
 
+# Before Docker the network may not be up yet: the public interface's rules then wait for the next run.
 public_if=$(ip -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
-[ -n "$public_if" ] || die "no default IPv4 route: cannot tell the public interface"
+if [ -z "$public_if" ]; then
+  [ "$before_docker" = yes ] || die "no default IPv4 route: cannot tell the public interface"
+  warn "no default IPv4 route yet: the public interface's rules wait for the next run"
+fi
 
 # The bridges of the platform's own networks: a user-defined network's bridge is br- and the first 12
 # characters of its id. Docker must answer, or the rules stay as they were; a network that is not there gets
@@ -119,25 +129,36 @@ fi
 # The rules of one address family, as iptables-restore reads them: FAMILY (4 or 6) and the tailnet's range.
 rules() {
   local family=$1 tailnet=$2 port bridge interface
+  echo '*mangle'
+  echo ':${egress} - [0:0]'
+  if [ "$family" = 4 ]; then
+    echo "-A ${egress} -d $metadata_address/32 -j DROP"
+  fi
+  if [ "$guard_tailnet" = yes ]; then
+    for bridge in $platform_bridges; do
+      echo "-A ${egress} -i $bridge -j RETURN"
+    done
+    # To another tailnet node, or to a port published on this node's tailnet address (the destination is
+    # then the container's already: the address it was sent to is conntrack's). Replies to connections from
+    # the tailnet go the other way (REPLY) and pass.
+    for interface in $container_interfaces; do
+      echo "-A ${egress} -i $interface -m conntrack --ctorigdst $tailnet --ctdir ORIGINAL -j DROP"
+    done
+  fi
+  echo 'COMMIT'
   echo '*filter'
   echo ':${forward} - [0:0]'
   echo ':${input} - [0:0]'
-  if [ "$family" = 4 ]; then
-    echo "-A ${forward} -d $metadata_address/32 -j DROP"
+  if [ -n "$public_if" ]; then
+    for port in $public_denied_tcp_ports; do
+      echo "-A ${forward} -i $public_if -p tcp -m conntrack --ctorigdstport $port --ctdir ORIGINAL -j DROP"
+    done
   fi
-  for port in $public_denied_tcp_ports; do
-    echo "-A ${forward} -i $public_if -p tcp -m conntrack --ctorigdstport $port --ctdir ORIGINAL -j DROP"
-  done
   if [ "$guard_tailnet" = yes ]; then
     for bridge in $platform_bridges; do
-      echo "-A ${forward} -i $bridge -j RETURN"
       echo "-A ${input} -i $bridge -j RETURN"
     done
-    # Forwarded: to another tailnet node, or to a port published on this node's tailnet address (the
-    # destination is then the container's already: the address it was sent to is conntrack's). Replies to
-    # connections from the tailnet go the other way (REPLY) and pass.
     for interface in $container_interfaces; do
-      echo "-A ${forward} -i $interface -m conntrack --ctorigdst $tailnet --ctdir ORIGINAL -j DROP"
       echo "-A ${input} -i $interface -d $tailnet -m conntrack --ctdir ORIGINAL -j DROP"
     done
   fi
@@ -150,12 +171,14 @@ apply() {
   # Docker makes DOCKER-USER at its start when it is missing, and keeps what is in it.
   "$iptables" -w -n -L DOCKER-USER >/dev/null 2>&1 || "$iptables" -w -N DOCKER-USER
   rules "$2" "$3" | "$iptables-restore" -w --noflush
+  "$iptables" -w -t mangle -C FORWARD -j ${egress} 2>/dev/null || "$iptables" -w -t mangle -I FORWARD 1 -j ${egress}
   "$iptables" -w -C DOCKER-USER -j ${forward} 2>/dev/null || "$iptables" -w -I DOCKER-USER 1 -j ${forward}
   "$iptables" -w -C INPUT -j ${input} 2>/dev/null || "$iptables" -w -I INPUT 1 -j ${input}
 }
 
 apply iptables 4 ${TAILNET_RANGE}
 apply ip6tables 6 ${TAILNET_RANGE_IPV6}
+[ -n "$public_if" ] || public_if="none yet"
 echo "host-firewall: applied (public interface $public_if; platform bridges:$platform_bridges)"
 `;
 }
@@ -184,10 +207,9 @@ export function renderHostFirewallInstall(spec: HostFirewallSpec): string {
     `cat >/etc/systemd/system/${early} <<'UNIT'`,
     "[Unit]",
     "Description=ai-platform host firewall, before Docker starts its containers",
-    "DefaultDependencies=no",
-    "After=local-fs.target",
-    "Before=docker.service network-pre.target",
-    "Wants=network-pre.target",
+    "Wants=network-online.target",
+    "After=network-online.target",
+    "Before=docker.service",
     "",
     "[Service]",
     "Type=oneshot",

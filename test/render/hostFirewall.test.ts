@@ -97,7 +97,7 @@ describe("the host firewall applied with the real iptables, in network namespace
     fs.writeFileSync(script, renderHostFirewall(spec), { mode: 0o755 });
     return lab.attempt(ns.node, [script, ...args], { ...process.env, PATH: `${stubDir}:${process.env.PATH}`, ...env });
   };
-  const rulesNow = () => lab.run(ns.node, ["iptables", "-S"]) + lab.run(ns.node, ["ip6tables", "-S"]);
+  const rulesNow = () => ["iptables", "ip6tables"].flatMap((t) => [lab.run(ns.node, [t, "-S"]), lab.run(ns.node, [t, "-t", "mangle", "-S"])]).join("");
 
   before(async () => {
     lab = new NetnsLab("hf");
@@ -218,6 +218,28 @@ describe("the host firewall applied with the real iptables, in network namespace
     assert.equal(lab.connect(ns.prometheus, ADDR.metadata, 80), "timeout");
   });
 
+  it("holds when tailscaled has put its own forward chain first, as it does at each start (its ts-forward accepts what goes out tailscale0)", () => {
+    // Standing for Tailscale's iptables rules (util/linuxfw/iptables_runner.go: AddHooks inserts -j ts-forward
+    // at the top of FORWARD, and ts-forward ends with -o tailscale0 -j ACCEPT), as after a restart of tailscaled.
+    for (const iptables of ["iptables", "ip6tables"]) {
+      lab.run(ns.node, [iptables, "-N", "ts-forward"]);
+      lab.run(ns.node, [iptables, "-A", "ts-forward", "-o", "tailscale0", "-j", "ACCEPT"]);
+      lab.run(ns.node, [iptables, "-I", "FORWARD", "1", "-j", "ts-forward"]);
+    }
+    try {
+      assert.equal(lab.connect(ns.app, ADDR.peer, 7000), "timeout");
+      assert.equal(lab.connect(ns.app, ADDR.peer6, 7000), "timeout");
+      assert.equal(lab.connect(ns.prometheus, ADDR.peer, 7000), "answered by peer");
+      assert.equal(lab.connect(ns.inet, ADDR.nodeTailnet, 8000), "timeout");
+    } finally {
+      for (const iptables of ["iptables", "ip6tables"]) {
+        lab.run(ns.node, [iptables, "-D", "FORWARD", "-j", "ts-forward"]);
+        lab.run(ns.node, [iptables, "-F", "ts-forward"]);
+        lab.run(ns.node, [iptables, "-X", "ts-forward"]);
+      }
+    }
+  });
+
   it("applied again, it replaces its chains whole: the same rules, each once", () => {
     const first = rulesNow();
     const again = applyScript(OPERATIONS);
@@ -234,6 +256,17 @@ describe("the host firewall applied with the real iptables, in network namespace
     assert.notEqual(down.status, 0);
     assert.match(down.output, /Docker does not answer: the rules are left as they were/);
     assert.equal(lab.connect(ns.prometheus, ADDR.peer, 7000), "answered by peer", "the rules were left as they were");
+
+    // Early at boot the network may not be up: the containers' rules go in, the public interface's wait.
+    lab.ip(["-n", ns.node, "route", "del", "default"]);
+    const noRoute = applyScript(OPERATIONS, { DOCKER_STUB_DOWN: "1" }, ["--before-docker"]);
+    lab.route(ns.node, ["default", "via", ADDR.gateway]);
+    assert.equal(noRoute.status, 0, noRoute.output);
+    assert.match(noRoute.output, /no default IPv4 route yet: the public interface's rules wait for the next run/);
+    assert.match(rulesNow(), /-A AIP-EGRESS -d 169\.254\.169\.254\/32 -j DROP/);
+    assert.doesNotMatch(rulesNow(), /ctorigdstport/);
+    const restored = applyScript(OPERATIONS);
+    assert.equal(restored.status, 0, restored.output);
 
     const early = applyScript(OPERATIONS, { DOCKER_STUB_DOWN: "1" }, ["--before-docker"]);
     assert.equal(early.status, 0, early.output);
