@@ -179,7 +179,10 @@ describe("the host firewall applied with the real iptables, in network namespace
     await lab.listen(ns.prometheus, "grafana", [{ host: ADDR.prometheus, port: 3000 }]);
     await lab.listen(ns.node, "host", [{ host: ADDR.nodeTailnet, port: 9999 }, { host: ADDR.nodeTailnet6, port: 9999 }]);
   });
-  after(() => lab?.close());
+  after(() => {
+    lab?.close();
+    if (stubDir) fs.rmSync(stubDir, { recursive: true, force: true });
+  });
 
   it("without it, an app reaches the tailnet and the metadata service, and the public side reaches Coolify's UI", () => {
     assert.equal(lab.connect(ns.app, ADDR.peer, 7000), "answered by peer");
