@@ -2,7 +2,7 @@
 //
 // They target the failures that end in a 3 AM crash on a small two-node platform: a node gone, a disk or
 // memory running out, OOM kills, containers crash-looping, a service whose health endpoint stopped answering,
-// LiteLLM failing or slow, clocks drifting. A Watchdog that always fires lets an outside dead-man's switch
+// LiteLLM failing or slow, clocks drifting, a nightly backup failed or missing. A Watchdog that always fires lets an outside dead-man's switch
 // notice when the whole alerting path is gone. `renderAlertRules` in prometheus.ts writes them as a rule file.
 
 import { scrapeJob } from "../catalog/services";
@@ -23,6 +23,8 @@ export interface AlertThresholds {
   litellmP95Seconds: number;
   /** ClockSkew fires when the kernel's clock offset exceeds this, in seconds (either sign). Default 0.05. */
   clockOffsetSeconds: number;
+  /** BackupStale fires when a store's last successful backup (or its setup, before any) is older than this, in hours. Default 26. */
+  backupMaxAgeHours: number;
 }
 
 export const DEFAULT_ALERT_THRESHOLDS: Readonly<AlertThresholds> = Object.freeze({
@@ -33,6 +35,7 @@ export const DEFAULT_ALERT_THRESHOLDS: Readonly<AlertThresholds> = Object.freeze
   litellmErrorRatio: 0.05,
   litellmP95Seconds: 30,
   clockOffsetSeconds: 0.05,
+  backupMaxAgeHours: 26,
 });
 
 export type Severity = "critical" | "warning";
@@ -194,6 +197,33 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
         `The clock of {{ $labels.instance }} is more than ${t.clockOffsetSeconds} s off, or the kernel reports it unsynchronised. ` +
         "Check `timedatectl` and `chronyc tracking` (or systemd-timesyncd) on the node, and that outbound NTP (UDP 123) is allowed.",
     },
+    {
+      // Each node's backup program writes its stores' results for node-exporter's textfile collector
+      // (render/backupScripts.ts). The install records when a store's backups were set up, so a store that never
+      // succeeded counts from then; "retention" is the run's forget --prune.
+      name: "BackupStale",
+      severity: "warning",
+      expr:
+        `time() - aiplatform_backup_last_success_timestamp_seconds{${node}} > ${t.backupMaxAgeHours} * 3600` +
+        ` or (time() - aiplatform_backup_enabled_timestamp_seconds{${node}} > ${t.backupMaxAgeHours} * 3600` +
+        ` unless on (instance, store) aiplatform_backup_last_success_timestamp_seconds{${node}})`,
+      summary: `A store has had no successful backup for more than ${t.backupMaxAgeHours} hours`,
+      description:
+        "The last successful backup of {{ $labels.store }} on {{ $labels.instance }} ({{ $labels.role }} node) was {{ $value | humanizeDuration }} ago " +
+        "(when none ever succeeded: that long since its backups were set up). " +
+        "On the node: `systemctl list-timers ai-platform-backup.timer` (did it run?), `journalctl -u ai-platform-backup` (why did it fail?), " +
+        "then `ai-platform-backup` to take one now.",
+    },
+    {
+      name: "BackupFailed",
+      severity: "warning",
+      expr: `aiplatform_backup_last_run_success{${node}} == 0`,
+      summary: "The last backup run of a store failed",
+      description:
+        "The last nightly backup of {{ $labels.store }} on {{ $labels.instance }} ({{ $labels.role }} node) failed; its last good copy is still in the repository. " +
+        "`journalctl -u ai-platform-backup` on the node says why (the repository unreachable or refusing its password, a store's container down, the disk full); " +
+        "fix it and run `ai-platform-backup` on the node to take one now.",
+    },
   ];
 }
 
@@ -202,7 +232,7 @@ export function validateThresholds(t: AlertThresholds): void {
   for (const key of ratios) {
     if (!(t[key] > 0 && t[key] < 1)) throw new Error(`threshold ${key} must be a fraction between 0 and 1 (exclusive); got ${t[key]}`);
   }
-  const positive: (keyof AlertThresholds)[] = ["predictFullHours", "litellmP95Seconds", "clockOffsetSeconds"];
+  const positive: (keyof AlertThresholds)[] = ["predictFullHours", "litellmP95Seconds", "clockOffsetSeconds", "backupMaxAgeHours"];
   for (const key of positive) {
     if (!(Number.isFinite(t[key]) && t[key] > 0)) throw new Error(`threshold ${key} must be a positive number; got ${t[key]}`);
   }

@@ -23,7 +23,8 @@ import {
   renderLiteLlmConfig,
 } from "../../components/render/litellm";
 import { BLACKBOX_HTTP_MODULE, renderAlertRules, renderBlackboxConfig, SCRAPE_JOBS } from "../../components/render/prometheus";
-import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS } from "../../components/services/exporters";
+import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS, NODE_EXPORTER_TEXTFILE_DIR } from "../../components/services/exporters";
+import { installPrograms, mustRun, requireProgram, TOOLS_BIN, writeEnv } from "../backup/drill";
 import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
 import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, RunningProgram, sleep, startProgram } from "../validators/exporters";
 import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_VENV, type Recorded, type Reply, startStandIn } from "../validators/litellm";
@@ -66,6 +67,44 @@ const LOCAL = "qwen3:0.6b";
 /** The stand-in Ollama answers 500 for this model, which has no fallback: LiteLLM counts a failed request. */
 const BROKEN = "broken:1b";
 const EMBED = "nomic-embed-text:latest";
+
+/**
+ * The backups' results as a node's own backup program writes them for node-exporter's textfile collector: a
+ * real run of it, with the pinned restic, backing up the config store into a repository in `dir`. Returns the
+ * directory the results are in.
+ */
+function backupResults(dir: string): string {
+  const restic = requireProgram("restic (built by .ci/install-backup-tools.sh)", [path.join(TOOLS_BIN, "restic")]);
+  const programs = installPrograms(dir);
+  const secrets = path.join(dir, "backup-secrets");
+  const results = path.join(dir, "textfile");
+  fs.mkdirSync(secrets, { mode: 0o700 });
+  fs.writeFileSync(path.join(secrets, "repository-password"), randomBytes(16).toString("hex"));
+  const env = path.join(dir, "backup.env");
+  writeEnv(
+    env,
+    {
+      node: "operations",
+      repository: "sftp://unused@127.0.0.1:23/operations",
+      stores: ["config"],
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+      hourUtc: 3,
+      dataDir: dir,
+      resticImage: `docker.io/restic/restic:${IMAGES.restic.version}`,
+    },
+    {
+      RESTIC_REPOSITORY: path.join(dir, "backup-repository"),
+      BACKUP_SECRETS_DIR: secrets,
+      BACKUP_WORK_DIR: path.join(dir, "backup-work"),
+      BACKUP_METRICS_DIR: results,
+      BACKUP_LOCK_FILE: path.join(dir, "backup.lock"),
+    },
+  );
+  mustRun(path.join(programs, "backup"), [], {
+    env: { PATH: `${path.dirname(restic)}:/usr/local/bin:/usr/bin:/bin`, AI_BACKUP_ENV: env, HOME: dir, TZ: "UTC" },
+  });
+  return results;
+}
 
 /** What LiteLLM's ollama_chat and ollama providers call, answered as Ollama would, with token counts. */
 function ollamaReply({ method, url, body }: Recorded): Reply {
@@ -149,8 +188,14 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       await addr(),
     ];
 
-    // node-exporter with the stack's flags, but the root filesystem it sees here is / rather than the host's /host.
-    const nodeFlags = NODE_EXPORTER_FLAGS.filter((f) => !f.startsWith("--path.rootfs="));
+    // node-exporter with the stack's flags, but the root filesystem it sees here is / rather than the host's /host,
+    // and its textfile directory holds what a real run of the backup program wrote.
+    const textfileFlag = `--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`;
+    assert.ok(NODE_EXPORTER_FLAGS.includes(textfileFlag), `node-exporter's flags lack ${textfileFlag}: the backups' results would not be scraped`);
+    const textfileDir = backupResults(workDir);
+    const nodeFlags = NODE_EXPORTER_FLAGS.filter((f) => !f.startsWith("--path.rootfs=")).map((f) =>
+      f === textfileFlag ? `--collector.textfile.directory=${textfileDir}` : f,
+    );
     programs.push(
       await startProgram("node_exporter", binaries.nodeExporter, [...nodeFlags, `--web.listen-address=${nodeAddr}`], {
         readyUrl: `http://${nodeAddr}/metrics`,
@@ -302,7 +347,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
     await run(SCRAPE_JOBS.alertmanager, `Alertmanager ${IMAGES.alertmanager.version}'s /metrics`);
     await run(SCRAPE_JOBS.blackboxExporter, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s own /metrics`);
     await run(SCRAPE_JOBS.probes, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s /probe (module ${BLACKBOX_HTTP_MODULE}, a probe that succeeded)`);
-    await run(SCRAPE_JOBS.node, `node_exporter ${IMAGES.nodeExporter.version} (the stack's flags)`);
+    await run(SCRAPE_JOBS.node, `node_exporter ${IMAGES.nodeExporter.version} (the stack's flags; its textfile collector reading a real backup run's results)`);
     await run(SCRAPE_JOBS.litellm, `LiteLLM ${IMAGES.litellm.version}'s metrics port after a chat, a failed chat and an embedding`);
 
     // The series Prometheus adds to every target it scrapes (up, scrape_*): what it holds for its own job

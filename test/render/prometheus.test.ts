@@ -97,7 +97,7 @@ function checkConfig(configSpec: PrometheusSpec, rules: string): void {
   const result = runPrometheusTool("promtool", ["check", "config", "--lint=all", "--lint-fatal", configFile]);
   assert.equal(result.status, 0, `promtool check config failed:\n${result.output}`);
   assert.match(result.output, /SUCCESS: .*prometheus\.yml is valid prometheus config file syntax/, result.output);
-  assert.match(result.output, /SUCCESS: 12 rules found/, result.output);
+  assert.match(result.output, /SUCCESS: 14 rules found/, result.output);
 }
 
 describe("renderPrometheusConfig", () => {
@@ -237,6 +237,8 @@ const ENV = "prod";
 const NODE_LABELS = { instance: `${INFERENCE}:9100`, job: "node", role: "inference" };
 const ROOT_FS = { device: "/dev/sda1", fstype: "ext4", mountpoint: "/", ...NODE_LABELS };
 const LITELLM = { instance: `${INFERENCE}:4001`, job: "litellm" };
+/** A store's backup results, as node-exporter's textfile collector exposes them (render/backupScripts.ts). */
+const BACKUP_LABELS = { ...NODE_LABELS, store: "postgres" };
 
 function selector(name: string, labels: Labels): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
@@ -524,6 +526,61 @@ const CASES: Record<string, { firing: AlertCase[]; quiet: AlertCase[] }> = {
       },
     ],
   },
+  // Timestamps are Unix seconds; promtool's clock starts at 0, so at 27h time() is 97200.
+  BackupStale: {
+    firing: [
+      {
+        title: "the last success 27 hours ago",
+        series: [
+          { series: selector("aiplatform_backup_enabled_timestamp_seconds", BACKUP_LABELS), values: "0x1700" },
+          { series: selector("aiplatform_backup_last_success_timestamp_seconds", BACKUP_LABELS), values: "0x1700" },
+        ],
+        evalTime: "27h",
+        expected: [{ labels: BACKUP_LABELS, value: "1d 3h 0m 0s" }],
+      },
+      {
+        title: "set up 27 hours ago, never a success",
+        series: [{ series: selector("aiplatform_backup_enabled_timestamp_seconds", BACKUP_LABELS), values: "0x1700" }],
+        evalTime: "27h",
+        expected: [{ labels: BACKUP_LABELS, value: "1d 3h 0m 0s" }],
+      },
+    ],
+    quiet: [
+      {
+        title: "set up 27 hours ago, the last success 25 hours ago",
+        series: [
+          { series: selector("aiplatform_backup_enabled_timestamp_seconds", BACKUP_LABELS), values: "0x1700" },
+          { series: selector("aiplatform_backup_last_success_timestamp_seconds", BACKUP_LABELS), values: "7200x1700" },
+        ],
+        evalTime: "27h",
+        expected: [],
+      },
+      {
+        title: "set up 2 hours ago, no backup yet",
+        series: [{ series: selector("aiplatform_backup_enabled_timestamp_seconds", BACKUP_LABELS), values: "90000x1700" }],
+        evalTime: "27h",
+        expected: [],
+      },
+    ],
+  },
+  BackupFailed: {
+    firing: [
+      {
+        title: "the last run failed",
+        series: [{ series: selector("aiplatform_backup_last_run_success", BACKUP_LABELS), values: "1x10 0x10" }],
+        evalTime: "15m",
+        expected: [{ labels: BACKUP_LABELS }],
+      },
+    ],
+    quiet: [
+      {
+        title: "a failed run, then one that succeeded",
+        series: [{ series: selector("aiplatform_backup_last_run_success", BACKUP_LABELS), values: "0x5 1x10" }],
+        evalTime: "15m",
+        expected: [],
+      },
+    ],
+  },
 };
 
 /** The annotation as Prometheus renders it for these labels; the only templates used are $labels.x and $value | fn. */
@@ -582,7 +639,7 @@ describe("renderAlertRules", () => {
     fs.writeFileSync(file, text);
     const result = runPrometheusTool("promtool", ["check", "rules", "--lint=all", "--lint-fatal", file]);
     assert.equal(result.status, 0, `promtool check rules failed:\n${result.output}`);
-    assert.match(result.output, /SUCCESS: 12 rules found/, result.output);
+    assert.match(result.output, /SUCCESS: 14 rules found/, result.output);
   });
 
   it("fires and stays quiet as intended for every alert (promtool test rules)", () => {
@@ -642,6 +699,7 @@ describe("renderAlertRules", () => {
     assert.throws(() => renderAlertRules(ENV, { diskFreeRatio: 10 }), /threshold diskFreeRatio must be a fraction .* got 10/);
     assert.throws(() => renderAlertRules(ENV, { restartsIn15m: 0.5 }), /threshold restartsIn15m must be a whole number.* got 0\.5/);
     assert.throws(() => renderAlertRules(ENV, { clockOffsetSeconds: -1 }), /threshold clockOffsetSeconds must be a positive number; got -1/);
+    assert.throws(() => renderAlertRules(ENV, { backupMaxAgeHours: 0 }), /threshold backupMaxAgeHours must be a positive number; got 0/);
   });
 });
 
