@@ -14,7 +14,15 @@ import { SKIP, onOutput, startScenario, type Scenario } from "./scenario";
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 /** The secret outputs of the contract that dev has (Coolify is off). */
-const SECRET_OUTPUTS = ["litellm.masterKey", "qdrant.apiKey", "qdrant.readOnlyApiKey", "grafana.adminPassword", "rootSshPrivateKey"];
+const SECRET_OUTPUTS = [
+  "litellm.masterKey",
+  "qdrant.apiKey",
+  "qdrant.readOnlyApiKey",
+  "grafana.adminPassword",
+  "rootSshPrivateKey",
+  "backup.repositoryPassword",
+  "backup.targetPassword",
+];
 
 describe("dev stack lifecycle", { skip: SKIP }, () => {
   let s: Scenario;
@@ -123,6 +131,7 @@ describe("dev stack lifecycle", { skip: SKIP }, () => {
     assert.deepEqual([...hetzner.state.volumes.values()].map((x) => x.name), [], "no volume");
     assert.deepEqual([...hetzner.state.firewalls.values()].map((x) => x.name), [], "no firewall");
     assert.deepEqual([...hetzner.state.sshKeys.values()].map((x) => x.name), [], "no SSH key");
+    assert.deepEqual([...hetzner.state.storageBoxes.values()].map((x) => x.name), [], "no Storage Box");
     const liveKeys = [...tailscale.state.keys.values()].filter((k) => k.revoked === undefined);
     assert.deepEqual(liveKeys.map((k) => k.description), [], "no auth key left valid");
     // Deleting a server does not remove its device from the tailnet (a real one stays, offline, until someone

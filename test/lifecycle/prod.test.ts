@@ -16,6 +16,8 @@ function inventory(s: Scenario) {
     volumes: names(hetzner.state.volumes),
     firewalls: names(hetzner.state.firewalls),
     sshKeys: names(hetzner.state.sshKeys),
+    // The backups' Storage Box and its sub-accounts (users), which hold every backup of the environment.
+    storageBoxes: [...hetzner.state.storageBoxes.values()].map((b) => `${b.name}: ${[...b.subaccounts.values()].map((a) => a.username).join(",")}`).sort(),
     devices: [...tailscale.state.devices.values()].map((d) => `${d.name} [${d.tags.join(",")}]`).sort(),
     // Per running node (its host name is its server generation's: ai-prod-<role>-<id>), its containers.
     containers: s.cloud.boots
@@ -42,6 +44,8 @@ describe("prod stack protection", { skip: SKIP }, () => {
     assert.deepEqual(s.cloud.failedBoots(), []);
     for (const server of s.cloud.hetzner.state.servers.values()) assert.deepEqual(server.protection, { delete: true, rebuild: true }, server.name);
     for (const volume of s.cloud.hetzner.state.volumes.values()) assert.deepEqual(volume.protection, { delete: true }, volume.name);
+    const boxes = [...s.cloud.hetzner.state.storageBoxes.values()];
+    assert.deepEqual(boxes.map((b) => [b.name, b.protection.delete, b.subaccounts.size]), [["ai-prod-backups", true, 1]], "the backups' Storage Box, delete-protected");
   });
 
   // Without the stack's deletion guard the engine deleted every container, network, image and command on the
@@ -50,6 +54,7 @@ describe("prod stack protection", { skip: SKIP }, () => {
   it("destroy is refused with a clear message and deletes nothing", async () => {
     const before = inventory(s);
     assert.equal(before.servers.length, 2);
+    assert.equal(before.storageBoxes.length, 1);
     const deletes = () => s.cloud.hetzner.requests.filter((r) => r.method === "DELETE").length;
     const deletesBefore = deletes();
     const started = Date.now();

@@ -45,6 +45,7 @@ export async function startScenario(stack: string, options: ScenarioOptions = {}
     const project = await createProjectStack({
       stack,
       config: cloud.providerConfig(),
+      env: cloud.providerEnv(),
       secrets: LocalCloud.credentials(),
     });
     log(`stack ${stack}: project in ${path.relative(process.cwd(), project.workDir) || project.workDir}`);

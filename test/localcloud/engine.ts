@@ -48,6 +48,8 @@ export const DUMMY_CREDENTIALS: Readonly<Record<string, string>> = {
 const BLANKED_ENV = [
   "HCLOUD_TOKEN",
   "HCLOUD_ENDPOINT",
+  // The Hetzner API's base (Storage Boxes); the local cloud sets it for its own fake (cloud.ts providerEnv).
+  "HETZNER_ENDPOINT",
   "TAILSCALE_API_KEY",
   "TAILSCALE_OAUTH_CLIENT_ID",
   "TAILSCALE_OAUTH_CLIENT_SECRET",

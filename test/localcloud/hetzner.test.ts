@@ -23,10 +23,10 @@ interface Call {
   json: Json;
 }
 
-async function call(cloud: FakeHetznerCloud, method: string, route: string, body?: unknown, token = FAKE_HCLOUD_TOKEN): Promise<Call> {
+async function call(cloud: FakeHetznerCloud, method: string, route: string, body?: unknown, token = FAKE_HCLOUD_TOKEN, base = cloud.endpoint): Promise<Call> {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(cloud.endpoint + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Json) : {} };
 }
@@ -192,6 +192,61 @@ describe("the fake Hetzner Cloud API", () => {
     assert.equal(delVolume.status, 423);
     assert.equal(apiError(delVolume).code, "protected");
     assert.ok(cloud.state.servers.has(server.id as number) && cloud.state.volumes.has(volume.id as number));
+  });
+
+  // The Hetzner API (Storage Boxes) at its own base; its actions are polled through the Cloud API's /actions.
+  const hetzner = (method: string, route: string, body?: unknown) => call(cloud, method, route, body, FAKE_HCLOUD_TOKEN, cloud.hetznerEndpoint);
+  const BOX_PASSWORD = "Box-Pass_0123456789";
+
+  it("creates a Storage Box that names its user and host once its create action has succeeded", async () => {
+    assert.equal((await call(cloud, "GET", "/storage_boxes")).status, 404, "Storage Boxes are not the Cloud API's");
+    const c = await hetzner("POST", "/storage_boxes", { name: "box-a", storage_box_type: "bx11", location: "fsn1", password: BOX_PASSWORD, access_settings: { ssh_enabled: true } });
+    assert.equal(c.status, 201, JSON.stringify(c.json));
+    const box = c.json.storage_box as Json;
+    assert.deepEqual([box.status, box.username, box.server, box.system], ["initializing", null, null, null]);
+    assert.equal((await waitFor(cloud, c.json.action as Json)).status, "success");
+    const now = (await hetzner("GET", `/storage_boxes/${String(box.id)}`)).json.storage_box as Json;
+    assert.equal(now.status, "active");
+    assert.match(String(now.username), /^u\d+$/);
+    assert.equal(now.server, `${String(now.username)}.your-storagebox.de`);
+    assert.deepEqual(now.access_settings, { reachable_externally: false, samba_enabled: false, ssh_enabled: true, webdav_enabled: false, zfs_enabled: false });
+
+    const sub = await hetzner("POST", `/storage_boxes/${String(box.id)}/subaccounts`, { home_directory: "prod", password: BOX_PASSWORD });
+    assert.equal(sub.status, 201, JSON.stringify(sub.json));
+    assert.deepEqual(Object.keys(sub.json.subaccount as Json).sort(), ["id", "storage_box"]);
+    // A second sub-account while the first one's create action runs: 423 locked.
+    const busy = await hetzner("POST", `/storage_boxes/${String(box.id)}/subaccounts`, { home_directory: "dev", password: BOX_PASSWORD });
+    assert.deepEqual([busy.status, apiError(busy).code], [423, "locked"]);
+    await waitFor(cloud, sub.json.action as Json);
+    const account = (await hetzner("GET", `/storage_boxes/${String(box.id)}/subaccounts/${String((sub.json.subaccount as Json).id)}`)).json.subaccount as Json;
+    assert.deepEqual([account.username, account.server, account.home_directory, account.storage_box], [`${String(now.username)}-sub1`, now.server, "prod", box.id]);
+  });
+
+  it("refuses a Storage Box password outside Hetzner's policy: 422 invalid_input naming the field", async () => {
+    for (const password of ["Short-1", "nouppercase-123", "NoSpecial12345", "Has space-123A", "Quote'd-12345A"]) {
+      const c = await hetzner("POST", "/storage_boxes", { name: "box-pw", storage_box_type: "bx11", location: "fsn1", password });
+      assert.equal(c.status, 422, password);
+      assert.deepEqual((apiError(c).details.fields as Json[]).map((f) => f.name), ["password"], password);
+    }
+    const type = await hetzner("POST", "/storage_boxes", { name: "box-type", storage_box_type: "bx99", location: "fsn1", password: BOX_PASSWORD });
+    assert.deepEqual([type.status, apiError(type).code], [422, "invalid_input"]);
+  });
+
+  it("refuses to delete a Storage Box with delete protection: 423 protected; without it the box and its sub-accounts go", async () => {
+    const c = await hetzner("POST", "/storage_boxes", { name: "box-protected", storage_box_type: "bx11", location: "hel1", password: BOX_PASSWORD });
+    const id = (c.json.storage_box as Json).id as number;
+    await waitFor(cloud, c.json.action as Json);
+    await waitFor(cloud, (await hetzner("POST", `/storage_boxes/${id}/subaccounts`, { home_directory: "prod", password: BOX_PASSWORD })).json.action as Json);
+    await waitFor(cloud, (await hetzner("POST", `/storage_boxes/${id}/actions/change_protection`, { delete: true })).json.action as Json);
+    const refused = await hetzner("DELETE", `/storage_boxes/${id}`);
+    assert.deepEqual([refused.status, apiError(refused).code], [423, "protected"]);
+    assert.ok(cloud.state.storageBoxes.has(id));
+    await waitFor(cloud, (await hetzner("POST", `/storage_boxes/${id}/actions/change_protection`, { delete: false })).json.action as Json);
+    const deleted = await hetzner("DELETE", `/storage_boxes/${id}`);
+    assert.equal(deleted.status, 201);
+    assert.equal((await waitFor(cloud, deleted.json.action as Json)).status, "success");
+    assert.equal(cloud.state.storageBoxes.has(id), false);
+    assert.equal((await hetzner("GET", `/storage_boxes/${id}/subaccounts`)).status, 404);
   });
 
   it("refuses to attach a volume attached to another server: 422 volume_already_attached", async () => {
@@ -440,6 +495,93 @@ describe("the real hcloud provider against the fake", () => {
         const start = cloud.requests[0]?.at ?? 0;
         for (const r of cloud.requests) t.diagnostic(`+${r.at - start}ms ${r.method} ${r.path}${r.query} -> ${r.status}`);
       }
+    } finally {
+      await stack.workspace.removeStack("localcloud", { force: true }).catch(() => undefined);
+      await cloud.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("creates, refreshes and destroys the Backups' Storage Box and sub-account; protected, destroy is refused", { skip: skipPulumi, timeout: 120_000 }, async () => {
+    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
+    const { Backups } = await import("../../components/services/backup");
+    const { STORAGE_BOX_TYPES } = await import("../../components/catalog/serverTypes");
+
+    const cloud = new FakeHetznerCloud({ actionDelayMs: 50 });
+    await cloud.start();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "localcloud-storagebox-"));
+    let protection = false;
+    // The project's component as index.ts declares it, without nodes: the box, the sub-account and the passwords.
+    const program = () => {
+      const backups = new Backups("ai-dev-backups", {
+        settings: { target: "storagebox", storageBoxType: STORAGE_BOX_TYPES[0], hourUtc: 3, retention: { daily: 7, weekly: 4, monthly: 6 }, prometheus: false },
+        environment: "dev",
+        boxName: "ai-dev-backups",
+        location: "fsn1",
+        resticImage: "docker.io/restic/restic:0.19.1",
+        dataDir: "/srv/data",
+        nodes: [],
+        protection,
+        labels: { environment: "dev", "managed-by": "pulumi" },
+      });
+      return Promise.resolve({ storageBox: backups.storageBox, targetPassword: backups.targetPassword });
+    };
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: "localcloud", projectName: "localcloud-storagebox", program },
+      {
+        pulumiCommand: hasEngine ? await PulumiCommand.get({ root: engineRoot }) : undefined,
+        envVars: {
+          PULUMI_BACKEND_URL: `file://${tmp}`,
+          PULUMI_HOME: path.join(tmp, ".pulumi-home"),
+          PULUMI_CONFIG_PASSPHRASE: "localcloud",
+          PULUMI_SKIP_UPDATE_CHECK: "true",
+          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+          HCLOUD_TOKEN: "",
+          HCLOUD_ENDPOINT: "",
+          // The Storage Box API's base, as the local cloud gives it (cloud.ts providerEnv says why not by config).
+          HETZNER_ENDPOINT: cloud.hetznerEndpoint,
+        },
+      },
+    );
+    try {
+      await stack.setAllConfig({
+        "hcloud:token": { value: FAKE_HCLOUD_TOKEN, secret: true },
+        "hcloud:endpoint": { value: cloud.endpoint },
+        "hcloud:pollInterval": { value: "100ms" },
+      });
+      const up = await stack.up();
+      assert.equal(up.summary.result, "succeeded");
+      const [box] = [...cloud.state.storageBoxes.values()];
+      assert.ok(box, "a Storage Box");
+      assert.deepEqual([box.name, box.storageBoxType, box.location, box.status, box.protection.delete], ["ai-dev-backups", "bx11", "fsn1", "active", false]);
+      assert.deepEqual(box.access, { reachableExternally: false, sambaEnabled: false, sshEnabled: true, webdavEnabled: false, zfsEnabled: false });
+      const [account] = [...box.subaccounts.values()];
+      assert.deepEqual([account.homeDirectory, account.access], ["dev", { reachableExternally: false, sambaEnabled: false, sshEnabled: true, webdavEnabled: false, readonly: false }]);
+      assert.equal(up.outputs.targetPassword.value, account.password, "the nodes get the sub-account's password");
+      assert.deepEqual(up.outputs.storageBox.value, { id: box.id, username: account.username, server: box.server });
+      assert.deepEqual(cloud.unservedRequests(), [], "the provider called nothing the fake does not serve");
+
+      const refreshed = await stack.refresh();
+      assert.deepEqual(Object.keys(refreshed.summary.resourceChanges ?? {}), ["same"], JSON.stringify(refreshed.summary.resourceChanges));
+      const again = await stack.up();
+      assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"], JSON.stringify(again.summary.resourceChanges));
+
+      const destroyed = await stack.destroy();
+      assert.equal(destroyed.summary.result, "succeeded");
+      assert.equal(cloud.state.storageBoxes.size, 0);
+      const deletes = cloud.requests.filter((r) => r.method === "DELETE").map((r) => r.route);
+      assert.deepEqual(deletes, ["DELETE /storage_boxes/{id}/subaccounts/{sub}", "DELETE /storage_boxes/{id}"]);
+
+      // Protected (prod): Hetzner's delete protection on the box, and Pulumi's protect refuses the destroy.
+      protection = true;
+      assert.equal((await stack.up()).summary.result, "succeeded");
+      const [guarded] = [...cloud.state.storageBoxes.values()];
+      assert.equal(guarded.protection.delete, true);
+      const deletesBefore = cloud.requests.filter((r) => r.method === "DELETE").length;
+      await assert.rejects(stack.destroy(), /protected/i);
+      assert.ok(cloud.state.storageBoxes.has(guarded.id), "the box stays");
+      assert.equal(cloud.requests.filter((r) => r.method === "DELETE").length, deletesBefore, "no DELETE reached Hetzner");
+      assert.deepEqual(cloud.unservedRequests(), []);
     } finally {
       await stack.workspace.removeStack("localcloud", { force: true }).catch(() => undefined);
       await cloud.stop();

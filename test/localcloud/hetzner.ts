@@ -16,6 +16,13 @@
  * asynchronous actions it polls. Response shapes follow hcloud-go's `hcloud/schema` structs (v2.44.0); what
  * the provider calls follows terraform-provider-hcloud's `internal/{server,volume,firewall,sshkey}`.
  *
+ * Storage Boxes (services/backup.ts) live in Hetzner's other API, at a base of its own (hcloud-go client.go: the
+ * StorageBox client is a copy of the client with the Hetzner endpoint), which the provider takes from
+ * HETZNER_ENDPOINT (./cloud.ts providerEnv says why not from `hcloud:endpointHetzner`): the fake serves it at
+ * {@link FakeHetznerCloud.hetznerEndpoint}, /hetzner/v1 beside /v1. Their
+ * actions are polled through the Cloud API's GET /actions (terraform-provider-hcloud internal/storagebox and
+ * internal/storageboxsubaccount settle them with the client's Action client), which holds them too.
+ *
  * Anything else answers 404 `not_found` and is logged with `route: null`, so a test can see the gap.
  *
  * Addresses come from the documentation ranges (203.0.113.0/24, 2001:db8::/32): nothing is ever contacted.
@@ -23,7 +30,7 @@
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { LOCATIONS, SERVER_TYPES, VOLUME_EUR_PER_GB_MONTH } from "../../components/catalog/serverTypes";
+import { LOCATIONS, SERVER_TYPES, STORAGE_BOX_TYPES, VOLUME_EUR_PER_GB_MONTH } from "../../components/catalog/serverTypes";
 
 // ---------------------------------------------------------------------------------------------------------
 // State: what the harness may inspect.
@@ -124,11 +131,52 @@ export interface FakeAction {
   resources: { id: number; type: string }[];
 }
 
+export interface FakeStorageBoxAccess {
+  reachableExternally: boolean;
+  sambaEnabled: boolean;
+  sshEnabled: boolean;
+  webdavEnabled: boolean;
+}
+
+export interface FakeStorageBoxSubaccount {
+  id: number;
+  name: string;
+  /** Hetzner's: the box's user and -sub<n>, e.g. u100001-sub1. */
+  username: string;
+  /** The directory it sees as its root, below the box's. */
+  homeDirectory: string;
+  description: string;
+  labels: Record<string, string>;
+  access: FakeStorageBoxAccess & { readonly: boolean };
+  /** The password it was given (the API never shows it; kept for the scenarios to compare with a node's). */
+  password: string;
+  created: string;
+}
+
+export interface FakeStorageBox {
+  id: number;
+  name: string;
+  /** "initializing" until its create action succeeds; Hetzner names its user and host only then. */
+  status: "initializing" | "active";
+  username: string | null;
+  server: string | null;
+  system: string | null;
+  storageBoxType: string;
+  location: string;
+  access: FakeStorageBoxAccess & { zfsEnabled: boolean };
+  labels: Record<string, string>;
+  protection: { delete: boolean };
+  password: string;
+  created: string;
+  subaccounts: Map<number, FakeStorageBoxSubaccount>;
+}
+
 export interface FakeHetznerState {
   servers: Map<number, FakeServer>;
   volumes: Map<number, FakeVolume>;
   firewalls: Map<number, FakeFirewall>;
   sshKeys: Map<number, FakeSshKey>;
+  storageBoxes: Map<number, FakeStorageBox>;
   actions: Map<number, FakeAction>;
 }
 
@@ -284,6 +332,27 @@ const IMAGES: ImageInfo[] = [
 );
 
 const IMAGE_CREATED = "2024-04-25T00:00:00+00:00";
+
+/** Storage Box types: the project's catalogue (components/catalog/serverTypes.ts), in the API's shape. */
+const STORAGE_BOX_TYPE_INFO = STORAGE_BOX_TYPES.map((t, i) => ({ id: 1300 + i, name: t.name, sizeBytes: t.capacityTb * 1024 ** 4, priceEurMonth: t.priceEurMonth }));
+
+/**
+ * The Storage Box password policy (Hetzner's Storage Box API docs, "Storage Boxes password policy", which the
+ * provider's password attribute links to; as quoted by Xodus-CO/hcloud-mcp's create_storage_box): 12 to 128
+ * characters from a-z A-Z ÄÖÜäöüß 0-9 and ^°!§$%/()=?+#-.,;:~*@{}_&, with at least one upper case letter, one
+ * lower case letter, one digit and one special character.
+ */
+function storageBoxPasswordProblem(password: string): string | undefined {
+  const special = "^°!§$%/()=?+#-.,;:~*@{}_&";
+  if (password.length < 12 || password.length > 128) return "must be 12 to 128 characters long";
+  for (const ch of password) {
+    if (!/[a-zA-Z0-9ÄÖÜäöüß]/.test(ch) && !special.includes(ch)) return `must not contain '${ch}'`;
+  }
+  if (!/[A-ZÄÖÜ]/.test(password) || !/[a-zäöüß]/.test(password) || !/\d/.test(password) || ![...password].some((ch) => special.includes(ch))) {
+    return "needs an upper case letter, a lower case letter, a digit and a special character";
+  }
+  return undefined;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors and request bodies.
@@ -527,6 +596,7 @@ export class FakeHetznerCloud {
     volumes: new Map(),
     firewalls: new Map(),
     sshKeys: new Map(),
+    storageBoxes: new Map(),
     actions: new Map(),
   };
   readonly requests: FakeRequest[] = [];
@@ -535,8 +605,10 @@ export class FakeHetznerCloud {
   private readonly port: number;
   private readonly actionDelayMs: number;
   private readonly routes: Route[] = [];
+  /** The Hetzner API's (Storage Boxes), under /hetzner/v1. */
+  private readonly hetznerRoutes: Route[] = [];
   private readonly runs = new Map<number, ActionRun>();
-  private readonly ids = { server: 1000, volume: 2000, firewall: 3000, sshKey: 4000, action: 5000, primaryIp: 6000 };
+  private readonly ids = { server: 1000, volume: 2000, firewall: 3000, sshKey: 4000, action: 5000, primaryIp: 6000, storageBox: 7000, subaccount: 8000 };
   private nextIpv4Host = 10;
   private nextIpv6Net = 1;
   private server?: http.Server;
@@ -547,6 +619,7 @@ export class FakeHetznerCloud {
     this.port = options.port ?? 0;
     this.actionDelayMs = options.actionDelayMs ?? 100;
     this.defineRoutes();
+    this.defineStorageBoxRoutes();
   }
 
   /** The API base the provider takes as its endpoint, e.g. http://127.0.0.1:41234/v1. */
@@ -554,6 +627,11 @@ export class FakeHetznerCloud {
     if (!this.address) throw new Error("FakeHetznerCloud is not started");
     const host = this.address.family === "IPv6" ? `[${this.address.address}]` : this.address.address;
     return `http://${host}:${this.address.port}/v1`;
+  }
+
+  /** The Hetzner API's base (Storage Boxes), which the provider takes from HETZNER_ENDPOINT. */
+  get hetznerEndpoint(): string {
+    return this.endpoint.replace(/\/v1$/, "/hetzner/v1");
   }
 
   async start(): Promise<void> {
@@ -622,7 +700,11 @@ export class FakeHetznerCloud {
         entry.body = parsed;
       }
       this.authorize(req.headers.authorization);
-      const match = url.pathname.startsWith("/v1/") ? this.match(method, url.pathname.slice(3)) : undefined;
+      const match = url.pathname.startsWith("/v1/")
+        ? this.match(this.routes, method, url.pathname.slice("/v1".length))
+        : url.pathname.startsWith("/hetzner/v1/")
+          ? this.match(this.hetznerRoutes, method, url.pathname.slice("/hetzner/v1".length))
+          : undefined;
       if (!match) throw new ApiError(404, "not_found", `${method} ${url.pathname} is not served by the fake Hetzner Cloud API`);
       entry.route = `${match.route.method} ${match.route.pattern}`;
       reply = match.route.handler({ params: match.params, query: url.searchParams, body: Body.of(parsed) });
@@ -652,13 +734,13 @@ export class FakeHetznerCloud {
     }
   }
 
-  private route(method: string, pattern: string, handler: Handler): void {
-    this.routes.push({ method, pattern, segments: pattern.split("/").filter(Boolean), handler });
+  private route(method: string, pattern: string, handler: Handler, table = this.routes): void {
+    table.push({ method, pattern, segments: pattern.split("/").filter(Boolean), handler });
   }
 
-  private match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+  private match(table: Route[], method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
     const segments = path.split("/").filter(Boolean);
-    for (const route of this.routes) {
+    for (const route of table) {
       if (route.method !== method || route.segments.length !== segments.length) continue;
       const params: Record<string, string> = {};
       const ok = route.segments.every((s, i) => {
@@ -902,6 +984,201 @@ export class FakeHetznerCloud {
       const action = this.newAction("resize_volume", [{ id: volume.id, type: "volume" }]);
       return { status: 201, body: { action: this.actionJson(action) } };
     });
+  }
+
+  /**
+   * The Hetzner API's Storage Boxes and their sub-accounts: what hcloud-go's StorageBoxClient calls
+   * (storage_box.go, storage_box_subaccount.go) for terraform-provider-hcloud's internal/storagebox and
+   * internal/storageboxsubaccount, in the shapes of hcloud-go's schema/storage_box*.go.
+   */
+  private defineStorageBoxRoutes(): void {
+    const route = (method: string, pattern: string, handler: Handler) => this.route(method, pattern, handler, this.hetznerRoutes);
+    route("GET", "/storage_box_types", ({ query }) => this.list("storage_box_types", STORAGE_BOX_TYPE_INFO.map(storageBoxTypeJson), query));
+    route("GET", "/storage_boxes", ({ query }) =>
+      this.list("storage_boxes", [...this.state.storageBoxes.values()].map((b) => storageBoxJson(b)), query, { labels: true }),
+    );
+    route("GET", "/storage_boxes/{id}", ({ params }) => ({ status: 200, body: { storage_box: storageBoxJson(this.getStorageBox(params.id)) } }));
+    route("POST", "/storage_boxes", ({ body }) => this.createStorageBox(body));
+    route("PUT", "/storage_boxes/{id}", ({ params, body }) => {
+      const box = this.getStorageBox(params.id);
+      const name = body.string("name");
+      if (name !== undefined && name !== "" && name !== box.name) {
+        this.checkUnique(this.state.storageBoxes, name, "storage box");
+        box.name = name;
+      }
+      box.labels = body.labels() ?? box.labels;
+      return { status: 200, body: { storage_box: storageBoxJson(box) } };
+    });
+    route("DELETE", "/storage_boxes/{id}", ({ params }) => {
+      const box = this.getStorageBox(params.id);
+      // protected, 423 (docs' error table): delete protection refuses the deletion. The provider lifts it
+      // first when Pulumi itself deletes the box (internal/storagebox/resource.go, Delete): what stops a prod
+      // destroy is Pulumi's protect and the stack's deletion guard.
+      if (box.protection.delete) throw isProtected(`storage box with ID '${box.id}'`);
+      // Its sub-accounts and their directories go with it (Hetzner's Storage Box docs: a sub-account's
+      // directory is the main user's, inside the box).
+      this.state.storageBoxes.delete(box.id);
+      const action = this.newAction("delete_storage_box", [{ id: box.id, type: "storage_box" }]);
+      return { status: 201, body: { action: this.actionJson(action) } };
+    });
+    const boxAction = (command: string, actionCommand: string, apply: (box: FakeStorageBox, body: Body) => void) =>
+      route("POST", `/storage_boxes/{id}/actions/${command}`, ({ params, body }) => {
+        const box = this.getStorageBox(params.id);
+        apply(box, body);
+        const action = this.newAction(actionCommand, [{ id: box.id, type: "storage_box" }]);
+        return { status: 201, body: { action: this.actionJson(action) } };
+      });
+    boxAction("change_protection", "change_protection", (box, body) => {
+      box.protection.delete = body.boolean("delete") ?? box.protection.delete;
+    });
+    boxAction("update_access_settings", "update_access_settings", (box, body) => {
+      box.access = { ...box.access, ...storageBoxAccess(body) };
+    });
+    boxAction("reset_password", "reset_password", (box, body) => {
+      box.password = storageBoxPassword(body);
+    });
+
+    route("GET", "/storage_boxes/{id}/subaccounts", ({ params, query }) => {
+      const box = this.getStorageBox(params.id);
+      return this.list("subaccounts", [...box.subaccounts.values()].map((a) => subaccountJson(box, a)), query, { labels: true });
+    });
+    route("GET", "/storage_boxes/{id}/subaccounts/{sub}", ({ params }) => {
+      const box = this.getStorageBox(params.id);
+      return { status: 200, body: { subaccount: subaccountJson(box, this.getSubaccount(box, params.sub)) } };
+    });
+    route("POST", "/storage_boxes/{id}/subaccounts", ({ params, body }) => this.createSubaccount(this.getStorageBox(params.id), body));
+    route("PUT", "/storage_boxes/{id}/subaccounts/{sub}", ({ params, body }) => {
+      const box = this.getStorageBox(params.id);
+      const account = this.getSubaccount(box, params.sub);
+      const name = body.string("name");
+      if (name !== undefined && name !== "") account.name = name;
+      account.description = body.string("description") ?? account.description;
+      account.labels = body.labels() ?? account.labels;
+      return { status: 200, body: { subaccount: subaccountJson(box, account) } };
+    });
+    route("DELETE", "/storage_boxes/{id}/subaccounts/{sub}", ({ params }) => {
+      const box = this.getStorageBox(params.id);
+      const account = this.getSubaccount(box, params.sub);
+      box.subaccounts.delete(account.id);
+      const action = this.newAction("delete_subaccount", [{ id: box.id, type: "storage_box" }]);
+      return { status: 201, body: { action: this.actionJson(action) } };
+    });
+    const subaccountAction = (command: string, apply: (account: FakeStorageBoxSubaccount, body: Body) => void) =>
+      route("POST", `/storage_boxes/{id}/subaccounts/{sub}/actions/${command}`, ({ params, body }) => {
+        const box = this.getStorageBox(params.id);
+        const account = this.getSubaccount(box, params.sub);
+        apply(account, body);
+        const action = this.newAction(command, [{ id: box.id, type: "storage_box" }]);
+        return { status: 201, body: { action: this.actionJson(action) } };
+      });
+    subaccountAction("update_access_settings", (account, body) => {
+      account.access = { ...account.access, ...storageBoxAccess(body), readonly: body.boolean("readonly") ?? account.access.readonly };
+    });
+    subaccountAction("reset_subaccount_password", (account, body) => {
+      account.password = storageBoxPassword(body);
+    });
+    subaccountAction("change_home_directory", (account, body) => {
+      account.homeDirectory = body.requiredString("home_directory");
+    });
+  }
+
+  private createStorageBox(body: Body): Reply {
+    const name = body.requiredString("name");
+    this.checkUnique(this.state.storageBoxes, name, "storage box");
+    const typeRef = body.idOrName("storage_box_type");
+    const type = STORAGE_BOX_TYPE_INFO.find((t) => t.id === typeRef || t.name === typeRef);
+    if (!type) throw invalidInput("storage_box_type", `storage box type '${String(typeRef)}' not found`);
+    const locationRef = body.idOrName("location");
+    const location = Object.values(LOCATION_INFO).find((l) => l.id === locationRef || l.name === locationRef);
+    if (!location) throw invalidInput("location", `location '${String(locationRef)}' not found`);
+    const id = ++this.ids.storageBox;
+    const access = body.body("access_settings");
+    const box: FakeStorageBox = {
+      id,
+      name,
+      status: "initializing",
+      username: null,
+      server: null,
+      system: null,
+      storageBoxType: type.name,
+      location: location.name,
+      // Hetzner's defaults for what the request leaves out: everything off (the provider's schema defaults).
+      access: {
+        reachableExternally: false,
+        sambaEnabled: false,
+        sshEnabled: false,
+        webdavEnabled: false,
+        zfsEnabled: false,
+        ...(access ? storageBoxAccess(access) : {}),
+        ...(access?.boolean("zfs_enabled") !== undefined ? { zfsEnabled: access.boolean("zfs_enabled")! } : {}),
+      },
+      labels: body.labels() ?? {},
+      protection: { delete: false },
+      password: storageBoxPassword(body),
+      created: now(),
+      subaccounts: new Map(),
+    };
+    this.state.storageBoxes.set(id, box);
+    // The create response shows the box initializing, with no user, host or system yet (hcloud-go
+    // storage_box_test.go, TestStorageBoxClientCreate); they exist once the create action has succeeded.
+    const action = this.newAction("create_storage_box", [{ id, type: "storage_box" }], {
+      onSuccess: () => {
+        box.status = "active";
+        box.username = `u${100000 + id}`;
+        box.server = `${box.username}.your-storagebox.de`;
+        box.system = `${location.name.toUpperCase()}-BX${id % 1000}`;
+      },
+    });
+    return { status: 201, body: { storage_box: storageBoxJson(box), action: this.actionJson(action) } };
+  }
+
+  private createSubaccount(box: FakeStorageBox, body: Body): Reply {
+    // locked, 423: "For a single storage box, only a single subaccount can be created simultaneously, all others
+    // fail with `locked` error" (terraform-provider-hcloud internal/storageboxsubaccount/resource.go, Create,
+    // which retries on it).
+    const creating = [...this.state.actions.values()].some(
+      (a) => a.command === "create_subaccount" && a.status === "running" && a.resources.some((r) => r.type === "storage_box" && r.id === box.id),
+    );
+    if (creating) throw new ApiError(423, "locked", `storage box with ID '${box.id}' is locked`);
+    const homeDirectory = body.requiredString("home_directory");
+    const id = ++this.ids.subaccount;
+    const access = body.body("access_settings");
+    const user = box.username ?? `u${100000 + box.id}`;
+    const account: FakeStorageBoxSubaccount = {
+      id,
+      name: body.string("name") ?? "",
+      username: `${user}-sub${box.subaccounts.size + 1}`,
+      homeDirectory,
+      description: body.string("description") ?? "",
+      labels: body.labels() ?? {},
+      access: {
+        reachableExternally: false,
+        sambaEnabled: false,
+        sshEnabled: false,
+        webdavEnabled: false,
+        readonly: false,
+        ...(access ? storageBoxAccess(access) : {}),
+        ...(access?.boolean("readonly") !== undefined ? { readonly: access.boolean("readonly")! } : {}),
+      },
+      password: storageBoxPassword(body),
+      created: now(),
+    };
+    box.subaccounts.set(id, account);
+    const action = this.newAction("create_subaccount", [{ id: box.id, type: "storage_box" }]);
+    // The create response names the sub-account by its ids only (hcloud-go schema StorageBoxSubaccountCreateResponse).
+    return { status: 201, body: { subaccount: { id, storage_box: box.id }, action: this.actionJson(action) } };
+  }
+
+  private getStorageBox(id: string): FakeStorageBox {
+    const box = this.state.storageBoxes.get(Number(id));
+    if (!box) throw notFound(`storage box with ID '${id}'`);
+    return box;
+  }
+
+  private getSubaccount(box: FakeStorageBox, id: string): FakeStorageBoxSubaccount {
+    const account = box.subaccounts.get(Number(id));
+    if (!account) throw notFound(`subaccount with ID '${id}'`);
+    return account;
   }
 
   private defineServerActions(): void {
@@ -1675,6 +1952,95 @@ function volumeJson(v: FakeVolume): Record<string, unknown> {
     labels: { ...v.labels },
     linux_device: v.linuxDevice,
     created: v.created,
+  };
+}
+
+/** Access settings a request sets (the rest stay as they are). */
+function storageBoxAccess(b: Body): Partial<FakeStorageBoxAccess> {
+  const set: Partial<FakeStorageBoxAccess> = {};
+  const flag = (field: string, key: keyof FakeStorageBoxAccess) => {
+    const v = b.boolean(field);
+    if (v !== undefined) set[key] = v;
+  };
+  flag("reachable_externally", "reachableExternally");
+  flag("samba_enabled", "sambaEnabled");
+  flag("ssh_enabled", "sshEnabled");
+  flag("webdav_enabled", "webdavEnabled");
+  return set;
+}
+
+/** A request's password, refused unless it meets the Storage Box password policy. */
+function storageBoxPassword(b: Body): string {
+  const password = b.requiredString("password");
+  const problem = storageBoxPasswordProblem(password);
+  if (problem) throw invalidInput("password", problem);
+  return password;
+}
+
+function storageBoxTypeJson(t: (typeof STORAGE_BOX_TYPE_INFO)[number]): Record<string, unknown> {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.name.toUpperCase(),
+    snapshot_limit: 10,
+    automatic_snapshot_limit: 10,
+    subaccounts_limit: 100,
+    size: t.sizeBytes,
+    prices: ["fsn1", "nbg1", "hel1"].map((location) => ({
+      location,
+      price_hourly: money(t.priceEurMonth / HOURS_PER_MONTH),
+      price_monthly: money(t.priceEurMonth),
+      setup_fee: money(0),
+    })),
+    deprecation: null,
+  };
+}
+
+function storageBoxJson(b: FakeStorageBox): Record<string, unknown> {
+  const type = STORAGE_BOX_TYPE_INFO.find((t) => t.name === b.storageBoxType)!;
+  return {
+    id: b.id,
+    username: b.username,
+    status: b.status,
+    name: b.name,
+    storage_box_type: storageBoxTypeJson(type),
+    location: locationJson(LOCATION_INFO[b.location as keyof typeof LOCATION_INFO]),
+    access_settings: {
+      reachable_externally: b.access.reachableExternally,
+      samba_enabled: b.access.sambaEnabled,
+      ssh_enabled: b.access.sshEnabled,
+      webdav_enabled: b.access.webdavEnabled,
+      zfs_enabled: b.access.zfsEnabled,
+    },
+    server: b.server,
+    system: b.system,
+    stats: { size: 0, size_data: 0, size_snapshots: 0 },
+    labels: { ...b.labels },
+    protection: { ...b.protection },
+    snapshot_plan: null,
+    created: b.created,
+  };
+}
+
+function subaccountJson(box: FakeStorageBox, a: FakeStorageBoxSubaccount): Record<string, unknown> {
+  return {
+    id: a.id,
+    name: a.name,
+    username: a.username,
+    home_directory: a.homeDirectory,
+    // A sub-account logs in on its box's host (hcloud-go storage_box_subaccount_test.go: u516715-sub1 on u516715.your-storagebox.de).
+    server: box.server ?? `u${100000 + box.id}.your-storagebox.de`,
+    access_settings: {
+      reachable_externally: a.access.reachableExternally,
+      readonly: a.access.readonly,
+      samba_enabled: a.access.sambaEnabled,
+      ssh_enabled: a.access.sshEnabled,
+      webdav_enabled: a.access.webdavEnabled,
+    },
+    description: a.description,
+    labels: { ...a.labels },
+    created: a.created,
+    storage_box: box.id,
   };
 }
 

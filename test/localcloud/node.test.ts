@@ -24,6 +24,7 @@ import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automatio
 import { Client } from "ssh2";
 import { COOLIFY_VERSION, IMAGES } from "../../components/catalog/images";
 import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
+import { renderBackupInstall } from "../../components/render/backup";
 import { renderCoolifyInstall } from "../../components/render/coolify";
 import { ServiceContainer } from "../../components/services/container";
 import { Exporters } from "../../components/services/exporters";
@@ -183,6 +184,28 @@ describe("the fake node's SSH server", () => {
     assert.equal(recorded?.stdin, "ROOT_USER_PASSWORD=Secret-1234\n");
     assert.ok(node.commands.every((c) => c.exitCode !== null && c.endedAt instanceof Date));
     assert.ok(node.commands.some((c) => c.command === "uname -a" && c.exitCode === 127 && c.handler === "none"));
+  });
+
+  it("records the backup install's settings and the secrets on its standard input, and refuses it without the repository password", async () => {
+    const script = renderBackupInstall({
+      node: "inference",
+      repository: "sftp://u100001-sub1@u100001.your-storagebox.de:23/inference",
+      stores: ["postgres", "qdrant", "config"],
+      retention: { daily: 7, weekly: 4, monthly: 6 },
+      hourUtc: 3,
+      dataDir: "/srv/data",
+      qdrantUrl: "http://100.64.0.1:6333",
+      resticImage: `docker.io/restic/restic:${IMAGES.restic.version}`,
+    });
+    const refused = await node.run(script, "TARGET_PASSWORD='Pw-1234567890'\n");
+    assert.deepEqual([refused.handler, refused.exitCode], ["backup-install", 1]);
+    assert.equal(node.backupInstalls.length, 0);
+    const ok = await node.run(script, "REPOSITORY_PASSWORD='repo'\nTARGET_PASSWORD='it'\\''s-Pw-123'\n");
+    assert.equal(ok.exitCode, 0, ok.stderr);
+    assert.deepEqual(node.backup?.secrets, { REPOSITORY_PASSWORD: "repo", TARGET_PASSWORD: "it's-Pw-123" });
+    assert.equal(node.backup?.settings.RESTIC_REPOSITORY, "sftp://u100001-sub1@u100001.your-storagebox.de:23/inference");
+    assert.equal(node.backup?.settings.BACKUP_STORES, "postgres qdrant config");
+    assert.match(node.backup?.timer ?? "", /^OnCalendar=\*-\*-\* 03:00:00 UTC$/m);
   });
 });
 

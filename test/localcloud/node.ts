@@ -30,6 +30,7 @@ import { Connection, Server, ServerChannel, Session, utils } from "ssh2";
 import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
 import { COOLIFY_INSTALLER_URL } from "../../components/render/coolify";
 import { HOST_FIREWALL_SCRIPT_PATH } from "../../components/render/hostFirewall";
+import { BACKUP_COMMAND, BACKUP_ENV_FILE, BACKUP_PROGRAM_DIR, BACKUP_UNIT } from "../../components/render/backup";
 import { FakeDockerEngine, type ContainerMount, type FakeContainer } from "./docker";
 
 export interface RecordedCommand {
@@ -92,6 +93,17 @@ export interface CoolifyInstall {
   tailnetAddress: string;
   /** Whether ROOT_USER_PASSWORD arrived on standard input (its value is not kept). */
   passwordOnStdin: boolean;
+  at: Date;
+}
+
+/** The node's backups as their install left them (components/render/backup.ts). */
+export interface BackupInstall {
+  /** The settings file the programs read (backup.env), by variable. */
+  settings: Record<string, string>;
+  /** The secrets that came on standard input, by variable (REPOSITORY_PASSWORD, TARGET_PASSWORD, ...). */
+  secrets: Record<string, string>;
+  /** The nightly timer's unit, as written. */
+  timer: string;
   at: Date;
 }
 
@@ -196,6 +208,9 @@ export class FakeNode {
   readonly coolifyInstalls: CoolifyInstall[] = [];
   /** Coolify's docker-compose.custom.yml, as the script last wrote it. */
   coolifyComposeOverride: string | undefined;
+  /** The backups, once installed; every install in `backupInstalls`. */
+  backup: BackupInstall | undefined;
+  readonly backupInstalls: BackupInstall[] = [];
   /** The host firewall, once installed; every install in `hostFirewallInstalls`. */
   hostFirewall: HostFirewallInstall | undefined;
   readonly hostFirewallInstalls: HostFirewallInstall[] = [];
@@ -617,6 +632,27 @@ export function defaultHandlers(): CommandHandler[] {
       },
     },
     {
+      // render/backup.ts: installs the backup programs, their settings and the nightly timer; the secrets come on
+      // standard input as KEY='value' lines, and the script stops without the repository password. The node
+      // records what it was given (the fake cannot run the script: it needs apt, Docker's restic image, systemd).
+      name: "backup-install",
+      matches: (command) => command.startsWith("#!/usr/bin/env bash") && command.includes(`ln -sfn ${BACKUP_PROGRAM_DIR}/backup ${BACKUP_COMMAND}`),
+      run: ({ node, command, stdin }) => {
+        const secrets = shellAssignments(stdin);
+        if (!secrets.REPOSITORY_PASSWORD) {
+          return { stderr: "bash: line 15: REPOSITORY_PASSWORD: the repository password must arrive on standard input\n", exitCode: 1 };
+        }
+        const file = (target: string) =>
+          new RegExp(`^cat > '${target.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}' <<'AI_PLATFORM_BACKUP_FILE'\n([\\s\\S]*?)\nAI_PLATFORM_BACKUP_FILE$`, "m").exec(command)?.[1];
+        const settings = file(BACKUP_ENV_FILE);
+        const timer = file(`/etc/systemd/system/${BACKUP_UNIT}.timer`);
+        if (settings === undefined || timer === undefined) return { stderr: "fake node: the backup install writes no settings or no timer\n", exitCode: 1 };
+        node.backup = { settings: shellAssignments(settings), secrets, timer, at: new Date() };
+        node.backupInstalls.push(node.backup);
+        return { stdout: `backup: installed, the timer ${BACKUP_UNIT}.timer enabled\n`, exitCode: 0 };
+      },
+    },
+    {
       // render/hostFirewall.ts: writes the rules' script and its units, and applies the rules.
       name: "host-firewall-install",
       matches: (command) => command.startsWith("#!/usr/bin/env bash") && command.includes(`cat >${HOST_FIREWALL_SCRIPT_PATH}.new <<'SCRIPT'`),
@@ -632,3 +668,13 @@ export function defaultHandlers(): CommandHandler[] {
 }
 
 const INSTALL_DIRS = /^install -d -m (0?[0-7]{3,4}) -o (\d+) -g (\d+) ((?:\/\S+\s*)+)$/;
+
+/** KEY='value' lines, as bash reads them (single quotes, a quote inside written '\''); other lines are ignored. */
+function shellAssignments(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z_][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/.exec(line);
+    if (m) values[m[1]] = m[2].replace(/'\\''/g, "'");
+  }
+  return values;
+}
