@@ -126,7 +126,7 @@ describe("stack overview dashboard", () => {
   it("groups the panels in expanded rows, which Grafana shows only when the panels follow the row", () => {
     assert.deepEqual(
       rows.map((r) => r.title),
-      ["LiteLLM", "Qdrant", "Service health", "Nodes", "Containers"],
+      ["LiteLLM", "Qdrant", "Service health", "Nodes", "Containers", "Backups"],
     );
     for (const r of rows) {
       assert.equal(r.collapsed, false, r.title);
@@ -209,6 +209,19 @@ describe("stack overview dashboard", () => {
         assert.match(expr, /name!=""/, `${p.title}: containers only, not every cgroup`);
       }
     }
+  });
+
+  it("shows, per node and store, the age of the last good backup, the last run and the copies' size", () => {
+    const age = panel("Backups", /age of the last good copy/);
+    assert.equal(age.exprs[0], 'time() - max by (role, store) (aiplatform_backup_last_success_timestamp_seconds{job="node"})');
+    assert.equal(age.panel.type, "stat");
+    // Red where the BackupStale alert fires: 26 hours.
+    const steps = (age.panel as unknown as { fieldConfig: { defaults: { thresholds: { steps: { value: number | null; color: string }[] } } } }).fieldConfig.defaults.thresholds.steps;
+    assert.deepEqual(steps.map((s) => [s.value, s.color]), [[null, "green"], [26 * 3600, "red"]]);
+    assert.equal(panel("Backups", /last run/).exprs[0], 'max by (role, store) (aiplatform_backup_last_run_success{job="node"})');
+    assert.equal(panel("Backups", /size of each store/).exprs[0], 'max by (role, store) (aiplatform_backup_size_bytes{job="node"})');
+    assert.equal(panel("Backups", /new data/).exprs[0], 'max by (role, store) (aiplatform_backup_added_bytes{job="node"})');
+    for (const p of rowPanels("Backups")) assert.deepEqual(p.targets?.map((t) => t.legendFormat), ["{{role}} {{store}}"], `${p.title}: one series per node and store`);
   });
 
   it("is the same text on every run, and only the environment's title and tag differ between environments", () => {

@@ -1,18 +1,19 @@
 // The stack overview dashboard: one row of panels per part of the stack, in a fixed order.
+import { backupsRow } from "./backupRows";
 import { containersRow, nodesRow } from "./hostRows";
 import { buildPanel, Row } from "./panels";
 import { dashboard } from "./sdk";
 import { liteLlmRow, qdrantRow, serviceHealthRow } from "./serviceRows";
 import { GrafanaSpec, STACK_OVERVIEW_DASHBOARD_UID, validateSpec } from "./spec";
 
-/** The stack overview dashboard as JSON text: LiteLLM, Qdrant, service health, nodes and containers. */
+/** The stack overview dashboard as JSON text: LiteLLM, Qdrant, service health, nodes, containers and backups. */
 export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
   validateSpec(spec);
   // Each environment has its own Prometheus, so there is nothing for an environment variable to choose.
   const board = new dashboard.DashboardBuilder(`AI platform stack overview (${spec.environment})`)
     .uid(STACK_OVERVIEW_DASHBOARD_UID)
     .description(
-      `LiteLLM, Qdrant, service health, nodes and containers of the ${spec.environment} environment. ` +
+      `LiteLLM, Qdrant, service health, nodes, containers and backups of the ${spec.environment} environment. ` +
         "Provisioned from the Pulumi program: changes belong in components/render/grafana/.",
     )
     .tags(["ai-platform", spec.environment])
@@ -22,7 +23,7 @@ export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
     .refresh("1m")
     .timezone("browser");
 
-  const rows: Row[] = [liteLlmRow(), qdrantRow(), serviceHealthRow(), nodesRow(), containersRow()];
+  const rows: Row[] = [liteLlmRow(), qdrantRow(), serviceHealthRow(), nodesRow(), containersRow(), backupsRow()];
   // Ids are assigned in order, rows and panels alike, so the output is the same on every run.
   let nextId = 1;
   for (const row of rows) {

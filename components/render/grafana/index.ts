@@ -6,7 +6,7 @@
 // drift from it.
 //
 // spec.ts: what the files are rendered from; provisioning.ts: the datasource and the dashboard provider;
-// dashboard.ts: the dashboard, composed of the rows in serviceRows.ts and hostRows.ts, whose panels are
+// dashboard.ts: the dashboard, composed of the rows in serviceRows.ts, hostRows.ts and backupRows.ts, whose panels are
 // built by panels.ts from the selectors in queries.ts.
 export {
   GRAFANA_DASHBOARDS_DIR,
