@@ -5,7 +5,7 @@
  */
 import { parse as parseHujson } from "jsonc-parser";
 import { COOLIFY_VERSION } from "../components/catalog/images";
-import { findServerType } from "../components/catalog/serverTypes";
+import { findServerType, STORAGE_BOX_PRICES_AS_OF, STORAGE_BOX_TYPES } from "../components/catalog/serverTypes";
 import { port, SERVICES } from "../components/catalog/services";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import { COOLIFY_PATHS, COOLIFY_PROXY, COOLIFY_TAILNET_PORTS } from "../components/render/coolify";
@@ -24,6 +24,7 @@ const CONTAINER = "docker:index/container:Container";
 const REMOTE_COMMAND = "command:remote:Command";
 const TAILNET_KEY = "tailscale:index/tailnetKey:TailnetKey";
 const TAILNET_POLICY = "tailscale:index/acl:Acl";
+const STORAGE_BOX = "hcloud:index/storageBox:StorageBox";
 const POLICY_FILE = "tailnet-policy.hujson";
 
 export interface RenderedFile {
@@ -52,6 +53,14 @@ interface ReportedOutputs {
   alertmanager?: { routes?: { alert: string; severity: string; receiver: string; kind: string }[] };
   costComparison?: CloudComparison;
   throughput?: ThroughputOutput;
+  backup?: {
+    target: string;
+    repositories: Record<string, string>;
+    stores: Record<string, string[]>;
+    schedule: string;
+    retention: { daily: number; weekly: number; monthly: number };
+    restoreCommand: string;
+  };
 }
 
 /** What every section reads: the run, its outputs, where each resource runs, and the containers by node. */
@@ -396,6 +405,43 @@ function cloudComparisonSection({ outputs }: ReportContext): string | undefined 
   );
 }
 
+/** A repository URL with the Storage Box's names, which Hetzner gives at creation, shown as what they are. */
+const repositoryShown = (url: string) =>
+  url.replace(/known-after-deploy:storage-box-user:[^@]*/, "<sub-account>").replace(afterDeploy("storage-box-host"), "<its host>");
+
+/** What is backed up, where, when, kept how long, what it costs, and how it comes back. */
+function backupsSection({ run, outputs }: ReportContext): string | undefined {
+  const b = outputs.backup;
+  if (!b) return undefined;
+  const [box] = run.ofType(STORAGE_BOX);
+  const type = STORAGE_BOX_TYPES.find((t) => t.name === box?.inputs.storageBoxType);
+  const where = box
+    ? `a Hetzner Storage Box of the environment's own, ${String(box.inputs.name)} (${String(box.inputs.storageBoxType)}, ` +
+      `${type?.capacityTb ?? "?"} TB) in ${String(box.inputs.location)}, reachable ` +
+      `${(box.inputs.accessSettings as { reachableExternally?: boolean } | undefined)?.reachableExternally ? "from anywhere" : "from Hetzner's network only"}, ` +
+      "through the environment's sub-account, which sees its own directory only"
+    : `the team's existing ${b.target} target (ai-platform:backupRepositoryUrl, a secret)`;
+  const everyStore = new Set(Object.values(b.stores).flat());
+  const notBackedUp = ["Ollama's models (pulled again)", ...(everyStore.has("prometheus") ? [] : ["Prometheus's metrics (backupPrometheus is off)"])];
+  const price = box && type
+    ? `EUR ${type.priceEurMonth.toFixed(2)} a month for the Storage Box${type.estimate ? `, ${STORAGE_BOX_PRICES_AS_OF}` : ""}, in the cost table above`
+    : "nothing here: the existing target is paid for where it is";
+  return [
+    "## Backups (restic: encrypted, deduplicated, off the node every night)",
+    `Where: ${where}.`,
+    table(
+      ["node", "stores", "repository"],
+      Object.entries(b.stores).map(([role, stores]) => [role, stores.join(", "), repositoryShown(b.repositories[role] ?? "-")]),
+    ),
+    `When: ${b.schedule}; a night missed while the node was off runs at its next boot.`,
+    `Kept: ${b.retention.daily} daily, ${b.retention.weekly} weekly and ${b.retention.monthly} monthly snapshots of each store per node (restic forget --prune after each run).`,
+    `Not backed up: ${notBackedUp.join("; ")}.`,
+    `Costs: ${price}.`,
+    "Watched: BackupStale (no good copy of a store for 26 hours) and BackupFailed alerts; the dashboard's Backups row.",
+    `Restore, on the node as root: ${b.restoreCommand} (README, Backups). The repository password is the secret output backup.repositoryPassword.`,
+  ].join("\n");
+}
+
 const seconds = (s: number | null) => (s === null ? "unbounded (the peak hour exceeds the node)" : `${s} s`);
 const percent = (share: number) => `${Math.round(share * 1000) / 10} %`;
 
@@ -444,6 +490,7 @@ const SECTIONS: ((context: ReportContext) => string | undefined)[] = [
   alertRoutesSection,
   endpointsSection,
   monthlyCostSection,
+  backupsSection,
   throughputSection,
   cloudComparisonSection,
 ];

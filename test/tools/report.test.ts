@@ -98,3 +98,39 @@ describe("the throughput section", () => {
     assert.ok(warnings.some((w) => w.includes("above the 70 % ceiling")), "pulumi.log.warn at preview");
   });
 });
+
+describe("the backups section", () => {
+  const section = (report: string) => report.slice(report.indexOf("## Backups"), report.indexOf("\n\n", report.indexOf("## Backups")));
+
+  it("prod: what each node backs up to its repository on the Storage Box, when, kept how long, at what price", async () => {
+    const text = section(buildReport(await runProgram("prod")));
+    assert.match(text, /^Where: a Hetzner Storage Box of the environment's own, ai-prod-backups \(bx11, 1 TB\) in fsn1, reachable from Hetzner's network only,/m);
+    assert.match(text, /^inference\s+postgres, qdrant, config\s+sftp:\/\/<sub-account>@<its host>:23\/inference$/m);
+    assert.match(text, /^operations\s+grafana, coolify, config\s+sftp:\/\/<sub-account>@<its host>:23\/operations$/m);
+    assert.match(text, /^When: daily at 03:00-03:30 UTC;/m);
+    assert.match(text, /^Kept: 7 daily, 4 weekly and 6 monthly snapshots of each store per node/m);
+    assert.match(text, /^Not backed up: Ollama's models \(pulled again\); Prometheus's metrics \(backupPrometheus is off\)\.$/m);
+    // The price is not verified against a current source: the plan says it is an estimate, and as of when.
+    assert.match(text, /^Costs: EUR 3\.20 a month for the Storage Box, an estimate \(BX11's pre-2026 price, not verified on 2026-11-30\)/m);
+    assert.match(text, /^Restore, on the node as root: \/usr\/local\/sbin\/ai-platform-restore \[--snapshot ID\] --yes STORE\.\.\.\|all/m);
+  });
+
+  it("an existing SFTP target with Prometheus's data kept: no box, nothing to pay here, every store listed", async () => {
+    const run = await runProgram("prod", {
+      set: {
+        [`${PROJECT}:backupTarget`]: "sftp",
+        [`${PROJECT}:backupRepositoryUrl`]: "sftp://team@nas.example.com:22/ai",
+        [`${PROJECT}:backupTargetPassword`]: "pw",
+        [`${PROJECT}:backupPrometheus`]: "true",
+        [`${PROJECT}:backupKeepDaily`]: "14",
+      },
+    });
+    const text = section(buildReport(run));
+    assert.match(text, /^Where: the team's existing sftp target \(ai-platform:backupRepositoryUrl, a secret\)\.$/m);
+    assert.match(text, /^operations\s+grafana, coolify, config, prometheus\s+<ai-platform:backupRepositoryUrl>\/operations$/m);
+    assert.match(text, /^Kept: 14 daily,/m);
+    assert.match(text, /^Not backed up: Ollama's models \(pulled again\)\.$/m);
+    assert.match(text, /^Costs: nothing here: the existing target is paid for where it is\.$/m);
+    assert.doesNotMatch(buildReport(run), /nas\.example\.com/, "the target's URL is a secret");
+  });
+});
