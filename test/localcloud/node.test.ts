@@ -24,10 +24,10 @@ import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automatio
 import { Client } from "ssh2";
 import { COOLIFY_VERSION, IMAGES } from "../../components/catalog/images";
 import { bootstrapWaitScript } from "../../components/machines/nodeReadiness";
-import { renderBackupInstall } from "../../components/render/backup";
+import { renderBackupInstall, TEXTFILE_COLLECTOR_DIR } from "../../components/render/backup";
 import { renderCoolifyInstall } from "../../components/render/coolify";
 import { ServiceContainer } from "../../components/services/container";
-import { Exporters } from "../../components/services/exporters";
+import { Exporters, NODE_EXPORTER_TEXTFILE_DIR } from "../../components/services/exporters";
 import { pullScript, removeScript } from "../../components/services/models";
 import { parseTar } from "./docker";
 import { FakeNode, generateSshKey } from "./node";
@@ -461,7 +461,11 @@ describe("the fake node through the real Pulumi engine", { timeout: 240_000, ski
     assert.ok(nodeExporter);
     assert.deepEqual(node.docker.publishedAddresses(nodeExporter), ["127.0.0.1:9100->9100/tcp"]);
     assert.equal(nodeExporter.hostConfig.PidMode, "host");
-    assert.deepEqual(node.docker.mounts(nodeExporter), [{ type: "bind", source: "/", destination: "/host", readOnly: true }]);
+    assert.deepEqual(node.docker.mounts(nodeExporter), [
+      { type: "bind", source: "/", destination: "/host", readOnly: true },
+      // The backups' results, for its textfile collector.
+      { type: "bind", source: TEXTFILE_COLLECTOR_DIR, destination: NODE_EXPORTER_TEXTFILE_DIR, readOnly: true },
+    ]);
     const cadvisor = node.docker.containerByName("cadvisor");
     assert.ok(cadvisor);
     assert.deepEqual(node.docker.publishedAddresses(cadvisor), ["127.0.0.1:8080->8080/tcp"]);
