@@ -229,7 +229,7 @@ describe("a bad setting stops the program before any resource is declared", () =
       "a model that does not fit the inference node's RAM",
       { [`${PROJECT}:models`]: ["llama3.1:8b"] },
       [],
-      /the inference node needs \d+\.\d GB but cx23 has 4 GB \(ollama \d+\.\d GB, litellm 1\.3 GB, .*OS 0\.8 GB\): use a smaller model than llama3.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)/,
+      /the inference node needs \d+\.\d GB but cx23 has 4 GB \(ollama \d+\.\d GB, litellm 1\.0 GB, .*OS 0\.8 GB\): use a smaller model than llama3.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)/,
     ],
   ];
   for (const [what, set, unset, message] of cases) {

@@ -97,15 +97,12 @@ export function budgetFor(role: Role, serverType: ServerType, items: MemoryItem[
 
 /**
  * Memory of the services whose need does not depend on settings, in MiB. Each figure becomes the
- * container's memory limit. Sources: LiteLLM measured (1.110.2, its one worker forked by gunicorn, the
- * gunicorn supervisor and the process that serves its metrics port: about 0.8 GiB at rest after 200 requests,
- * by proportional set size; its production guide budgets about 1 GiB per worker), Grafana's
+ * container's memory limit. Sources: LiteLLM's production guide (about 1 GiB per worker), Grafana's
  * installation requirements (512 MB minimum), cAdvisor's own reports of 40-90 MiB when tuned, about 700
  * node-exporter series per host, and each image's idle footprint.
  */
 export const SERVICE_MEMORY_MIB = {
-  // 0.8 GiB at rest for the three processes, and half a GiB for the worker's requests in flight.
-  litellm: 1280,
+  litellm: 1024,
   postgres: 256,
   nodeExporter: 64,
   cadvisor: 128,
@@ -150,7 +147,7 @@ export function workloads(settings: Settings): Record<Role, { items: MemoryItem[
     inference: {
       items: [
         ollamaMemory(settings.models, settings.ollama),
-        fixed("litellm", "one worker, its supervisor and metrics process"),
+        fixed("litellm", "one worker"),
         ...(settings.litellm.database ? [fixed("postgres", "LiteLLM's keys and spend")] : []),
         qdrantMemory(settings.qdrant.vectors, settings.qdrant.dimensions),
         fixed("blackbox", "probes Ollama from inside its network"),

@@ -92,7 +92,7 @@ describe("fitting the node", () => {
     assert.deepEqual(rest, []);
     assert.match(
       problem,
-      /^the inference node needs 8\.\d GB but cx23 has 4 GB \(ollama 5\.\d GB, litellm 1\.3 GB, qdrant 0\.2 GB, blackbox 0\.0 GB, nodeExporter 0\.1 GB, cadvisor 0\.1 GB, OS 0\.8 GB\): drop llama3\.1:8b, or lower the context, or use cx43 \(ai-platform:inferenceServerType\)$/,
+      /^the inference node needs 7\.\d GB but cx23 has 4 GB \(ollama 5\.\d GB, litellm 1\.0 GB, qdrant 0\.2 GB, blackbox 0\.0 GB, nodeExporter 0\.1 GB, cadvisor 0\.1 GB, OS 0\.8 GB\): drop llama3\.1:8b, or lower the context, or use cx33 \(ai-platform:inferenceServerType\)$/,
     );
   });
 
