@@ -6,17 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(openssh-server openssh-client postgresql postgresql-client sqlite3 jq curl)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash .ci/apt-install.sh "${apt_packages[@]}"
 
 restic_version=$(sed -n 's/.*restic: pin("[^"]*", "\([0-9.]*\)".*/\1/p' components/catalog/images.ts)
 [ -n "$restic_version" ] || { echo "no restic pin in components/catalog/images.ts" >&2; exit 1; }

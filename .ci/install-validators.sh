@@ -14,17 +14,7 @@ cd "$(dirname "$0")/.."
 # jq: Coolify's install script reads daemon.json with it, as on the node (test/render/coolify.test.ts).
 # systemd: systemd-analyze verifies the host firewall's units as its install leaves them.
 apt_packages=(cloud-init shellcheck iproute2 openssh-client iptables jq systemd)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash .ci/apt-install.sh "${apt_packages[@]}"
 
 bash .ci/install-prometheus-tools.sh
 bash .ci/install-litellm.sh

@@ -16,18 +16,10 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { COOLIFY_VERSION } from "../../components/catalog/images";
 import { log } from "../localcloud/cloud";
 import type { FakeNode } from "../localcloud/node";
-import { SKIP, onOutput, startScenario, type Scenario } from "./scenario";
+import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
 
 const NEXT_VERSION = "4.1.2";
 
-/** Every resource step of an update that is not "same": `op type::name`, and an update's changed properties. */
-function changesOf(events: EngineEvent[]): string[] {
-  return events
-    .map((e) => e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata)
-    .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same" && m.op !== "read")
-    .map((m) => `${m.op} ${m.type}::${m.urn.split("::").pop()}${m.op === "update" ? ` [${[...(m.diffs ?? [])].sort().join(",")}]` : ""}`)
-    .filter((line, i, all) => all.indexOf(line) === i);
-}
 
 /**
  * The project as a maintainer changes it: the stack's program (index.ts and components/, symlinks to the

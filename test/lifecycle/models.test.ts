@@ -8,19 +8,11 @@ import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { log } from "../localcloud/cloud";
 import { defaultHandlers } from "../localcloud/node";
-import { SKIP, onOutput, startScenario, type Scenario } from "./scenario";
+import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
 
 const ADDED = "llama3.2:1b";
 const LITELLM_CONFIG = "/app/config.yaml";
 
-/** Every resource step of an update that is not "same": `op type::name`, and an update's changed properties. */
-function changesOf(events: EngineEvent[]): string[] {
-  return events
-    .map((e) => e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata)
-    .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same" && m.op !== "read")
-    .map((m) => `${m.op} ${m.type}::${m.urn.split("::").pop()}${m.op === "update" ? ` [${[...(m.diffs ?? [])].sort().join(",")}]` : ""}`)
-    .filter((line, i, all) => all.indexOf(line) === i);
-}
 
 describe("dev models lifecycle", { skip: SKIP }, () => {
   let s: Scenario;

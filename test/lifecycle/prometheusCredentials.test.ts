@@ -17,18 +17,10 @@ import { port } from "../../components/catalog/services";
 import { log } from "../localcloud/cloud";
 import type { FakeContainer } from "../localcloud/docker";
 import type { FakeNode } from "../localcloud/node";
-import { SKIP, onOutput, startScenario, type Scenario } from "./scenario";
+import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
 
 const FORMER_KEY_FILE = "/etc/prometheus/secrets/litellm-master-key";
 
-/** Every resource step of an update that is not "same": `op type::name`, and an update's changed properties. */
-function changesOf(events: EngineEvent[]): string[] {
-  return events
-    .map((e) => e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata)
-    .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same" && m.op !== "read")
-    .map((m) => `${m.op} ${m.type}::${m.urn.split("::").pop()}${m.op === "update" ? ` [${[...(m.diffs ?? [])].sort().join(",")}]` : ""}`)
-    .filter((line, i, all) => all.indexOf(line) === i);
-}
 
 /** Replaces `from` by `to` in a file of the copy; the text must be there, once. */
 function edit(file: string, from: string, to: string): void {

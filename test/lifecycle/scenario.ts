@@ -3,6 +3,7 @@
  * real project pointed at it, and the offline plan of the same stack to compare the fakes' state with.
  */
 import * as path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ProgramRun, runProgram } from "../../tools/mocksRunner";
 import { LocalCloud, NETNS_ENV, log } from "../localcloud/cloud";
 import { createProjectStack, type ProjectStack } from "../localcloud/engine";
@@ -72,4 +73,13 @@ export function onOutput(prefix: string): (line: string) => void {
       if (progress && !/using pulumi-resource/.test(line)) log(`${prefix} ${line.trim()}`);
     }
   };
+}
+
+/** Every resource step of an update that is not "same": `op type::name`, and an update's changed properties. */
+export function changesOf(events: EngineEvent[]): string[] {
+  return events
+    .map((e) => e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata)
+    .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same" && m.op !== "read")
+    .map((m) => `${m.op} ${m.type}::${m.urn.split("::").pop()}${m.op === "update" ? ` [${[...(m.diffs ?? [])].sort().join(",")}]` : ""}`)
+    .filter((line, i, all) => all.indexOf(line) === i);
 }
