@@ -13,7 +13,7 @@ import type { ThroughputPlan } from "./plan/throughput";
 import type { NodeReadiness } from "./machines/nodeReadiness";
 import type { InferenceServices } from "./services/inference";
 import type { Coolify } from "./services/coolify";
-import type { Backups } from "./services/backup";
+import type { Backups, NodeBackupCredentials } from "./services/backup";
 import type { BackupPlan } from "./plan/backup";
 import { RESTORE_COMMAND } from "./render/backup";
 import type { Monitoring } from "./services/monitoring";
@@ -98,11 +98,23 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
     path: "backup.repositories",
     description: "each node's restic repository, by role: what a restore opens; for an existing target written as `<backupRepositoryUrl>/<role>` (that URL is a secret setting)",
   },
-  { path: "backup.repositoryPassword", description: "the restic repositories' password: without it no backup can be read", secret: true },
-  { path: "backup.targetPassword", description: "the password the nodes log in to the target with (the Storage Box sub-account's, or backupTargetPassword)", secret: true, onlyWhen: "backupTarget is storagebox or sftp" },
+  {
+    path: "backup.repositoryPasswords",
+    description: "each node's own restic repository password, by role: without it none of that node's backups can be read, and a node holds its own only",
+    secret: true,
+  },
+  {
+    path: "backup.targetPasswords",
+    description: "the password each node logs in to the target with, by role: its own Storage Box sub-account's, or backupTargetPassword (one for both nodes)",
+    secret: true,
+    onlyWhen: "backupTarget is storagebox or sftp",
+  },
   { path: "backup.storageBox.id", description: "the environment's Hetzner Storage Box", onlyWhen: "backupTarget is storagebox" },
-  { path: "backup.storageBox.username", description: "its sub-account for this environment, which the nodes log in as (its home directory only)", onlyWhen: "backupTarget is storagebox" },
-  { path: "backup.storageBox.server", description: "the host the sub-account logs in to, SFTP on port 23, from Hetzner's network only", onlyWhen: "backupTarget is storagebox" },
+  {
+    path: "backup.storageBox.subaccounts",
+    description: "each node's own sub-account, by role: `username` and `server` (SFTP on port 23, from Hetzner's network only); it sees its home directory `<environment>-<role>` only",
+    onlyWhen: "backupTarget is storagebox",
+  },
   { path: "backup.stores", description: "what each node backs up, by role (postgres, qdrant, grafana, coolify, config, prometheus)" },
   { path: "backup.schedule", description: "when the nightly backup runs, UTC" },
   { path: "backup.retention", description: "the snapshots restic keeps of each store: daily, weekly, monthly" },
@@ -201,8 +213,9 @@ export function buildOutputs(s: OutputSources) {
   };
 }
 
-/** What a restore needs: where each node's repository is, its password (secret), and what is kept when. */
+/** What a restore needs: where each node's repository is, its own passwords (secrets), and what is kept when. */
 function backupOutput(backups: Backups, plan: BackupPlan, project: string) {
+  const byRole = <T>(pick: (c: NodeBackupCredentials) => T) => Object.fromEntries(ROLES.map((role) => [role, pick(backups.credentials[role])])) as Record<Role, T>;
   return {
     target: plan.target,
     // An existing target's URL is a secret setting: its repositories are named by the setting, not shown.
@@ -210,9 +223,13 @@ function backupOutput(backups: Backups, plan: BackupPlan, project: string) {
       plan.target === "storagebox"
         ? backups.repositories
         : Object.fromEntries(ROLES.map((role) => [role, `<${project}:backupRepositoryUrl>/${role}`])),
-    repositoryPassword: backups.repositoryPassword,
-    ...(backups.targetPassword ? { targetPassword: backups.targetPassword } : {}),
-    ...(backups.storageBox ? { storageBox: backups.storageBox } : {}),
+    repositoryPasswords: pulumi.secret(pulumi.all(byRole((c) => c.repositoryPassword))),
+    ...(ROLES.every((role) => backups.credentials[role].targetPassword)
+      ? { targetPasswords: pulumi.secret(pulumi.all(byRole((c) => c.targetPassword!))) }
+      : {}),
+    ...(backups.storageBox
+      ? { storageBox: { id: backups.storageBox.id, subaccounts: pulumi.all(byRole((c) => pulumi.all(c.subaccount!))) } }
+      : {}),
     stores: plan.stores,
     schedule: plan.schedule,
     retention: plan.retention,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { ROLES, type Role } from "../components/catalog/services";
 import { OUTPUT_CONTRACT } from "../components/outputs";
 import { ProgramRun, PROJECT_ROOT, projectName, runProgram } from "./harness";
 
@@ -76,20 +77,60 @@ describe("conditional outputs", () => {
 });
 
 describe("the backup outputs", () => {
-  it("give each node's repository on the environment's Storage Box sub-account, and its password as a secret", async () => {
+  it("give each node's repository on its own Storage Box sub-account, and its own passwords as secrets", async () => {
     const prod = await runProgram("prod");
-    const backup = valueAt(prod.outputs, "backup") as Record<string, unknown>;
-    const account = prod.one("hcloud:index/storageBoxSubaccount:StorageBoxSubaccount", "backups-prod");
-    const user = String(account.state.username);
-    const host = String(account.state.server);
-    assert.deepEqual(backup.repositories, { inference: `sftp://${user}@${host}:23/inference`, operations: `sftp://${user}@${host}:23/operations` });
-    assert.deepEqual(backup.storageBox, { id: Number(prod.one("hcloud:index/storageBox:StorageBox", "backups-box").id), username: user, server: host });
-    // The password the nodes were given is the one the output gives.
-    const password = prod.one("random:index/randomPassword:RandomPassword", "backups-repository-password").state.result;
-    assert.equal(backup.repositoryPassword, password);
-    assert.ok(prod.secretOutputs.includes("backup.repositoryPassword") && prod.secretOutputs.includes("backup.targetPassword"));
+    const backup = valueAt(prod.outputs, "backup") as Record<string, Record<string, unknown>>;
+    const accounts = Object.fromEntries(
+      ROLES.map((role) => {
+        const account = prod.one("hcloud:index/storageBoxSubaccount:StorageBoxSubaccount", `backups-prod-${role}`);
+        return [role, { username: String(account.state.username), server: String(account.state.server), home: account.inputs.homeDirectory }];
+      }),
+    );
+    assert.equal(prod.ofType("hcloud:index/storageBoxSubaccount:StorageBoxSubaccount").length, 2, "one sub-account per node");
+    assert.deepEqual([accounts.inference.home, accounts.operations.home], ["prod-inference", "prod-operations"], "each in a home directory of its own");
+    for (const role of ROLES) {
+      const { username, server } = accounts[role];
+      assert.equal(backup.repositories[role], `sftp://${username}@${server}:23/${role}`);
+      // The passwords the outputs give are the ones generated for that node.
+      const generated = (suffix: string) => prod.one("random:index/randomPassword:RandomPassword", `backups-${suffix}`).state.result;
+      assert.equal(backup.repositoryPasswords[role], generated(`${role}-repository-password`));
+      assert.equal(backup.targetPasswords[role], generated(`prod-${role}-password`));
+    }
+    assert.notEqual(accounts.inference.username, accounts.operations.username);
+    assert.deepEqual(backup.storageBox, {
+      id: Number(prod.one("hcloud:index/storageBox:StorageBox", "backups-box").id),
+      subaccounts: Object.fromEntries(ROLES.map((role) => [role, { username: accounts[role].username, server: accounts[role].server }])),
+    });
+    assert.ok(prod.secretOutputs.includes("backup.repositoryPasswords") && prod.secretOutputs.includes("backup.targetPasswords"));
     assert.equal(backup.restoreCommand, "/usr/local/sbin/ai-platform-restore [--snapshot ID] --yes STORE...|all");
   });
+
+  // The operations node's root is Coolify's admins': what its install gets must not open the inference node's
+  // backups (LiteLLM's database, Qdrant's vectors), and the other way round.
+  const installs: Record<string, () => Promise<ProgramRun>> = {
+    "a Storage Box": () => runProgram("prod"),
+    "an existing SFTP target": () =>
+      runProgram("dev", { set: { [`${PROJECT}:backupTarget`]: "sftp", [`${PROJECT}:backupRepositoryUrl`]: "sftp://team@nas.example.com:22/ai-backups", [`${PROJECT}:backupTargetPassword`]: "pw-0123" } }),
+  };
+  for (const [target, run] of Object.entries(installs)) {
+    it(`with ${target}, give each node's install its own repository password and login, never the other node's`, async () => {
+      const stack = await run();
+      const backup = valueAt(stack.outputs, "backup") as Record<string, Record<Role, string>>;
+      const install = (role: Role) => stack.one("command:remote:Command", `-backups-${role}-install`);
+      for (const role of ROLES) {
+        const other = ROLES.find((r) => r !== role)!;
+        const { stdin, create } = install(role).inputs as { stdin: string; create: string };
+        assert.ok(stdin.includes(backup.repositoryPasswords[role]), `${role}: its own repository password`);
+        assert.ok(stdin.includes(backup.targetPasswords[role]), `${role}: its login to the target`);
+        assert.ok(!`${stdin}\n${create}`.includes(backup.repositoryPasswords[other]), `${role}'s install holds ${other}'s repository password`);
+        if (target === "a Storage Box") {
+          assert.ok(!`${stdin}\n${create}`.includes(backup.targetPasswords[other]), `${role}'s install holds ${other}'s sub-account password`);
+          assert.ok(!create.includes(String((backup.storageBox as unknown as { subaccounts: Record<Role, { username: string }> }).subaccounts[other].username)));
+        }
+      }
+      assert.notEqual(backup.repositoryPasswords.inference, backup.repositoryPasswords.operations);
+    });
+  }
 
   it("never show an existing target's URL, a secret setting: its repositories are named by the setting", async () => {
     const url = "sftp://team@nas.example.com:22/ai-backups";
@@ -98,7 +139,9 @@ describe("the backup outputs", () => {
     assert.deepEqual(backup.repositories, { inference: `<${PROJECT}:backupRepositoryUrl>/inference`, operations: `<${PROJECT}:backupRepositoryUrl>/operations` });
     assert.equal(backup.storageBox, undefined);
     assert.equal(dev.ofType("hcloud:index/storageBox:StorageBox").length, 0);
-    assert.ok(dev.secretOutputs.includes("backup.targetPassword"));
+    assert.ok(dev.secretOutputs.includes("backup.targetPasswords"));
+    // The target's login is the user's one, shared; the repository passwords are each node's own.
+    assert.deepEqual(backup.targetPasswords, { inference: "pw-0123", operations: "pw-0123" });
     const plain = (value: unknown, at: string): string[] =>
       dev.secretOutputs.some((s) => at === s || at.startsWith(`${s}.`))
         ? []

@@ -131,8 +131,8 @@ describe("protection differs by environment", () => {
     const box = prod.one(BOX, "backups-box");
     assert.equal(box.protect, true);
     assert.equal(box.inputs.deleteProtection, true);
-    assert.equal(prod.one(ACCOUNT, "backups-prod").protect, true);
-    // A destroy meets the guard before the box, the sub-account or any node's backup install.
+    for (const role of ["inference", "operations"]) assert.equal(prod.one(ACCOUNT, `backups-prod-${role}`).protect, true, role);
+    // A destroy meets the guard before the box, the sub-accounts or any node's backup install.
     const guard = prod.resources.find((r) => r.type === "random:index/randomId:RandomId" && r.name.endsWith("-deletion-guard"));
     assert.ok(guard && guard.protect);
     const backupParts = prod.resources.filter((r) => r.custom && r.name.startsWith("ai-prod-backups"));
@@ -143,7 +143,7 @@ describe("protection differs by environment", () => {
     const devBox = dev.one(BOX, "backups-box");
     assert.equal(devBox.protect, false);
     assert.equal(devBox.inputs.deleteProtection, false);
-    assert.equal(dev.one(ACCOUNT, "backups-dev").protect, false);
+    for (const role of ["inference", "operations"]) assert.equal(dev.one(ACCOUNT, `backups-dev-${role}`).protect, false, role);
   });
 
   it("dev and prod never share a resource name", async () => {

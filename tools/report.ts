@@ -419,8 +419,8 @@ function backupsSection({ run, outputs }: ReportContext): string | undefined {
     ? `a Hetzner Storage Box of the environment's own, ${String(box.inputs.name)} (${String(box.inputs.storageBoxType)}, ` +
       `${type?.capacityTb ?? "?"} TB) in ${String(box.inputs.location)}, reachable ` +
       `${(box.inputs.accessSettings as { reachableExternally?: boolean } | undefined)?.reachableExternally ? "from anywhere" : "from Hetzner's network only"}, ` +
-      "through the environment's sub-account, which sees its own directory only"
-    : `the team's existing ${b.target} target (ai-platform:backupRepositoryUrl, a secret)`;
+      "each node through a sub-account of its own, which sees its own directory only"
+    : `the team's existing ${b.target} target (ai-platform:backupRepositoryUrl, a secret), its login shared by both nodes`;
   const everyStore = new Set(Object.values(b.stores).flat());
   const notBackedUp = ["Ollama's models (pulled again)", ...(everyStore.has("prometheus") ? [] : ["Prometheus's metrics (backupPrometheus is off)"])];
   const price = box && type
@@ -438,7 +438,7 @@ function backupsSection({ run, outputs }: ReportContext): string | undefined {
     `Not backed up: ${notBackedUp.join("; ")}.`,
     `Costs: ${price}.`,
     "Watched: BackupStale (no good copy of a store for 26 hours) and BackupFailed alerts; the dashboard's Backups row.",
-    `Restore, on the node as root: ${b.restoreCommand} (README, Backups). The repository password is the secret output backup.repositoryPassword.`,
+    `Restore, on the node as root: ${b.restoreCommand} (README, Backups). Each node's repository password is its own: the secret output backup.repositoryPasswords.`,
   ].join("\n");
 }
 

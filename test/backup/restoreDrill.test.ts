@@ -2,8 +2,8 @@
  * The restore drill, with the real programs: the node's own backup and restore scripts, restic at the
  * deployed version, a real Postgres, SQLite and an OpenSSH sftp server on loopback standing for the Storage
  * Box (one chrooted user per sub-account), and a stand-in for Qdrant's snapshot API. Fill, back up, destroy,
- * restore, compare; then the retention, a wrong repository password, and dev's credentials against prod's
- * repository. The README's restore drill is the same steps.
+ * restore, compare; then the retention, a wrong repository password, dev's credentials against prod's
+ * repository, and the operations node's credentials against the inference node's. The README's restore drill is the same steps.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -52,7 +52,7 @@ describe("restore drill: LiteLLM's Postgres, Qdrant and Grafana through restic t
   const rows = () => postgres.psql("litellm", "litellm", "SELECT token, spend FROM verification_tokens ORDER BY token");
   const grafanaDb = () => path.join(root, "data", "grafana", "grafana.db");
   const dashboards = () => mustRun("sqlite3", [grafanaDb(), "SELECT uid, title FROM dashboard ORDER BY uid"]);
-  const snapshotCount = (password = repositoryPassword, repository = sftp.url("prod", "inference")) => {
+  const snapshotCount = (password = repositoryPassword, repository = sftp.url("prod-inference", "inference")) => {
     const file = path.join(root, "count-password");
     fs.writeFileSync(file, password);
     const r = run(restic(), ["-o", `sftp.args=${sshArgs()}`, "snapshots", "--json"], {
@@ -69,7 +69,8 @@ describe("restore drill: LiteLLM's Postgres, Qdrant and Grafana through restic t
     requireProgram("jq (Debian jq)", ["/usr/bin/jq"]);
     restic();
     root = rootOwnedTempDir();
-    sftp = new SftpServer(root, ["prod", "dev"]);
+    // A sub-account per node and environment, as the stack declares them: prod-inference, prod-operations, dev-inference.
+    sftp = new SftpServer(root, ["prod-inference", "prod-operations", "dev-inference"]);
     await sftp.start();
     postgres = new PostgresCluster(root);
     postgres.start();
@@ -82,13 +83,13 @@ describe("restore drill: LiteLLM's Postgres, Qdrant and Grafana through restic t
     secrets = path.join(root, "secrets");
     fs.mkdirSync(secrets, { mode: 0o700 });
     fs.writeFileSync(path.join(secrets, "repository-password"), repositoryPassword);
-    fs.writeFileSync(path.join(secrets, "target-password"), sftp.accounts.prod.password);
+    fs.writeFileSync(path.join(secrets, "target-password"), sftp.accounts["prod-inference"].password);
     fs.writeFileSync(path.join(secrets, "qdrant-api-key"), qdrantKey);
     fs.mkdirSync(path.join(root, "data", "grafana"), { recursive: true });
     envFile = path.join(root, "backup.env");
     const spec: BackupNodeSpec = {
       node: "inference",
-      repository: sftp.url("prod", "inference"),
+      repository: sftp.url("prod-inference", "inference"),
       stores: ["postgres", "qdrant", "grafana"],
       retention: RETENTION,
       hourUtc: 3,
@@ -140,8 +141,8 @@ describe("restore drill: LiteLLM's Postgres, Qdrant and Grafana through restic t
     ]);
     assert.equal(qdrant.snapshots.size, 0);
     // The repository is restic's, in prod's directory, and none of the rows is readable in it.
-    assert.ok(fs.existsSync(path.join(sftp.accounts.prod.home, "inference", "config")));
-    const onTarget = run("grep", ["-rl", "sk-team-a", path.join(sftp.accounts.prod.home, "inference")]);
+    assert.ok(fs.existsSync(path.join(sftp.accounts["prod-inference"].home, "inference", "config")));
+    const onTarget = run("grep", ["-rl", "sk-team-a", path.join(sftp.accounts["prod-inference"].home, "inference")]);
     assert.equal(onTarget.status, 1, `plain text on the target: ${onTarget.stdout}`);
   });
 
@@ -181,7 +182,7 @@ describe("restore drill: LiteLLM's Postgres, Qdrant and Grafana through restic t
 
   it("restores one store from a chosen snapshot", async () => {
     const first = JSON.parse(mustRun(restic(), ["-o", `sftp.args=${sshArgs()}`, "snapshots", "--json", "--tag", "postgres"], {
-      env: { ...env, RESTIC_REPOSITORY: sftp.url("prod", "inference"), RESTIC_PASSWORD_FILE: path.join(secrets, "repository-password"), SSH_ASKPASS: path.join(programs, "askpass"), SSH_ASKPASS_REQUIRE: "force", BACKUP_SECRETS_DIR: secrets },
+      env: { ...env, RESTIC_REPOSITORY: sftp.url("prod-inference", "inference"), RESTIC_PASSWORD_FILE: path.join(secrets, "repository-password"), SSH_ASKPASS: path.join(programs, "askpass"), SSH_ASKPASS_REQUIRE: "force", BACKUP_SECRETS_DIR: secrets },
     })) as { short_id: string }[];
     postgres.psql("litellm", "litellm", "INSERT INTO verification_tokens VALUES ('sk-later', 1);");
     assert.equal((await backup("postgres")).status, 0);
@@ -225,18 +226,75 @@ describe("restore drill: LiteLLM's Postgres, Qdrant and Grafana through restic t
       fs.writeFileSync(file, `${fs.readFileSync(envFile, "utf8")}RESTIC_REPOSITORY='${repository}'\nBACKUP_SECRETS_DIR='${devSecrets}'\n`);
       return { ...env, AI_BACKUP_ENV: file };
     };
-    const dev = sftp.accounts.dev;
-    const prodRepository = path.relative(sftp.accounts.dev.home, path.join(sftp.accounts.prod.home, "inference"));
-    for (const repository of [sftp.url("dev", "inference"), sftp.url("dev", prodRepository), `sftp://${dev.user}@127.0.0.1:${sftp.port}/${path.join(sftp.accounts.prod.home, "inference")}`]) {
+    const dev = sftp.accounts["dev-inference"];
+    const prodRepository = path.relative(sftp.accounts["dev-inference"].home, path.join(sftp.accounts["prod-inference"].home, "inference"));
+    for (const repository of [sftp.url("dev-inference", "inference"), sftp.url("dev-inference", prodRepository), `sftp://${dev.user}@127.0.0.1:${sftp.port}/${path.join(sftp.accounts["prod-inference"].home, "inference")}`]) {
       // Even with prod's repository password, dev's account finds no repository there.
       const r = await runAsync(path.join(programs, "restore"), ["--list"], devEnv(repository, dev.password));
       assert.notEqual(r.status, 0, repository);
       assert.match(r.stderr, /there is no repository at/, `${repository}:\n${r.stderr}`);
     }
     // Dev's password does not open prod's account.
-    const asProd = await runAsync(path.join(programs, "restore"), ["--list"], devEnv(sftp.url("prod", "inference"), dev.password));
+    const asProd = await runAsync(path.join(programs, "restore"), ["--list"], devEnv(sftp.url("prod-inference", "inference"), dev.password));
     assert.notEqual(asProd.status, 0);
     assert.match(asProd.stderr, /Permission denied|cannot be opened/);
+  });
+
+  // The operations node's root is Coolify's admins': its sub-account must neither read nor delete the inference
+  // node's repository (LiteLLM's database, Qdrant's vectors), even knowing where it lies.
+  it("the operations node's sub-account can neither read nor delete the inference node's repository", async () => {
+    const operations = sftp.accounts["prod-operations"];
+    const inference = sftp.accounts["prod-inference"];
+    const opsSecrets = path.join(root, "operations-secrets");
+    fs.mkdirSync(opsSecrets, { mode: 0o700 });
+    fs.writeFileSync(path.join(opsSecrets, "repository-password"), "operations-own-repository-password");
+    fs.writeFileSync(path.join(opsSecrets, "target-password"), operations.password);
+    const opsEnv = (repository: string) => {
+      const file = path.join(opsSecrets, `backup-${Math.random().toString(36).slice(2)}.env`);
+      fs.writeFileSync(file, `${fs.readFileSync(envFile, "utf8")}BACKUP_NODE='operations'\nRESTIC_REPOSITORY='${repository}'\nBACKUP_SECRETS_DIR='${opsSecrets}'\n`);
+      return { ...env, AI_BACKUP_ENV: file };
+    };
+    const inferenceRepository = path.join(inference.home, "inference");
+    const seen = [
+      sftp.url("prod-operations", "inference"),
+      sftp.url("prod-operations", path.relative(operations.home, inferenceRepository)),
+      `sftp://${operations.user}@127.0.0.1:${sftp.port}/${inferenceRepository}`,
+    ];
+    for (const repository of seen) {
+      const r = await runAsync(path.join(programs, "restore"), ["--list"], opsEnv(repository));
+      assert.notEqual(r.status, 0, repository);
+      assert.match(r.stderr, /there is no repository at/, `${repository}:\n${r.stderr}`);
+    }
+    // Its password does not open the inference node's account.
+    const asInference = await runAsync(path.join(programs, "restore"), ["--list"], opsEnv(sftp.url("prod-inference", "inference")));
+    assert.notEqual(asInference.status, 0);
+    assert.match(asInference.stderr, /Permission denied|cannot be opened/);
+
+    // Deleting over SFTP, as the operations node's account: its own file goes, the inference node's repository stays.
+    const sftpAs = (command: string) => {
+      const batch = path.join(opsSecrets, "batch");
+      fs.writeFileSync(batch, `${command}\n`);
+      // sftp -b turns on ssh's BatchMode, which asks no password; an earlier -o wins (ssh takes an option's first value).
+      return runAsync("sftp", ["-o", "BatchMode=no", "-b", batch, "-P", String(sftp.port), ...sshArgs().split(" "), "-o", "NumberOfPasswordPrompts=1", `${operations.user}@127.0.0.1`], {
+        ...env,
+        SSH_ASKPASS: path.join(programs, "askpass"),
+        SSH_ASKPASS_REQUIRE: "force",
+        BACKUP_SECRETS_DIR: opsSecrets,
+      });
+    };
+    const own = path.join(operations.home, "own-file");
+    fs.writeFileSync(own, "x");
+    mustRun("chown", [operations.user, own]);
+    const control = await sftpAs("rm own-file");
+    assert.equal(control.status, 0, `the operations account deletes its own file:\n${control.stderr}`);
+    assert.ok(!fs.existsSync(own));
+    const count = snapshotCount();
+    for (const target of ["inference/config", `${path.relative(operations.home, inferenceRepository)}/config`, `${inferenceRepository}/config`]) {
+      const r = await sftpAs(`rm ${target}`);
+      assert.notEqual(r.status, 0, `rm ${target} succeeded`);
+    }
+    assert.ok(fs.existsSync(path.join(inferenceRepository, "config")), "the inference node's repository is whole");
+    assert.equal(snapshotCount(), count);
   });
 
   it("the retention keeps the newest snapshot of each of the last 7 days, 4 weeks and 6 months, and prunes the rest", async () => {

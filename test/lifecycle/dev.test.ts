@@ -20,8 +20,8 @@ const SECRET_OUTPUTS = [
   "qdrant.readOnlyApiKey",
   "grafana.adminPassword",
   "rootSshPrivateKey",
-  "backup.repositoryPassword",
-  "backup.targetPassword",
+  "backup.repositoryPasswords",
+  "backup.targetPasswords",
 ];
 
 describe("dev stack lifecycle", { skip: SKIP }, () => {
@@ -102,7 +102,9 @@ describe("dev stack lifecycle", { skip: SKIP }, () => {
       assert.equal(masked, "[secret]", `output ${secret} is a secret`);
       const whole = result.outputs[head].value as unknown;
       const value = tail ? (whole as Record<string, unknown>)[tail] : whole;
-      assert.ok(typeof value === "string" && value.length >= 16, `output ${secret} holds a credential`);
+      // A credential, or one per node (the backups' passwords, by role).
+      const credentials = typeof value === "string" ? [value] : Object.values(value as Record<string, unknown>);
+      assert.ok(credentials.length > 0 && credentials.every((c) => typeof c === "string" && c.length >= 16), `output ${secret} holds a credential`);
     }
     // The real up's outputs carry the throughput plan, the same as the offline plan's.
     const throughput = result.outputs.throughput?.value as { speed: { serverType: string; models: { model: string }[] }; capacity: { requestsPerMonth: number }; workload: { fits: boolean } };

@@ -45,7 +45,7 @@ describe("prod stack protection", { skip: SKIP }, () => {
     for (const server of s.cloud.hetzner.state.servers.values()) assert.deepEqual(server.protection, { delete: true, rebuild: true }, server.name);
     for (const volume of s.cloud.hetzner.state.volumes.values()) assert.deepEqual(volume.protection, { delete: true }, volume.name);
     const boxes = [...s.cloud.hetzner.state.storageBoxes.values()];
-    assert.deepEqual(boxes.map((b) => [b.name, b.protection.delete, b.subaccounts.size]), [["ai-prod-backups", true, 1]], "the backups' Storage Box, delete-protected");
+    assert.deepEqual(boxes.map((b) => [b.name, b.protection.delete, b.subaccounts.size]), [["ai-prod-backups", true, 2]], "the backups' Storage Box, delete-protected, a sub-account per node");
   });
 
   // Without the stack's deletion guard the engine deleted every container, network, image and command on the

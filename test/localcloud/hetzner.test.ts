@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer, type PowerEvent } from "./hetzner";
+import type { Output } from "@pulumi/pulumi";
 
 type Json = Record<string, unknown>;
 
@@ -511,7 +512,7 @@ describe("the real hcloud provider against the fake", () => {
     await cloud.start();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "localcloud-storagebox-"));
     let protection = false;
-    // The project's component as index.ts declares it, without nodes: the box, the sub-account and the passwords.
+    // The project's component as index.ts declares it, without nodes: the box, a sub-account per node and the passwords.
     const program = () => {
       const backups = new Backups("ai-dev-backups", {
         settings: { target: "storagebox", storageBoxType: STORAGE_BOX_TYPES[0], hourUtc: 3, retention: { daily: 7, weekly: 4, monthly: 6 }, prometheus: false },
@@ -524,7 +525,12 @@ describe("the real hcloud provider against the fake", () => {
         protection,
         labels: { environment: "dev", "managed-by": "pulumi" },
       });
-      return Promise.resolve({ storageBox: backups.storageBox, targetPassword: backups.targetPassword });
+      const { inference, operations } = backups.credentials;
+      return Promise.resolve({
+        storageBox: backups.storageBox,
+        subaccounts: { inference: inference.subaccount, operations: operations.subaccount },
+        targetPasswords: { inference: inference.targetPassword, operations: operations.targetPassword },
+      });
     };
     const stack = await LocalWorkspace.createOrSelectStack(
       { stackName: "localcloud", projectName: "localcloud-storagebox", program },
@@ -555,10 +561,18 @@ describe("the real hcloud provider against the fake", () => {
       assert.ok(box, "a Storage Box");
       assert.deepEqual([box.name, box.storageBoxType, box.location, box.status, box.protection.delete], ["ai-dev-backups", "bx11", "fsn1", "active", false]);
       assert.deepEqual(box.access, { reachableExternally: false, sambaEnabled: false, sshEnabled: true, webdavEnabled: false, zfsEnabled: false });
-      const [account] = [...box.subaccounts.values()];
-      assert.deepEqual([account.homeDirectory, account.access], ["dev", { reachableExternally: false, sambaEnabled: false, sshEnabled: true, webdavEnabled: false, readonly: false }]);
-      assert.equal(up.outputs.targetPassword.value, account.password, "the nodes get the sub-account's password");
-      assert.deepEqual(up.outputs.storageBox.value, { id: box.id, username: account.username, server: box.server });
+      // One sub-account per node (created one after the other: Hetzner locks a box while one is created).
+      const accounts = [...box.subaccounts.values()].sort((a, b) => a.homeDirectory.localeCompare(b.homeDirectory));
+      const access = { reachableExternally: false, sambaEnabled: false, sshEnabled: true, webdavEnabled: false, readonly: false };
+      assert.deepEqual(accounts.map((a) => [a.homeDirectory, a.access]), [["dev-inference", access], ["dev-operations", access]]);
+      const [inference, operations] = accounts;
+      assert.deepEqual(up.outputs.targetPasswords.value, { inference: inference.password, operations: operations.password }, "each node gets its own sub-account's password");
+      assert.notEqual(inference.password, operations.password);
+      assert.deepEqual(up.outputs.storageBox.value, { id: box.id });
+      assert.deepEqual(up.outputs.subaccounts.value, {
+        inference: { username: inference.username, server: box.server },
+        operations: { username: operations.username, server: box.server },
+      });
       assert.deepEqual(cloud.unservedRequests(), [], "the provider called nothing the fake does not serve");
 
       const refreshed = await stack.refresh();
@@ -570,7 +584,7 @@ describe("the real hcloud provider against the fake", () => {
       assert.equal(destroyed.summary.result, "succeeded");
       assert.equal(cloud.state.storageBoxes.size, 0);
       const deletes = cloud.requests.filter((r) => r.method === "DELETE").map((r) => r.route);
-      assert.deepEqual(deletes, ["DELETE /storage_boxes/{id}/subaccounts/{sub}", "DELETE /storage_boxes/{id}"]);
+      assert.deepEqual(deletes, ["DELETE /storage_boxes/{id}/subaccounts/{sub}", "DELETE /storage_boxes/{id}/subaccounts/{sub}", "DELETE /storage_boxes/{id}"]);
 
       // Protected (prod): Hetzner's delete protection on the box, and Pulumi's protect refuses the destroy.
       protection = true;
@@ -581,6 +595,112 @@ describe("the real hcloud provider against the fake", () => {
       await assert.rejects(stack.destroy(), /protected/i);
       assert.ok(cloud.state.storageBoxes.has(guarded.id), "the box stays");
       assert.equal(cloud.requests.filter((r) => r.method === "DELETE").length, deletesBefore, "no DELETE reached Hetzner");
+      assert.deepEqual(cloud.unservedRequests(), []);
+    } finally {
+      await stack.workspace.removeStack("localcloud", { force: true }).catch(() => undefined);
+      await cloud.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  // Before each node had its own backup credentials, a stack had one sub-account for the environment (home
+  // directory <env>) and one repository password; on prod both are protected, so the update must not delete them.
+  it("updates a stack of one shared sub-account in place: it becomes the inference node's, nothing is deleted", { skip: skipPulumi, timeout: 180_000 }, async () => {
+    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
+    const pulumi = await import("@pulumi/pulumi");
+    const hcloud = await import("@pulumi/hcloud");
+    const random = await import("@pulumi/random");
+    const { Backups } = await import("../../components/services/backup");
+    const { STORAGE_BOX_TYPES } = await import("../../components/catalog/serverTypes");
+
+    const cloud = new FakeHetznerCloud({ actionDelayMs: 50 });
+    await cloud.start();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "localcloud-storagebox-former-"));
+    const name = "ai-prod-backups";
+    const labels = { environment: "prod", "managed-by": "pulumi" };
+    const access = { reachableExternally: false, sshEnabled: true, sambaEnabled: false, webdavEnabled: false };
+    // The former component, as components/services/backup.ts declared it until per-node credentials.
+    class FormerBackups extends pulumi.ComponentResource {
+      readonly repositoryPassword: Output<string>;
+      constructor() {
+        super("aiplatform:services:Backups", name, {});
+        const protect = { parent: this, protect: true };
+        const boxPassword = (suffix: string) =>
+          new random.RandomPassword(`${name}-${suffix}`, { length: 32, minUpper: 2, minLower: 2, minNumeric: 2, minSpecial: 2, overrideSpecial: "-_.+#" }, protect).result;
+        this.repositoryPassword = new random.RandomPassword(`${name}-repository-password`, { length: 48, special: false }, protect).result;
+        const box = new hcloud.StorageBox(
+          `${name}-box`,
+          { name, storageBoxType: "bx11", location: "fsn1", password: boxPassword("box-password"), accessSettings: { ...access, zfsEnabled: false }, deleteProtection: true, labels },
+          protect,
+        );
+        new hcloud.StorageBoxSubaccount(
+          `${name}-prod`,
+          { storageBoxId: box.id.apply(Number), homeDirectory: "prod", password: boxPassword("prod-password"), accessSettings: { ...access, readonly: false }, description: "restic repositories of prod", labels },
+          protect,
+        );
+        this.registerOutputs({});
+      }
+    }
+    let former = true;
+    const program = () => {
+      if (former) return Promise.resolve({ repositoryPassword: new FormerBackups().repositoryPassword });
+      const backups = new Backups(name, {
+        settings: { target: "storagebox", storageBoxType: STORAGE_BOX_TYPES[0], hourUtc: 3, retention: { daily: 7, weekly: 4, monthly: 6 }, prometheus: false },
+        environment: "prod",
+        boxName: name,
+        location: "fsn1",
+        resticImage: "docker.io/restic/restic:0.19.1",
+        dataDir: "/srv/data",
+        nodes: [],
+        protection: true,
+        labels,
+      });
+      return Promise.resolve({ repositoryPasswords: { inference: backups.credentials.inference.repositoryPassword, operations: backups.credentials.operations.repositoryPassword } });
+    };
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: "localcloud", projectName: "localcloud-storagebox-former", program },
+      {
+        pulumiCommand: hasEngine ? await PulumiCommand.get({ root: engineRoot }) : undefined,
+        envVars: {
+          PULUMI_BACKEND_URL: `file://${tmp}`,
+          PULUMI_HOME: path.join(tmp, ".pulumi-home"),
+          PULUMI_CONFIG_PASSPHRASE: "localcloud",
+          PULUMI_SKIP_UPDATE_CHECK: "true",
+          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+          HCLOUD_TOKEN: "",
+          HCLOUD_ENDPOINT: "",
+          HETZNER_ENDPOINT: cloud.hetznerEndpoint,
+        },
+      },
+    );
+    try {
+      await stack.setAllConfig({
+        "hcloud:token": { value: FAKE_HCLOUD_TOKEN, secret: true },
+        "hcloud:endpoint": { value: cloud.endpoint },
+        "hcloud:pollInterval": { value: "100ms" },
+      });
+      const before = await stack.up();
+      assert.equal(before.summary.result, "succeeded");
+      const [box] = [...cloud.state.storageBoxes.values()];
+      const [shared] = [...box.subaccounts.values()];
+      const sharedAccount = { id: shared.id, username: shared.username, password: shared.password };
+      assert.equal(shared.homeDirectory, "prod");
+
+      former = false;
+      const after = await stack.up();
+      assert.equal(after.summary.result, "succeeded");
+      assert.deepEqual(cloud.requests.filter((r) => r.method === "DELETE").map((r) => r.route), [], "nothing deleted");
+      const accounts = [...box.subaccounts.values()].sort((a, b) => a.id - b.id);
+      assert.deepEqual(
+        accounts.map((a) => [a.id, a.homeDirectory]),
+        [[sharedAccount.id, "prod-inference"], [accounts[1].id, "prod-operations"]],
+        "the environment's sub-account is the inference node's now, in a directory of its own; the operations node's is new",
+      );
+      assert.deepEqual([accounts[0].username, accounts[0].password], [sharedAccount.username, sharedAccount.password], "same user, same password");
+      assert.notEqual(accounts[1].password, sharedAccount.password);
+      const passwords = after.outputs.repositoryPasswords.value as Record<string, string>;
+      assert.equal(passwords.inference, before.outputs.repositoryPassword.value, "the inference node keeps the former repository password");
+      assert.notEqual(passwords.operations, passwords.inference);
       assert.deepEqual(cloud.unservedRequests(), []);
     } finally {
       await stack.workspace.removeStack("localcloud", { force: true }).catch(() => undefined);

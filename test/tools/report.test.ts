@@ -126,7 +126,7 @@ describe("the backups section", () => {
       },
     });
     const text = section(buildReport(run));
-    assert.match(text, /^Where: the team's existing sftp target \(ai-platform:backupRepositoryUrl, a secret\)\.$/m);
+    assert.match(text, /^Where: the team's existing sftp target \(ai-platform:backupRepositoryUrl, a secret\), its login shared by both nodes\.$/m);
     assert.match(text, /^operations\s+grafana, coolify, config, prometheus\s+<ai-platform:backupRepositoryUrl>\/operations$/m);
     assert.match(text, /^Kept: 14 daily,/m);
     assert.match(text, /^Not backed up: Ollama's models \(pulled again\)\.$/m);
