@@ -362,11 +362,48 @@ const skipPulumi =
     ? false
     : `needs the Pulumi engine: run ../shared/pulumi-engine/install.sh (or set PULUMI_ENGINE_HOME), or put pulumi on PATH`;
 
+/**
+ * A stack of `program` against the fake, on the engine of this workplace (or the pulumi on PATH), with its
+ * state in `tmp`. Whatever the shell holds never reaches the provider: the stack's config is the only source
+ * of the Cloud API's endpoint and token, and `hetznerEndpoint` (the Storage Box API's base, given as the
+ * local cloud gives it: cloud.ts providerEnv says why not by config) or nothing.
+ */
+async function fakeCloudStack(
+  cloud: FakeHetznerCloud,
+  tmp: string,
+  projectName: string,
+  program: import("@pulumi/pulumi/automation").PulumiFn,
+  options: { hetznerEndpoint?: string; pollInterval?: string } = {},
+) {
+  const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: "localcloud", projectName, program },
+    {
+      pulumiCommand: hasEngine ? await PulumiCommand.get({ root: engineRoot }) : undefined,
+      envVars: {
+        PULUMI_BACKEND_URL: `file://${tmp}`,
+        PULUMI_HOME: path.join(tmp, ".pulumi-home"),
+        PULUMI_CONFIG_PASSPHRASE: "localcloud",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        HCLOUD_TOKEN: "",
+        HCLOUD_ENDPOINT: "",
+        HETZNER_ENDPOINT: options.hetznerEndpoint ?? "",
+      },
+    },
+  );
+  await stack.setAllConfig({
+    "hcloud:token": { value: FAKE_HCLOUD_TOKEN, secret: true },
+    "hcloud:endpoint": { value: cloud.endpoint },
+    ...(options.pollInterval ? { "hcloud:pollInterval": { value: options.pollInterval } } : {}),
+  });
+  return stack;
+}
+
 const USER_DATA = "#cloud-config\nwrite_files:\n  - path: /etc/localcloud\n    content: hello\n";
 
 describe("the real hcloud provider against the fake", () => {
   it("creates, refreshes, keeps and destroys a node as the project declares it", { skip: skipPulumi, timeout: 120_000 }, async (t) => {
-    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
     const hcloud = await import("@pulumi/hcloud");
     const { HetznerNode } = await import("../../components/machines/hetznerNode");
     const { PublicFirewall } = await import("../../components/machines/publicFirewall");
@@ -401,28 +438,8 @@ describe("the real hcloud provider against the fake", () => {
       return Promise.resolve({ serverId: node.serverId, ipv4: node.ipv4Address, ipv6: node.ipv6Address, volumeId: node.volumeId });
     };
 
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: "localcloud", projectName: "localcloud-hetzner", program },
-      {
-        pulumiCommand: hasEngine ? await PulumiCommand.get({ root: engineRoot }) : undefined,
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${tmp}`,
-          PULUMI_HOME: path.join(tmp, ".pulumi-home"),
-          PULUMI_CONFIG_PASSPHRASE: "localcloud",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-          // Whatever the shell holds must not reach the provider: the stack config below is the only source.
-          HCLOUD_TOKEN: "",
-          HCLOUD_ENDPOINT: "",
-          HETZNER_ENDPOINT: "",
-        },
-      },
-    );
+    const stack = await fakeCloudStack(cloud, tmp, "localcloud-hetzner", program);
     try {
-      await stack.setAllConfig({
-        "hcloud:token": { value: FAKE_HCLOUD_TOKEN, secret: true },
-        "hcloud:endpoint": { value: cloud.endpoint },
-      });
 
       const up = await stack.up();
       assert.equal(up.summary.result, "succeeded");
@@ -504,7 +521,6 @@ describe("the real hcloud provider against the fake", () => {
   });
 
   it("creates, refreshes and destroys the Backups' Storage Box and sub-account; protected, destroy is refused", { skip: skipPulumi, timeout: 120_000 }, async () => {
-    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
     const { Backups } = await import("../../components/services/backup");
     const { STORAGE_BOX_TYPES } = await import("../../components/catalog/serverTypes");
 
@@ -532,29 +548,8 @@ describe("the real hcloud provider against the fake", () => {
         targetPasswords: { inference: inference.targetPassword, operations: operations.targetPassword },
       });
     };
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: "localcloud", projectName: "localcloud-storagebox", program },
-      {
-        pulumiCommand: hasEngine ? await PulumiCommand.get({ root: engineRoot }) : undefined,
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${tmp}`,
-          PULUMI_HOME: path.join(tmp, ".pulumi-home"),
-          PULUMI_CONFIG_PASSPHRASE: "localcloud",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-          HCLOUD_TOKEN: "",
-          HCLOUD_ENDPOINT: "",
-          // The Storage Box API's base, as the local cloud gives it (cloud.ts providerEnv says why not by config).
-          HETZNER_ENDPOINT: cloud.hetznerEndpoint,
-        },
-      },
-    );
+    const stack = await fakeCloudStack(cloud, tmp, "localcloud-storagebox", program, { hetznerEndpoint: cloud.hetznerEndpoint, pollInterval: "100ms" });
     try {
-      await stack.setAllConfig({
-        "hcloud:token": { value: FAKE_HCLOUD_TOKEN, secret: true },
-        "hcloud:endpoint": { value: cloud.endpoint },
-        "hcloud:pollInterval": { value: "100ms" },
-      });
       const up = await stack.up();
       assert.equal(up.summary.result, "succeeded");
       const [box] = [...cloud.state.storageBoxes.values()];
@@ -606,7 +601,6 @@ describe("the real hcloud provider against the fake", () => {
   // Before each node had its own backup credentials, a stack had one sub-account for the environment (home
   // directory <env>) and one repository password; on prod both are protected, so the update must not delete them.
   it("updates a stack of one shared sub-account in place: it becomes the inference node's, nothing is deleted", { skip: skipPulumi, timeout: 180_000 }, async () => {
-    const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
     const pulumi = await import("@pulumi/pulumi");
     const hcloud = await import("@pulumi/hcloud");
     const random = await import("@pulumi/random");
@@ -657,28 +651,8 @@ describe("the real hcloud provider against the fake", () => {
       });
       return Promise.resolve({ repositoryPasswords: { inference: backups.credentials.inference.repositoryPassword, operations: backups.credentials.operations.repositoryPassword } });
     };
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: "localcloud", projectName: "localcloud-storagebox-former", program },
-      {
-        pulumiCommand: hasEngine ? await PulumiCommand.get({ root: engineRoot }) : undefined,
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${tmp}`,
-          PULUMI_HOME: path.join(tmp, ".pulumi-home"),
-          PULUMI_CONFIG_PASSPHRASE: "localcloud",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-          PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-          HCLOUD_TOKEN: "",
-          HCLOUD_ENDPOINT: "",
-          HETZNER_ENDPOINT: cloud.hetznerEndpoint,
-        },
-      },
-    );
+    const stack = await fakeCloudStack(cloud, tmp, "localcloud-storagebox-former", program, { hetznerEndpoint: cloud.hetznerEndpoint, pollInterval: "100ms" });
     try {
-      await stack.setAllConfig({
-        "hcloud:token": { value: FAKE_HCLOUD_TOKEN, secret: true },
-        "hcloud:endpoint": { value: cloud.endpoint },
-        "hcloud:pollInterval": { value: "100ms" },
-      });
       const before = await stack.up();
       assert.equal(before.summary.result, "succeeded");
       const [box] = [...cloud.state.storageBoxes.values()];
