@@ -5,6 +5,7 @@
  * standard input, never in its text.
  */
 import { BACKUP_ASKPASS_SCRIPT, BACKUP_COMMON_SCRIPT, BACKUP_SCRIPT, RESTORE_SCRIPT } from "./backupScripts";
+import { shellQuote } from "./shell";
 
 /** What can be backed up, each the way its makers document (./backupScripts.ts). */
 export const BACKUP_STORES = ["postgres", "qdrant", "grafana", "coolify", "config", "prometheus"] as const;
@@ -65,7 +66,6 @@ export interface BackupNodeSpec {
   resticImage: string;
 }
 
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** The settings the programs read: one KEY='value' a line. */
 export function renderBackupEnv(spec: BackupNodeSpec): string {

@@ -23,6 +23,7 @@
  */
 import { Document } from "yaml";
 import { port, type PortName } from "../catalog/services";
+import { shellQuote } from "./shell";
 
 export interface CoolifyInstallSpec {
   /** Coolify's version, the installer's first argument (4.1.1 or later). */
@@ -69,7 +70,6 @@ export const COOLIFY_PROXY = { service: "traefik", container: "coolify-proxy", w
 
 const CIDR_V4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/;
 
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** A compose port in the long syntax: no question of how an IPv6 address is bracketed. */
 const composePort = (hostIp: string, published: number, target: number) => ({

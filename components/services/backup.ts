@@ -11,6 +11,7 @@ import { ROLES, type Role } from "../catalog/services";
 import type { BackupSettings } from "../config";
 import { BACKUP_SECRET_ENV, BackupStore, renderBackupInstall } from "../render/backup";
 import type { NodeSession } from "./nodeSession";
+import { shellQuote } from "../render/shell";
 
 /** SFTP on a Storage Box answers on port 23 (Hetzner's Storage Box docs, "Access with SSH/rsync/BorgBackup"). */
 const STORAGE_BOX_SFTP_PORT = 23;
@@ -153,7 +154,7 @@ export class Backups extends pulumi.ComponentResource {
         [BACKUP_SECRET_ENV["qdrant-api-key"], node.qdrant?.apiKey],
       ];
       const stdin = pulumi.secret(
-        pulumi.all(secrets.map(([k, v]) => pulumi.output(v ?? "").apply((value) => (value === "" ? "" : `${k}=${quoteEnv(value)}\n`)))).apply((lines) => lines.join("")),
+        pulumi.all(secrets.map(([k, v]) => pulumi.output(v ?? "").apply((value) => (value === "" ? "" : `${k}=${shellQuote(value)}\n`)))).apply((lines) => lines.join("")),
       );
       new command.remote.Command(
         `${name}-${node.role}-install`,
@@ -172,9 +173,4 @@ export class Backups extends pulumi.ComponentResource {
     this.repositories = pulumi.all(repositories);
     this.registerOutputs({ repositories: this.repositories });
   }
-}
-
-/** A value for a KEY=value line that bash sources: single-quoted. */
-function quoteEnv(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
