@@ -5,8 +5,7 @@
  * it; test/project.test.ts fails when the README's copy differs.
  */
 import { SERVICE_PORTS } from "../components/catalog/services";
-import { ENVIRONMENTS, type Environment } from "../components/config";
-import { DEPLOYERS_SETTING } from "../components/config/tailnet";
+import { DEPLOYERS_SETTING, ENVIRONMENTS, type Environment } from "../components/config";
 import { accessBySource } from "../components/plan/tailnetAccess";
 import { buildTailnetPolicy, stackPolicySpec } from "../components/plan/tailnetPolicy";
 import { SETTINGS } from "../components/config/schema";
