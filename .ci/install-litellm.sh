@@ -10,11 +10,14 @@ if [ -z "$version" ]; then
   exit 1
 fi
 venv=.venv-litellm
+# The stacks of a LiteLLM that starts and never answers, printed by the tests that run it.
+pyspy=0.4.3
 py="$venv/bin/python"
 ready() {
   [ -x "$venv/bin/litellm" ] &&
     [ "$("$py" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null)" = "$version" ] &&
-    "$py" -c 'import fastapi, uvicorn, prometheus_client' 2>/dev/null
+    "$py" -c 'import fastapi, uvicorn, prometheus_client' 2>/dev/null &&
+    [ "$("$venv/bin/py-spy" --version 2>/dev/null)" = "py-spy ${pyspy}" ]
 }
 if ! ready; then
   [ -x "$py" ] || python3 -m venv "$venv"
@@ -45,7 +48,7 @@ PY
     "${pip[@]}" "litellm==${version}" "${requirements[@]}"
   fi
   # /metrics needs prometheus_client, which the proxy image ships (litellm's proxy-runtime extra).
-  "${pip[@]}" "litellm==${version}" prometheus-client
+  "${pip[@]}" "litellm==${version}" prometheus-client "py-spy==${pyspy}"
 fi
 ready || { echo "install-litellm: .venv-litellm is incomplete after install" >&2; exit 1; }
 echo "litellm $version in $venv"

@@ -417,7 +417,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
     for (;;) {
       if (child.exitCode !== null) assert.fail(`litellm exited with ${child.exitCode} before it was ready:\n${tail()}`);
       try {
-        if ((await call("/health/liveliness")).ok) break;
+        if ((await call("/health/liveliness", { signal: AbortSignal.timeout(5_000) })).ok) break;
       } catch {
         // Not listening yet.
       }

@@ -26,8 +26,8 @@ import { BLACKBOX_HTTP_MODULE, renderAlertRules, renderBlackboxConfig, SCRAPE_JO
 import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS, NODE_EXPORTER_TEXTFILE_DIR } from "../../components/services/exporters";
 import { installPrograms, mustRun, requireProgram, TOOLS_BIN, writeEnv } from "../backup/drill";
 import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
-import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, RunningProgram, sleep, startProgram } from "../validators/exporters";
-import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_VENV, type Recorded, type Reply, startStandIn } from "../validators/litellm";
+import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, pythonStacks, RunningProgram, sleep, startProgram } from "../validators/exporters";
+import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_PY_SPY, LITELLM_VENV, type Recorded, type Reply, startStandIn } from "../validators/litellm";
 import { requirePrometheusTool, substituteVariables } from "../validators/promql";
 import { CADVISOR_METRICS, cadvisorNames, QDRANT_METRICS, qdrantNames } from "../validators/sourceMetricNames";
 
@@ -239,8 +239,6 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       HOME: workDir,
       ...LITELLM_LOCAL_ONLY_ENV,
       [LITELLM_MASTER_KEY_ENV]: masterKey,
-      // The container's tmpfs for the metrics samples (components/services/inference.ts).
-      [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "litellm-metrics-")),
       ...egressTrapEnv(egress),
     };
     const [litellmHost, litellmPort] = litellmAddr.split(":");
@@ -250,14 +248,26 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       port: Number(litellmPort),
       metricsPort: Number(litellmMetricsAddr.split(":")[1]),
     });
-    programs.push(
-      await startProgram("litellm", LITELLM_BIN, [...litellmArgs, "--host", litellmHost], {
+    const startLiteLlm = () =>
+      startProgram("litellm", LITELLM_BIN, [...litellmArgs, "--host", litellmHost], {
         readyUrl: `http://${litellmAddr}/health/liveliness`,
         cwd: workDir,
-        env: litellmEnv,
+        // Each start with an empty samples directory, as the container's tmpfs is at each start.
+        env: { ...litellmEnv, [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "litellm-metrics-")) },
         timeoutMs: 120_000,
-      }),
-    );
+        diagnose: (pgid) => pythonStacks(pgid, LITELLM_PY_SPY),
+      });
+    // Once, in CI, LiteLLM's gunicorn worker printed its models and then never answered (its master preloads the
+    // proxy and forks the worker). This test is about metric names, not that start: a second start is allowed,
+    // and the first one's log and Python stacks are printed for whoever looks into it.
+    let litellmProgram: RunningProgram;
+    try {
+      litellmProgram = await startLiteLlm();
+    } catch (first) {
+      process.stderr.write(`metricNames: LiteLLM's first start failed; starting it once more.\n${first instanceof Error ? first.message : String(first)}\n`);
+      litellmProgram = await startLiteLlm();
+    }
+    programs.push(litellmProgram);
 
     // The stack's job names, each scraping the program that plays its part here; often, so the test is quick,
     // with time to spare for LiteLLM's /metrics on a busy machine.

@@ -4,7 +4,7 @@
  * holds per scrape job.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -27,15 +27,40 @@ export interface RunningProgram {
   stop(): Promise<void>;
 }
 
+/** How long one readiness request may take: a server that accepted the connection but never answers fails it. */
+const READY_PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * The Python stack of every process in the process group `pgid`, read by py-spy (installed beside LiteLLM by
+ * .ci/install-litellm.sh), or why it could not be read: what a Python server that does not answer is doing.
+ */
+export function pythonStacks(pgid: number, pySpy: string): string {
+  const pids = spawnSync("pgrep", ["-g", String(pgid)], { encoding: "utf8" }).stdout.trim().split("\n").filter((p) => p !== "");
+  return pids
+    .map((pid) => {
+      const dump = spawnSync(pySpy, ["dump", "--pid", pid], { encoding: "utf8", timeout: 30_000 });
+      return `--- py-spy dump --pid ${pid}\n${dump.stdout}${dump.stderr}${dump.error ? String(dump.error) : ""}`;
+    })
+    .join("\n");
+}
+
 /**
  * Starts `binary` in its own process group and waits until `readyUrl` answers 200; fails with the end of its
- * log when it exits first or is not ready within `timeoutMs`.
+ * log when it exits first or is not ready within `timeoutMs`, and then with what `diagnose` says of the
+ * process group (say, its stacks) before it is stopped.
  */
 export async function startProgram(
   name: string,
   binary: string,
   args: string[],
-  opts: { readyUrl: string; cwd: string; env?: Record<string, string>; timeoutMs?: number; readyHeaders?: Record<string, string> },
+  opts: {
+    readyUrl: string;
+    cwd: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    readyHeaders?: Record<string, string>;
+    diagnose?: (pgid: number) => string;
+  },
 ): Promise<RunningProgram> {
   const child = spawn(binary, args, { cwd: opts.cwd, env: opts.env ?? { PATH: "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
@@ -65,13 +90,15 @@ export async function startProgram(
       assert.fail(`${name} exited (${child.exitCode ?? child.signalCode}) before it answered ${opts.readyUrl}:\n${tail()}`);
     }
     try {
-      if ((await fetch(opts.readyUrl, { headers: opts.readyHeaders })).status === 200) return program;
+      const res = await fetch(opts.readyUrl, { headers: opts.readyHeaders, signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
+      if (res.status === 200) return program;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or listening without answering.
     }
     if (Date.now() > deadline) {
+      const diagnosis = opts.diagnose && child.pid !== undefined ? `\n${opts.diagnose(child.pid)}` : "";
       await program.stop();
-      assert.fail(`${name} did not answer ${opts.readyUrl} within ${timeoutMs / 1000} s:\n${tail()}`);
+      assert.fail(`${name} did not answer ${opts.readyUrl} within ${timeoutMs / 1000} s:\n${tail()}${diagnosis}`);
     }
     await sleep(250);
   }

@@ -14,6 +14,8 @@ import { IMAGES } from "../../components/catalog/images";
 export const LITELLM_VENV = path.resolve(__dirname, "..", "..", ".venv-litellm");
 /** The proxy's command. */
 export const LITELLM_BIN = path.join(LITELLM_VENV, "bin", "litellm");
+/** py-spy, installed beside it: the stacks of a LiteLLM that does not answer (test/validators/exporters.ts pythonStacks). */
+export const LITELLM_PY_SPY = path.join(LITELLM_VENV, "bin", "py-spy");
 const INSTALL_HINT = "run `bash .ci/install-litellm.sh` to install it";
 
 /** Fails, saying how to install it, unless .venv-litellm has LiteLLM at the version the stack pins. */
