@@ -5,13 +5,15 @@
  * module named after it; this one puts them together, in the order their problems are reported.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Role } from "../catalog/services";
+import { nodeTag } from "../catalog/identities";
+import { ROLES, type Role } from "../catalog/services";
+import { BACKENDS_SETTING, ExternalBackend, readBackends } from "./backends";
 import { BackupSettings, readBackup } from "./backup";
 import { checkCredentials, checkSecretsEncrypted, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
 import { ImageName, readImageTags } from "./images";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
 import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
-import { Environment, readEnvironment, readNamePrefix } from "./naming";
+import { Environment, ENVIRONMENTS, readEnvironment, readNamePrefix } from "./naming";
 import { NetworkSettings, readNetwork } from "./network";
 import { NodeSettings, readNodes } from "./nodes";
 import { OperationsSettings, readOperations } from "./operations";
@@ -29,6 +31,8 @@ export type { NetworkSettings } from "./network";
 export type { NodeSettings } from "./nodes";
 export type { AlertRoute, OperationsSettings } from "./operations";
 export type { BackupSettings } from "./backup";
+export type { BackendKind, BackendModel, ExternalBackend } from "./backends";
+export { BACKENDS_SETTING } from "./backends";
 export { pulumiConfigSource, SEALED_SECRET, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
@@ -57,6 +61,11 @@ export interface Settings {
   /** The workload the cost comparison prices through cloud APIs and the throughput plan puts on the node. */
   comparison: WorkloadSettings;
   tailnet: TailnetSettings;
+  /**
+   * Each environment's external backends (machines on the tailnet the stack does not manage): every stack reads
+   * all of them for the tailnet policy; its LiteLLM serves its own environment's.
+   */
+  backends: Record<Environment, ExternalBackend[]>;
   /** Image tags the stack sets ahead of the catalog, by catalog name. */
   imageTags: Partial<Record<ImageName, string>>;
   /** The Tailscale API access given in the stack's config (credentials as plain values: wrap them in secrets). */
@@ -87,6 +96,12 @@ export function loadSettings(
   const operations = readOperations(read, nodes.operations.volumeGb, environment);
   const imageTags = readImageTags(read);
   const backup = readBackup(read);
+  const platformTags = ENVIRONMENTS.flatMap((env) => [
+    ...ROLES.map((role) => nodeTag(namePrefix, env, role)),
+    ...tailnet.deployers[env].filter((d) => d.startsWith("tag:")),
+  ]);
+  const backends = readBackends(read, platformTags);
+  if (environment !== undefined) checkBackendModels(project, BACKENDS_SETTING[environment], backends[environment], litellm, problems);
 
   const settings: Settings = {
     project,
@@ -106,10 +121,24 @@ export function loadSettings(
     backup,
     comparison: readWorkload(read, models),
     tailnet,
+    backends,
     imageTags,
     tailscaleApi: readTailscaleApiAccess(source),
     hetznerApi: readHetznerApiAccess(source),
   };
   problems.throwIfAny();
   return settings;
+}
+
+/** A backend's model may share a name with a local model (one more deployment of it), never with a cloud model. */
+function checkBackendModels(project: string, setting: string, backends: ExternalBackend[], litellm: LiteLlmSettings, problems: Problems): void {
+  const cloud = new Set(litellm.cloudModels.map((m) => m.name));
+  for (const b of backends) {
+    for (const m of b.models.filter((m) => cloud.has(m.name))) {
+      problems.add(
+        `${project}:${setting}: the backend "${b.name}" serves ${m.name}, which is also the name of a cloud model ` +
+          `(${project}:cloudModels): a name is either served locally (nodes and backends) or by a cloud API; rename one`,
+      );
+    }
+  }
 }

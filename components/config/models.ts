@@ -73,7 +73,7 @@ export function readOllama(read: SettingsReader): OllamaSettings {
 }
 
 // name[:tag], optionally namespaced (library/qwen2.5, hf.co/org/model), then an optional =<GB>GB[,<KiB>KiB].
-const MODEL_NAME = /^(?:[a-z0-9][a-z0-9.-]*\/){0,2}[a-z0-9][a-z0-9._-]*(?::[A-Za-z0-9][A-Za-z0-9._-]{0,127})?$/;
+export const MODEL_NAME = /^(?:[a-z0-9][a-z0-9.-]*\/){0,2}[a-z0-9][a-z0-9._-]*(?::[A-Za-z0-9][A-Za-z0-9._-]{0,127})?$/;
 const MODEL_SIZE = /^(\d+(?:\.\d+)?)\s*GB(?:\s*,\s*(\d+(?:\.\d+)?)\s*KiB)?$/;
 
 function parseModelEntry(entry: string, project: string, problems: Problems): ModelSettings[] {

@@ -63,6 +63,11 @@ export class Problems {
     this.found.push(problem);
   }
 
+  /** How many were found so far: a parser compares it before and after reading an entry. */
+  count(): number {
+    return this.found.length;
+  }
+
   /** Throws one SettingsError listing them, when there are any. */
   throwIfAny(): void {
     if (this.found.length > 0) throw new SettingsError(this.found);

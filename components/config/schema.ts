@@ -303,6 +303,18 @@ export const SETTINGS = {
     description:
       "Tailnet identities that run pulumi up on prod and reach prod's nodes (only) by Tailscale SSH as root: a tag or a user e-mail; none may also deploy dev.",
   },
+  tailnetDevBackends: {
+    type: "array",
+    default: [],
+    description:
+      "dev's external backends: machines already on the tailnet running Ollama or an OpenAI-compatible server, one entry each as key=value words, e.g. \"name=gpu-box url=http://gpu-box.tail1234.ts.net:11434 tag=tag:ai-dev-gpu models=qwen3:8b preferred=true\" (kind=openai for an OpenAI-compatible server, weight=N for its share). dev's LiteLLM lists them as deployments of their models and only dev's LiteLLM node may reach them.",
+  },
+  tailnetProdBackends: {
+    type: "array",
+    default: [],
+    description:
+      "prod's external backends, written as tailnetDevBackends; only prod's LiteLLM node may reach them. Every stack reads both lists, as the tailnet policy covers every environment.",
+  },
   tailnetAdmins: {
     type: "array",
     default: [],
