@@ -22,7 +22,11 @@ export function accessTableMarkdown(): string {
     string[]
   >;
   const policy = buildTailnetPolicy(
-    stackPolicySpec({ namePrefix: prefix, tailnet: { deployers, admins: [EXAMPLE_ADMIN], users: [EXAMPLE_USER], managePolicy: false } }),
+    stackPolicySpec({
+      namePrefix: prefix,
+      tailnet: { deployers, admins: [EXAMPLE_ADMIN], users: [EXAMPLE_USER], managePolicy: false },
+      backends: { dev: [], prod: [] },
+    }),
   );
   const serviceOf = (port: number) => SERVICE_PORTS.find((p) => p.port === port)?.name ?? String(port);
   const who = (source: string): string => {

@@ -34,6 +34,12 @@ export interface TailnetPolicySpec {
   /** Members (user e-mails) of the user group: they reach LiteLLM and Qdrant of every environment, nothing else. */
   users: string[];
   /**
+   * Each environment's external backends, keyed by environment: machines on the tailnet the platform does not
+   * manage (tagged by an admin), each reached on its one port by that environment's LiteLLM node and by nothing
+   * else of the platform. Default none.
+   */
+  backends?: Record<string, PolicyBackend[]>;
+  /**
    * A concrete member of `users` used as `src` of the user group's tests (a test needs a user, not a group).
    * Default: the first of `users` that is neither an admin nor a deployer. Without one, those tests are left out.
    */
@@ -45,14 +51,24 @@ export interface TailnetPolicySpec {
   exampleAdmin?: string;
 }
 
+/** A backend as the policy sees it: a tagged machine and the one port its server listens on. */
+export interface PolicyBackend {
+  name: string;
+  tag: string;
+  port: number;
+}
+
 /** The policy a stack's settings ask for: one policy for every environment, so each stack renders the same. */
-export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet">): TailnetPolicySpec {
+export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet" | "backends">): TailnetPolicySpec {
   return {
     prefix: settings.namePrefix,
     environments: [...ENVIRONMENTS],
     admins: settings.tailnet.admins,
     deployers: { ...settings.tailnet.deployers },
     users: settings.tailnet.users,
+    backends: Object.fromEntries(
+      ENVIRONMENTS.map((env) => [env, settings.backends[env].map(({ name, tag, port }) => ({ name, tag, port }))]),
+    ),
   };
 }
 
@@ -66,6 +82,8 @@ interface PolicyContext {
   deployers: string[];
   users: string[];
   group: string;
+  /** The external backends of an environment, by tag: the ports its LiteLLM node reaches on each, ascending. */
+  backendsOf: (env: string) => Map<string, number[]>;
   /** The node tags of one environment, one per role. */
   envTags: (env: string) => string[];
   /** The node tags of a role, one per environment. */
@@ -104,6 +122,11 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
     deployers: sortedUnique(envs.flatMap((env) => spec.deployers[env] ?? [])),
     users: sortedUnique(spec.users),
     group: userGroup(spec.prefix),
+    backendsOf: (env) => {
+      const byTag = new Map<string, number[]>();
+      for (const b of spec.backends?.[env] ?? []) byTag.set(b.tag, sortedPorts([...(byTag.get(b.tag) ?? []), b.port]));
+      return new Map([...byTag].sort(([a], [b]) => a.localeCompare(b)));
+    },
     tags: (role) => envs.map((env) => nodeTag(spec.prefix, env, role)),
     envTags: (env) => ROLES.map((role) => nodeTag(spec.prefix, env, role)),
     allNodeTags: envs.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role))),
@@ -118,6 +141,8 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
     for (const tag of ctx.envTags(env)) tagOwners[tag] = uniqueInOrder([...owners, ...ctx.deployersOf(env)]);
   }
   for (const deployer of ctx.deployers.filter((d) => d.startsWith("tag:"))) tagOwners[deployer] = owners;
+  // A backend machine is the team's own, tagged by an admin.
+  for (const env of envs) for (const tag of ctx.backendsOf(env).keys()) tagOwners[tag] = owners;
 
   return {
     groups: { [ctx.group]: ctx.users },
@@ -174,6 +199,14 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
         ip: ctx.reachable("monitoring", "operations").map(tcp),
       },
     );
+    for (const [tag, ports] of ctx.backendsOf(env)) {
+      grants.push({
+        comment: `${env} LiteLLM node: its external backend ${tag}, on the port its server listens on; nothing else of the platform reaches it.`,
+        src: [ctx.tags("inference")[index]],
+        dst: [tag],
+        ip: ports.map(tcp),
+      });
+    }
   }
   return grants;
 }
@@ -244,6 +277,14 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
   } else {
     tests.push({ comment: "Someone in no list of this policy reaches no port of any node.", src: OUTSIDER, deny: at(allNodeTags, everyPort) });
   }
+  const everyBackend = ctx.envs.flatMap((env) => [...ctx.backendsOf(env)].flatMap(([tag, ports]) => at([tag], ports)));
+  if (everyBackend.length > 0) {
+    tests.push({
+      comment: "Users, and anyone in no list of this policy, never reach an external backend: only LiteLLM does.",
+      src: exampleUser ?? OUTSIDER,
+      deny: sortedUnique(everyBackend),
+    });
+  }
   for (const [index, env] of ctx.envs.entries()) tests.push(...environmentTests(ctx, env, index));
   return { tests, sshTests: buildSshTests(ctx, exampleAdmin, exampleUser) };
 }
@@ -254,7 +295,28 @@ function environmentTests(ctx: PolicyContext, env: string, index: number): Tailn
   const otherEnvTags = ctx.allNodeTags.filter((t) => t !== inference && t !== operations);
   const scrapePorts = ctx.reachable("monitoring", "inference");
   const ownExporterPorts = ctx.reachable("monitoring", "operations");
+  const backends = [...ctx.backendsOf(env)].flatMap(([tag, ports]) => at([tag], ports));
+  // Another environment's inference node reaches a backend only where that backend is also its own.
+  const otherInference = ctx.envs.filter((e) => e !== env).map((e) => [e, ctx.tags("inference")[ctx.envs.indexOf(e)]] as const);
+  const backendTests: TailnetTest[] = backends.length === 0 ? [] : [
+    {
+      comment: `${env} LiteLLM node reaches its external backends.`,
+      src: inference,
+      accept: backends,
+    },
+    {
+      comment: `${env} operations node never reaches an external backend: only the LiteLLM node does.`,
+      src: operations,
+      deny: backends,
+    },
+    ...otherInference.flatMap(([other, tag]) => {
+      const shared = new Set([...ctx.backendsOf(other)].flatMap(([t, ports]) => at([t], ports)));
+      const deny = backends.filter((b) => !shared.has(b));
+      return deny.length === 0 ? [] : [{ comment: `${other} LiteLLM node never reaches ${env}'s external backends.`, src: tag, deny }];
+    }),
+  ];
   return [
+    ...backendTests,
     {
       comment: `${env} operations node: its inference node's metrics ports and its own exporters; nothing else, nothing in another environment.`,
       src: operations,
@@ -332,6 +394,16 @@ function validate(spec: TailnetPolicySpec): void {
         fail(`"${deployer}" deploys both ${other} and ${env}: give each environment its own deployers`);
       }
       deployedBy.set(deployer, env);
+    }
+  }
+  const nodeTags = spec.environments.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role)));
+  for (const [env, backends] of Object.entries(spec.backends ?? {})) {
+    if (!spec.environments.includes(env)) fail(`backends names "${env}", which is not one of environments`);
+    for (const b of backends) {
+      if (!TAG_PATTERN.test(b.tag) || nodeTags.includes(b.tag) || deployedBy.has(b.tag)) {
+        fail(`backends of ${env}: "${b.name}" has the tag "${b.tag}": use a tag of the backend machine's own, not a node's or a deployer's`);
+      }
+      if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535) fail(`backends of ${env}: "${b.name}" has the port ${b.port}: use 1 to 65535`);
     }
   }
   for (const user of spec.users) {
