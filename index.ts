@@ -210,6 +210,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       environment: settings.environment,
       tailnetAddress: operationsNode.tailnetAddress,
       inferenceAddress: inferenceNode.tailnetAddress,
+      backends: settings.backends[settings.environment],
       qdrantReadOnlyApiKey: inference.qdrantReadOnlyApiKey,
       dataDir: DATA_MOUNT_POINT,
       retention: settings.operations.retention,

@@ -22,6 +22,7 @@ import { renderAlertRules, renderPrometheusConfig } from "../render/prometheus";
 import { ServiceContainer, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
 import type { NodeSession } from "./nodeSession";
+import type { ExternalBackend } from "../config";
 
 /**
  * Prometheus and Alertmanager run as nobody in the root group. Docker writes uploaded files as root, so their
@@ -49,6 +50,11 @@ export interface MonitoringArgs {
   tailnetAddress: pulumi.Input<string>;
   /** The inference node's tailnet address, where LiteLLM, Qdrant and the exporters answer. */
   inferenceAddress: pulumi.Input<string>;
+  /**
+   * The environment's external backends: the inference node's blackbox exporter probes each (only that node
+   * may reach them over the tailnet), as the probe `backend-<name>`.
+   */
+  backends?: readonly Pick<ExternalBackend, "name" | "kind" | "url">[];
   /** Qdrant's read-only key: Prometheus scrapes Qdrant's /metrics with it. A secret. */
   qdrantReadOnlyApiKey: pulumi.Input<string>;
   /** Where the data volume is mounted on the node. */
@@ -114,6 +120,19 @@ export class Monitoring extends pulumi.ComponentResource {
 
 const readable = { mode: "0440" };
 
+/**
+ * The probe of each external backend, through the inference node's blackbox exporter: Ollama's /api/version, or
+ * an OpenAI-compatible server's model list (`<url>/models`, its url ending in /v1), which vLLM, llama.cpp's
+ * server and LM Studio all answer.
+ */
+export function backendProbes(backends: readonly Pick<ExternalBackend, "name" | "kind" | "url">[], via: string) {
+  return backends.map((b) => ({
+    name: `backend-${b.name}`,
+    url: b.kind === "ollama" ? `${b.url}${SERVICES.ollama.health}` : `${b.url}/models`,
+    via,
+  }));
+}
+
 function prometheusContainer(args: MonitoringArgs) {
   const config = pulumi.all([args.inferenceAddress, args.tailnetAddress]).apply(([inference, operations]) =>
     renderPrometheusConfig({
@@ -133,6 +152,7 @@ function prometheusContainer(args: MonitoringArgs) {
           url: `http://${SERVICES.ollama.container}:${port("ollama")}${SERVICES.ollama.health}`,
           via: `${inference}:${port("blackbox")}`,
         },
+        ...backendProbes(args.backends ?? [], `${inference}:${port("blackbox")}`),
       ],
       blackboxAddress: `${SERVICES.blackbox.container}:${port("blackbox")}`,
       alertmanagerAddress: `${SERVICES.alertmanager.container}:${port("alertmanager")}`,
