@@ -74,6 +74,11 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "litellm.masterKey", description: "LiteLLM's master key (sk-…); create a virtual key per application with it", secret: true },
   { path: "litellm.models", description: "the model names clients may ask LiteLLM for: local chat and embedding models, and cloud models" },
   { path: "litellm.chatModels", description: "the subset of litellm.models served on /v1/chat/completions (no embedding model), local first" },
+  {
+    path: "litellm.backends",
+    description: "the environment's external backends LiteLLM routes to: name, url, kind, tag, models, preferred, weight",
+    onlyWhen: "tailnetDevBackends or tailnetProdBackends lists some for this environment",
+  },
   { path: "qdrant.url", description: `Qdrant's REST URL on the tailnet (…:${port("qdrant")}; gRPC on ${port("qdrantGrpc")})` },
   { path: "qdrant.apiKey", description: "Qdrant's read-write API key", secret: true },
   { path: "qdrant.readOnlyApiKey", description: "Qdrant's read-only API key", secret: true },
@@ -158,6 +163,12 @@ export function buildOutputs(s: OutputSources) {
       },
     ]),
   );
+  const backends = s.settings.backends[s.settings.environment];
+  // The models only a backend serves, each once, in the order the backends list them.
+  const local = new Set(s.settings.models.map((m) => m.name));
+  const backendOnly = backends
+    .flatMap((b) => b.models)
+    .filter((m, i, all) => !local.has(m.name) && all.findIndex((o) => o.name === m.name) === i);
   return {
     environment: s.settings.environment,
     nodes: nodeOutputs,
@@ -166,11 +177,25 @@ export function buildOutputs(s: OutputSources) {
       url: s.inference.litellmUrl,
       /** Secret: the master key; create virtual keys per application with it. */
       masterKey: s.inference.litellmMasterKey,
-      models: [...s.settings.models.map((m) => m.name), ...s.settings.litellm.cloudModels.map((m) => m.name)],
+      models: [...s.settings.models.map((m) => m.name), ...backendOnly.map((m) => m.name), ...s.settings.litellm.cloudModels.map((m) => m.name)],
       chatModels: [
         ...s.settings.models.filter((m) => !m.embedding).map((m) => m.name),
+        ...backendOnly.filter((m) => !m.embedding).map((m) => m.name),
         ...s.settings.litellm.cloudModels.map((m) => m.name),
       ],
+      ...(backends.length === 0
+        ? {}
+        : {
+            backends: backends.map((b) => ({
+              name: b.name,
+              url: b.url,
+              kind: b.kind,
+              tag: b.tag,
+              models: b.models.map((m) => m.name),
+              preferred: b.preferred,
+              weight: b.weight,
+            })),
+          }),
     },
     qdrant: {
       url: s.inference.qdrantUrl,

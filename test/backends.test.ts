@@ -78,4 +78,20 @@ describe("a dev stack with two external backends", () => {
     assert.deepEqual(probesOf(plain).sort(), ["litellm", "ollama", "qdrant"]);
     assert.deepEqual(probesOf(run).sort(), ["backend-gpu-box", "backend-vllm", "litellm", "ollama", "qdrant"]);
   });
+
+  it("outputs the backends, and the models only a backend serves among LiteLLM's models; a stack without backends outputs what it did", () => {
+    const litellm = (r: ProgramRun) => r.outputs.litellm as { models: string[]; chatModels: string[]; backends?: { name: string; tag: string }[] };
+    assert.equal(litellm(plain).backends, undefined);
+    assert.deepEqual(
+      litellm(run).backends?.map((b) => [b.name, b.tag]),
+      [
+        ["gpu-box", "tag:ai-dev-gpu"],
+        ["vllm", "tag:ai-dev-vllm"],
+      ],
+    );
+    // qwen3:8b is served by gpu-box only; gemma3:1b is the node's too, listed once.
+    assert.deepEqual(litellm(run).models, [...litellm(plain).models, "qwen3:8b", "Qwen/Qwen2.5-7B-Instruct"]);
+    assert.ok(litellm(run).chatModels.includes("Qwen/Qwen2.5-7B-Instruct"));
+    assert.equal(litellm(run).models.filter((m) => m === "gemma3:1b").length, 1);
+  });
 });
