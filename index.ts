@@ -191,6 +191,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
     models: settings.models,
     ollama: settings.ollama,
     litellm: settings.litellm,
+    backends: settings.backends[settings.environment],
     memoryMib: budgets.inference.limits,
     pulls: {
       name: `${settings.stem}-models`,

@@ -94,4 +94,21 @@ describe("a dev stack with two external backends", () => {
     assert.ok(litellm(run).chatModels.includes("Qwen/Qwen2.5-7B-Instruct"));
     assert.equal(litellm(run).models.filter((m) => m === "gemma3:1b").length, 1);
   });
+
+  it("LiteLLM lists each backend's deployments beside the node's: the preferred one first, the node after it", () => {
+    const config = parse(upload(container(run, "inference", "litellm"), "/app/config.yaml")) as {
+      model_list: { model_name: string; litellm_params: { model: string; api_base?: string; order?: number; weight?: number }; model_info?: { id?: string } }[];
+    };
+    const rows = config.model_list.map((d) => [d.model_info?.id, d.litellm_params.model, d.litellm_params.api_base, d.litellm_params.order, d.litellm_params.weight]);
+    assert.deepEqual(rows, [
+      ["gemma3:1b@local", "ollama_chat/gemma3:1b", "http://ollama:11434", 2, 1],
+      ["nomic-embed-text:latest@local", "ollama/nomic-embed-text:latest", "http://ollama:11434", 2, 1],
+      ["qwen3:8b@gpu-box", "ollama_chat/qwen3:8b", "http://gpu-box.tail1234.ts.net:11434", 1, 1],
+      ["gemma3:1b@gpu-box", "ollama_chat/gemma3:1b", "http://gpu-box.tail1234.ts.net:11434", 1, 1],
+      ["Qwen/Qwen2.5-7B-Instruct@vllm", "openai/Qwen/Qwen2.5-7B-Instruct", "http://100.101.102.103:8000/v1", 2, 1],
+    ]);
+    // Without backends, the config is the one it was: no ids, no orders.
+    const plainConfig = upload(container(plain, "inference", "litellm"), "/app/config.yaml");
+    assert.doesNotMatch(plainConfig, /order:|@local/);
+  });
 });

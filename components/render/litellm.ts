@@ -113,11 +113,51 @@ export interface LiteLlmSpec {
   /** Ollama's per-request timeout in seconds, default 600 (CPU inference is slow) */
   requestTimeoutSeconds?: number;
   /**
+   * Servers besides the node's own Ollama that serve some of the models: other inference nodes, the team's own
+   * GPU machines. Default none, and then the config is what it was before backends existed.
+   */
+  backends?: BackendRoute[];
+  /**
+   * LiteLLM's `order` of the node's own Ollama deployments when there are backends, default 1. LiteLLM tries
+   * the lowest order among a model's deployments that are not cooled down (utils.py
+   * get_order_filtered_deployments), so 2 here and 1 on a backend prefer the backend, and the node takes its
+   * requests while it is cooled down.
+   */
+  localOrder?: number;
+  /**
    * Whether LiteLLM's Prometheus callback fills its metrics, default true. They are served without a key on the
    * metrics port ({@link liteLlmCommand}) and behind LiteLLM's auth on the API port's /metrics.
    */
   metrics?: boolean;
 }
+
+/** A server besides the node's own Ollama that serves some of the models (another inference node, a GPU box). */
+export interface BackendRoute {
+  /** Its name in the settings, e.g. "gpu-box"; each of its deployments' model_info.id is `<model>@<name>`. */
+  name: string;
+  /**
+   * "ollama": Ollama's API (LiteLLM's ollama_chat and ollama providers); "openai": an OpenAI-compatible server
+   * (vLLM, llama.cpp, LM Studio) through LiteLLM's openai provider against its /v1 base.
+   */
+  kind: "ollama" | "openai";
+  /** e.g. "http://gpu-box.tail1234.ts.net:11434" (ollama) or "http://100.101.102.103:8000/v1" (openai). */
+  apiBase: string;
+  /** The models it serves, by the name clients use; a name no node serves is served by the backends alone. */
+  models: { name: string; embedding?: boolean }[];
+  /** LiteLLM's deployment `order`: 1 is tried first. Default 1. */
+  order?: number;
+  /** Share of a model's requests among its deployments of the same order (LiteLLM's `weight`). Default 1. */
+  weight?: number;
+}
+
+/** The node's own deployments' name in model_info.id, `<model>@local`, once there are backends. */
+export const LOCAL_DEPLOYMENT = "local";
+
+/**
+ * What an OpenAI-compatible backend without a key is given as its key: LiteLLM's openai provider (the OpenAI
+ * client) refuses to send without one, and such a server ignores it. Not a credential.
+ */
+const NO_KEY = "no-key";
 
 /** One entry of `model_list`: the name clients ask for and how LiteLLM reaches it. */
 interface ModelDeployment {
@@ -129,9 +169,14 @@ interface ModelDeployment {
     timeout?: number;
     rpm?: number;
     tpm?: number;
+    order?: number;
+    weight?: number;
   };
-  /** `mode: embedding` tells LiteLLM's health checks and model list what the deployment serves. */
-  model_info?: { mode: "embedding" };
+  /**
+   * `mode: embedding` tells LiteLLM's health checks and model list what the deployment serves; `id` names the
+   * deployment (`<model>@<backend>`) in LiteLLM's logs, cooldowns and metrics' model_id label.
+   */
+  model_info?: { id?: string; mode?: "embedding" };
 }
 
 /** The config as LiteLLM reads it; key order here is the order in the file. */
@@ -217,6 +262,52 @@ function cloudDeployment(route: CloudModelRoute): ModelDeployment {
   };
 }
 
+/** A deployment with its place among a model's several: `<model>@<where>`, its order and weight. */
+function named(d: ModelDeployment, where: string, order: number, weight = 1): ModelDeployment {
+  return {
+    model_name: d.model_name,
+    litellm_params: { ...d.litellm_params, order, weight },
+    model_info: { id: `${d.model_name}@${where}`, ...(d.model_info?.mode ? { mode: d.model_info.mode } : {}) },
+  };
+}
+
+/** Every backend's deployments, checked: names unique, orders and weights positive, URLs http(s), no cloud name. */
+function backendDeployments(
+  backends: BackendRoute[],
+  localOrder: number,
+  timeout: number,
+  clouds: ModelDeployment[],
+): ModelDeployment[] {
+  const positiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
+  if (!positiveInteger(localOrder)) throw new Error(`LiteLLM localOrder must be a whole number from 1, got ${localOrder}`);
+  const cloudNames = new Set(clouds.map((c) => c.model_name));
+  const seen = new Set<string>([LOCAL_DEPLOYMENT]);
+  return backends.flatMap((b) => {
+    const what = `LiteLLM backend "${b.name}"`;
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(b.name)) throw new Error(`${what}: the name must be lowercase letters, digits and dashes`);
+    if (seen.has(b.name)) throw new Error(`${what}: the name is used twice (or is "${LOCAL_DEPLOYMENT}", the node's own)`);
+    seen.add(b.name);
+    if (!/^https?:\/\/[^/\s]+/.test(b.apiBase)) throw new Error(`${what}: apiBase must be an http:// or https:// URL, got ${JSON.stringify(b.apiBase)}`);
+    const order = b.order ?? 1;
+    const weight = b.weight ?? 1;
+    if (!positiveInteger(order)) throw new Error(`${what}: order must be a whole number from 1, got ${order}`);
+    if (!(weight > 0)) throw new Error(`${what}: weight must be positive, got ${weight}`);
+    if (b.models.length === 0) throw new Error(`${what}: it serves no model`);
+    return b.models.map((m) => {
+      if (cloudNames.has(m.name)) throw new Error(`${what}: "${m.name}" is a cloud model's name`);
+      const deployment: ModelDeployment =
+        b.kind === "ollama"
+          ? localDeployment({ name: m.name, embedding: m.embedding }, b.apiBase, timeout)
+          : {
+              model_name: m.name,
+              litellm_params: { model: `openai/${m.name}`, api_base: b.apiBase, api_key: NO_KEY, timeout },
+              ...(m.embedding ? { model_info: { mode: "embedding" as const } } : {}),
+            };
+      return named(deployment, b.name, order, weight);
+    });
+  });
+}
+
 /** `router_settings.fallbacks` in LiteLLM's form: one single-key map per model, sorted by model name. */
 function fallbackList(fallbacks: Record<string, string[]>, known: ReadonlySet<string>): Record<string, string[]>[] {
   const describe = (name: string) =>
@@ -245,17 +336,19 @@ export function buildLiteLlmConfig(spec: LiteLlmSpec): LiteLlmConfig {
     throw new Error(`LiteLLM ollamaApiBase must be set when there are local models, e.g. http://ollama:${port("ollama")}`);
   }
 
-  const models = [
-    ...spec.localModels.map((m) => localDeployment(m, spec.ollamaApiBase, timeout)),
-    ...spec.cloudModels.map(cloudDeployment),
-  ];
-  if (models.length === 0) throw new Error("LiteLLM needs at least one local or cloud model");
+  const backends = spec.backends ?? [];
+  const locals = spec.localModels.map((m) => localDeployment(m, spec.ollamaApiBase, timeout));
+  const clouds = spec.cloudModels.map(cloudDeployment);
   const known = new Set<string>();
-  for (const { model_name } of models) {
+  for (const { model_name } of [...locals, ...clouds]) {
     // Two deployments under one name would silently become a load-balanced pair.
     if (known.has(model_name)) throw new Error(`LiteLLM model name "${model_name}" is configured twice`);
     known.add(model_name);
   }
+  const routed = backends.length === 0 ? [] : backendDeployments(backends, spec.localOrder ?? 1, timeout, clouds);
+  const models = backends.length === 0 ? [...locals, ...clouds] : [...locals.map((d) => named(d, LOCAL_DEPLOYMENT, spec.localOrder ?? 1)), ...routed, ...clouds];
+  if (models.length === 0) throw new Error("LiteLLM needs at least one local or cloud model");
+  for (const { model_name } of routed) known.add(model_name);
 
   return {
     model_list: models,

@@ -10,7 +10,7 @@ import * as random from "@pulumi/random";
 import { CLOUD_KEY_ENV, CLOUD_PROVIDERS } from "../catalog/cloudProviders";
 import { IMAGES } from "../catalog/images";
 import { port, SERVICES } from "../catalog/services";
-import type { LiteLlmSettings, ModelSettings, OllamaSettings } from "../config";
+import type { ExternalBackend, LiteLlmSettings, ModelSettings, OllamaSettings } from "../config";
 import {
   CloudModelRoute,
   LITELLM_DATABASE_URL_ENV,
@@ -20,6 +20,7 @@ import {
   LITELLM_SALT_KEY_ENV,
   liteLlmCommand,
   renderLiteLlmConfig,
+  type LiteLlmSpec,
 } from "../render/litellm";
 import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
@@ -47,6 +48,11 @@ export interface InferenceServicesArgs {
   models: ModelSettings[];
   ollama: OllamaSettings;
   litellm: LiteLlmSettings;
+  /**
+   * The environment's external backends (components/config/backends.ts): more deployments of their models in
+   * LiteLLM's config. Default none.
+   */
+  backends?: readonly ExternalBackend[];
   /** Memory limits, MiB, from the node's budget. */
   memoryMib: { ollama: number; litellm: number; postgres?: number; qdrant: number; blackbox: number };
   /** The model pulls (services/models.ts), a component of their own inside this one. */
@@ -191,6 +197,7 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
     cloudModels,
     fallbacks: args.litellm.fallbacks,
     database: args.litellm.database,
+    ...backendRouting(args.backends ?? []),
   });
   const cloudKeyEnv: Record<string, pulumi.Input<string>> = {};
   for (const provider of CLOUD_PROVIDERS) {
@@ -230,5 +237,26 @@ function qdrantContainer(args: InferenceServicesArgs, keys: Record<string, pulum
       { hostPath: `${args.dataDir}/qdrant/snapshots`, containerPath: "/qdrant/snapshots" },
     ],
     healthcheck: ["CMD-SHELL", `bash -c ':> /dev/tcp/127.0.0.1/${QDRANT_HTTP_PORT}'`],
+  };
+}
+
+/**
+ * The backends as LiteLLM's deployments. A preferred backend is tried first (order 1), the node's own Ollama
+ * and every other backend after it (order 2) while it is cooled down; without a preferred backend, all share
+ * order 1, each by its weight.
+ */
+export function backendRouting(backends: readonly ExternalBackend[]): Pick<LiteLlmSpec, "backends" | "localOrder"> {
+  if (backends.length === 0) return {};
+  const anyPreferred = backends.some((b) => b.preferred);
+  return {
+    localOrder: anyPreferred ? 2 : 1,
+    backends: backends.map((b) => ({
+      name: b.name,
+      kind: b.kind,
+      apiBase: b.url,
+      models: b.models.map((m) => ({ name: m.name, embedding: m.embedding })),
+      order: b.preferred || !anyPreferred ? 1 : 2,
+      weight: b.weight,
+    })),
   };
 }
