@@ -1,0 +1,90 @@
+/**
+ * An external backend in the local cloud: dev, deployed, gets a GPU machine of the team's in
+ * tailnetDevBackends. The next `pulumi up` changes LiteLLM's configuration (the backend's deployments) and
+ * Prometheus's (its probe), and nothing else: no server, volume, key or other container. The tailnet policy the
+ * stack outputs for merging grants dev's inference node the backend's port. A second `up` changes nothing, and
+ * removing the backend changes the same two back.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { log } from "../localcloud/cloud";
+import type { FakeNode } from "../localcloud/node";
+import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+
+const BACKEND = "name=gpu-box url=http://100.101.102.103:11434 tag=tag:ai-dev-gpu models=gemma3:1b,qwen3:8b preferred=true";
+const LITELLM_CONFIG = "/app/config.yaml";
+const PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
+const CHANGED = [
+  "delete-replaced docker:index/container:Container::litellm",
+  "replace docker:index/container:Container::litellm",
+  "create-replacement docker:index/container:Container::litellm",
+  "delete-replaced docker:index/container:Container::prometheus",
+  "replace docker:index/container:Container::prometheus",
+  "create-replacement docker:index/container:Container::prometheus",
+];
+
+describe("dev with an external backend", { skip: SKIP }, () => {
+  let s: Scenario;
+  const nodeOf = (role: string): FakeNode => {
+    const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === role)!;
+    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
+  };
+  const file = (role: string, container: string, path: string) => {
+    const node = nodeOf(role);
+    const c = node.docker.containerByName(container);
+    return c ? (node.docker.fileText(c, path) ?? "") : "";
+  };
+  const cloudState = () => ({
+    servers: [...s.cloud.hetzner.state.servers.values()].map((x) => `${x.id} ${x.name}`),
+    volumes: [...s.cloud.hetzner.state.volumes.values()].map((v) => `${v.id} ${v.name} ${v.server}`),
+  });
+  /** The steps of an `up`, each container's resource name shortened to its container's. */
+  async function up(label: string): Promise<{ changes: string[]; outputs: Record<string, { value: unknown }> }> {
+    const events: EngineEvent[] = [];
+    const result = await s.project.stack.up({ onOutput: onOutput(label), onEvent: (e) => events.push(e), color: "never" });
+    log(`${label}: ${JSON.stringify(result.summary.resourceChanges)}`);
+    assert.equal(result.summary.result, "succeeded");
+    const changes = changesOf(events).map((c) => c.replace(/::ai-dev-[a-z-]*?-(litellm|prometheus)$/, "::$1"));
+    log(`${label}: ${changes.join("; ")}`);
+    return { changes, outputs: result.outputs };
+  }
+
+  before(async () => {
+    s = await startScenario("dev");
+    await up("first up");
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it("adding it changes LiteLLM's and Prometheus's configuration, nothing else", async () => {
+    const before = cloudState();
+    const ollamaBefore = nodeOf("inference").docker.containerByName("ollama")!.id;
+    await s.project.stack.setConfig("ai-platform:tailnetDevBackends[0]", { value: BACKEND }, true);
+    const { changes, outputs } = await up("add backend");
+    assert.deepEqual(changes.sort(), [...CHANGED].sort());
+    assert.deepEqual(cloudState(), before, "the same servers and volumes");
+    assert.equal(nodeOf("inference").docker.containerByName("ollama")!.id, ollamaBefore, "Ollama is the same container");
+
+    const litellm = file("inference", "litellm", LITELLM_CONFIG);
+    assert.ok(litellm.includes("http://100.101.102.103:11434"), "LiteLLM's config routes to the backend");
+    assert.match(file("operations", "prometheus", PROMETHEUS_CONFIG), /http:\/\/100\.101\.102\.103:11434\/api\/version/);
+    const policy = String(outputs.tailnetPolicy.value);
+    assert.match(policy, /"tag:ai-dev-gpu"/, "the policy to merge names the backend's tag");
+    assert.deepEqual((outputs.litellm.value as { backends: { name: string }[] }).backends.map((b) => b.name), ["gpu-box"]);
+  });
+
+  it("a second up changes nothing", async () => {
+    const { changes } = await up("second up");
+    assert.deepEqual(changes, []);
+  });
+
+  it("removing it changes the same two back", async () => {
+    await s.project.stack.removeConfig("ai-platform:tailnetDevBackends");
+    const { changes, outputs } = await up("remove backend");
+    assert.deepEqual(changes.sort(), [...CHANGED].sort());
+    assert.ok(!file("inference", "litellm", LITELLM_CONFIG).includes("100.101.102.103"));
+    assert.equal((outputs.litellm.value as { backends?: unknown }).backends, undefined);
+  });
+});
