@@ -3,6 +3,7 @@
  * the stack outputs, so that it grows with the program. Pure: a recorded run in, text and files out.
  * One function a section; `buildReport` puts them in order.
  */
+import { parse as parseYaml } from "yaml";
 import { parse as parseHujson } from "jsonc-parser";
 import { COOLIFY_VERSION } from "../components/catalog/images";
 import { findServerType, STORAGE_BOX_PRICES_AS_OF, STORAGE_BOX_TYPES } from "../components/catalog/serverTypes";
@@ -316,8 +317,52 @@ function memoryBudgetSection({ outputs }: ReportContext): string {
   return "## Memory budget\n" + table(["node", "item", "memory", "how"], rows);
 }
 
-function modelsSection({ outputs }: ReportContext): string {
-  return `## Models\n${outputs.models.join(", ")}`;
+/** LiteLLM's deployments as its rendered config lists them. */
+interface RenderedDeployment {
+  model_name: string;
+  litellm_params: { model: string; api_base?: string; order?: number; weight?: number };
+  model_info?: { id?: string };
+}
+
+/**
+ * Each model clients may ask for, where LiteLLM sends it (read from the config it is given): the node's own
+ * Ollama, a backend (with its order and weight when there are several), a cloud API; and its fallbacks.
+ */
+function modelsSection({ outputs, containers }: ReportContext): string {
+  const litellm = containers.find((c) => containerName(c) === SERVICES.litellm.container);
+  const upload = ((litellm?.inputs.uploads ?? []) as { file: string; content?: string }[]).find((u) => u.file.endsWith("config.yaml"));
+  if (upload?.content === undefined) return `## Models\n${outputs.models.join(", ")}`;
+  const config = parseYaml(upload.content) as {
+    model_list: RenderedDeployment[];
+    router_settings?: { fallbacks?: Record<string, string[]>[] };
+  };
+  const fallbacks = new Map((config.router_settings?.fallbacks ?? []).flatMap((f) => Object.entries(f)));
+  const where = (d: RenderedDeployment): string => {
+    const id = d.model_info?.id;
+    const at = id?.includes("@") ? id.slice(id.lastIndexOf("@") + 1) : undefined;
+    const base = d.litellm_params.api_base;
+    const place =
+      at === "local" || (at === undefined && base?.startsWith(`http://${SERVICES.ollama.container}:`))
+        ? "this node's Ollama"
+        : at !== undefined
+          ? `backend ${at} (${base})`
+          : `${d.litellm_params.model.split("/")[0]} API`;
+    return d.litellm_params.order === undefined ? place : `${place}, order ${d.litellm_params.order}, weight ${d.litellm_params.weight ?? 1}`;
+  };
+  const names = [...new Set(config.model_list.map((d) => d.model_name))];
+  const rows = names.map((name) => [
+    name,
+    config.model_list
+      .filter((d) => d.model_name === name)
+      .sort((a, b) => (a.litellm_params.order ?? 1) - (b.litellm_params.order ?? 1))
+      .map(where)
+      .join("; "),
+    (fallbacks.get(name) ?? []).join(", ") || "-",
+  ]);
+  return (
+    "## Models and their routes (LiteLLM tries the lowest order first; a deployment that fails is cooled down)\n" +
+    table(["model", "served by", "falls back to"], rows)
+  );
 }
 
 function alertRoutesSection({ outputs }: ReportContext): string | undefined {

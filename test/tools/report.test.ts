@@ -134,3 +134,21 @@ describe("the backups section", () => {
     assert.doesNotMatch(buildReport(run), /nas\.example\.com/, "the target's URL is a secret");
   });
 });
+
+describe("the plan's models and their routes", () => {
+  it("names each model's deployments in the order LiteLLM tries them, and its fallbacks", async () => {
+    const run = await runProgram("dev", {
+      set: {
+        [`${projectName()}:tailnetDevBackends`]: [
+          "name=gpu-box url=http://100.101.102.103:11434 tag=tag:ai-dev-gpu models=gemma3:1b,qwen3:8b preferred=true",
+        ],
+      },
+    });
+    const text = buildReport(run);
+    const row = (model: string) => text.split("\n").find((l) => l.startsWith(`${model} `)) ?? "";
+    assert.match(row("gemma3:1b"), /backend gpu-box \(http:\/\/100\.101\.102\.103:11434\), order 1, weight 1; this node's Ollama, order 2, weight 1/);
+    assert.match(row("qwen3:8b"), /backend gpu-box .*order 1/);
+    assert.doesNotMatch(row("qwen3:8b"), /this node's Ollama/);
+    assert.match(buildReport(await runProgram("dev")), /^gemma3:1b +this node's Ollama +-$/m);
+  });
+});
