@@ -38,6 +38,31 @@ export type RangedSettingName = keyof typeof RANGES;
 /** The whole percent one entry of comparisonModelShares gives a chat model. */
 export const MODEL_SHARE_PERCENT: Range = { min: 1, max: 100 };
 
+/**
+ * How LiteLLM may spread a model's requests over its deployments (litellmRoutingStrategy). LiteLLM 1.110.2 knows
+ * more (types/litellm_params.py RoutingStrategyName); the others are refused, each for the reason below, found in
+ * its source and with the real proxy (test/render/litellmRouting.test.ts): at that version a deployment that
+ * refuses connections (a stopped Ollama) is never cooled down (router_utils/cooldown_handlers.py
+ * _is_cooldown_required skips any APIConnectionError), and only simple-shuffle re-picks among the other
+ * deployments after a failure (router.py enable_weighted_failover).
+ */
+export const LITELLM_ROUTING_STRATEGIES = ["simple-shuffle"] as const;
+export type LiteLlmRoutingStrategy = (typeof LITELLM_ROUTING_STRATEGIES)[number];
+
+const STUCK_ON_A_REFUSING_BACKEND =
+  "at LiteLLM 1.110.2 it keeps choosing a deployment that refuses connections (LiteLLM never cools one down for that), so a stopped Ollama would fail every request it is given";
+
+/** LiteLLM's other strategies, each with why this stack does not offer it. */
+export const UNSUITED_ROUTING_STRATEGIES: Readonly<Record<string, string>> = {
+  "least-busy": `it ignores weight and gives ties to the first deployment listed, and ${STUCK_ON_A_REFUSING_BACKEND}`,
+  "latency-based-routing": STUCK_ON_A_REFUSING_BACKEND,
+  "usage-based-routing": `it routes by the rpm and tpm limits, which these deployments do not all have, and ${STUCK_ON_A_REFUSING_BACKEND}`,
+  "usage-based-routing-v2": `it routes by the rpm and tpm limits, which these deployments do not all have, and ${STUCK_ON_A_REFUSING_BACKEND}`,
+  "cost-based-routing": `self-hosted models have no price to compare, and ${STUCK_ON_A_REFUSING_BACKEND}`,
+  // router_strategy/lar1_routing.py
+  lar1: "it routes by a confidence level each request carries in its metadata, which the platform's clients do not send",
+};
+
 export const KV_CACHE_TYPES = ["f16", "q8_0", "q4_0"] as const;
 export type KvCacheType = (typeof KV_CACHE_TYPES)[number];
 

@@ -6,6 +6,7 @@
 
 import type { CloudProvider } from "../catalog/cloudProviders";
 import { port } from "../catalog/services";
+import { LITELLM_ROUTING_STRATEGIES, type LiteLlmRoutingStrategy } from "../config/limits";
 import { Document } from "yaml";
 
 /** Environment variable holding the proxy's admin key; LiteLLM requires it to start with `sk-`. */
@@ -125,6 +126,11 @@ export interface LiteLlmSpec {
    */
   localOrder?: number;
   /**
+   * How LiteLLM's router picks among a model's deployments and steps around a failing one, written to
+   * router_settings. Default none: LiteLLM's own defaults, and the config is what it was before routing settings.
+   */
+  routing?: LiteLlmRouting;
+  /**
    * Whether LiteLLM's Prometheus callback fills its metrics, default true. They are served without a key on the
    * metrics port ({@link liteLlmCommand}) and behind LiteLLM's auth on the API port's /metrics.
    */
@@ -148,6 +154,48 @@ export interface BackendRoute {
   order?: number;
   /** Share of a model's requests among its deployments of the same order (LiteLLM's `weight`). Default 1. */
   weight?: number;
+  /**
+   * For an "openai" server that wants a key: the environment variable holding it inside the container, referenced
+   * as os.environ/<name>. Default none (the server is sent a placeholder it ignores).
+   */
+  apiKeyEnv?: string;
+}
+
+/**
+ * LiteLLM's router settings, as LiteLLM 1.110.2 reads them (its source, under the package's litellm/), measured
+ * with the real proxy in test/render/litellmRouting.test.ts:
+ *
+ * - Which deployments: those of the model not cooled down, and of them the ones with the lowest `order`
+ *   (utils.py get_order_filtered_deployments; a deployment without an order is left out once another has one,
+ *   so every deployment gets one here). A request that fails on every deployment of that order, retries
+ *   included, moves on to the next order (the router's order chain, `_target_order` in
+ *   router_utils/fallback_event_handlers.py), before the model's fallbacks.
+ * - Which one of those: "simple-shuffle" draws one at random in proportion to `weight` (router_strategy/
+ *   simple_shuffle.py; a deployment without a weight weighs nothing once another has one, so every deployment
+ *   gets one here). It is the one strategy offered (LITELLM_ROUTING_STRATEGIES, with why the others are not):
+ *   "least-busy" would suit CPU inference in principle, sending a request that takes minutes to the deployment
+ *   with the fewest in flight (router_strategy/least_busy.py), but it ignores weight, hands ties to the first
+ *   deployment listed, and keeps choosing one that refuses connections.
+ * - Around a failure: `enable_weighted_failover` (router.py, simple-shuffle only) makes a failed attempt draw
+ *   again among the model's other deployments of that order before anything else; it is what keeps every request
+ *   succeeding while one deployment refuses connections, which LiteLLM never cools down (router_utils/
+ *   cooldown_handlers.py _is_cooldown_required skips any APIConnectionError). `num_retries` then tries the model
+ *   again, drawing anew, the failed deployment included.
+ * - Cooldown: a deployment whose failures within `cooldown_time` seconds exceed `allowed_fails` is left out for
+ *   `cooldown_time` seconds (cooldown_handlers.py should_cooldown_based_on_allowed_fails_policy). A failure is a
+ *   timeout (408), a 5xx, a 429, 401, 402 or 404 (_is_cooldown_required); not a refused connection, and not the
+ *   other 4xx. A model's only deployment is never cooled down unless the model has fallbacks
+ *   (_should_cooldown_deployment). LiteLLM shows a cooldown in its metrics: litellm_deployment_cooled_down_total
+ *   and litellm_deployment_state 2, labelled with the deployment's model_id.
+ */
+export interface LiteLlmRouting {
+  strategy: LiteLlmRoutingStrategy;
+  /** Failures of one deployment within cooldownSeconds that LiteLLM tolerates; one more cools it down. */
+  allowedFails: number;
+  /** How long a cooled-down deployment is left out, and the window its failures are counted in, seconds. */
+  cooldownSeconds: number;
+  /** Times LiteLLM tries a model again after a failed attempt (each a new draw among its deployments). */
+  numRetries: number;
 }
 
 /** The node's own deployments' name in model_info.id, `<model>@local`, once there are backends. */
@@ -182,7 +230,14 @@ interface ModelDeployment {
 /** The config as LiteLLM reads it; key order here is the order in the file. */
 interface LiteLlmConfig {
   model_list: ModelDeployment[];
-  router_settings: { fallbacks: Record<string, string[]>[] };
+  router_settings: {
+    fallbacks: Record<string, string[]>[];
+    routing_strategy?: LiteLlmRoutingStrategy;
+    enable_weighted_failover?: boolean;
+    num_retries?: number;
+    allowed_fails?: number;
+    cooldown_time?: number;
+  };
   litellm_settings: {
     drop_params: boolean;
     request_timeout: number;
@@ -288,24 +343,79 @@ function backendDeployments(
     if (seen.has(b.name)) throw new Error(`${what}: the name is used twice (or is "${LOCAL_DEPLOYMENT}", the node's own)`);
     seen.add(b.name);
     if (!/^https?:\/\/[^/\s]+/.test(b.apiBase)) throw new Error(`${what}: apiBase must be an http:// or https:// URL, got ${JSON.stringify(b.apiBase)}`);
+    // LiteLLM's ollama providers add /api/chat or /api/embed to the base: a path there (say /v1) is a 404 each time.
+    if (b.kind === "ollama" && /^https?:\/\/[^/]+\/./.test(b.apiBase)) {
+      throw new Error(`${what}: an Ollama backend's apiBase is its server's root, with no path (LiteLLM adds /api/...), got ${JSON.stringify(b.apiBase)}`);
+    }
     const order = b.order ?? 1;
     const weight = b.weight ?? 1;
     if (!positiveInteger(order)) throw new Error(`${what}: order must be a whole number from 1, got ${order}`);
-    if (!(weight > 0)) throw new Error(`${what}: weight must be positive, got ${weight}`);
+    if (!(Number.isFinite(weight) && weight > 0)) throw new Error(`${what}: weight must be a positive number, got ${weight}`);
+    if (b.apiKeyEnv !== undefined && b.kind !== "openai") throw new Error(`${what}: apiKeyEnv is for an "openai" backend; Ollama takes no key`);
+    if (b.apiKeyEnv !== undefined && !ENV_NAME.test(b.apiKeyEnv)) {
+      throw new Error(
+        `${what}: apiKeyEnv must be the name of an environment variable (upper-case letters, digits and _), not a key; ` +
+          `got a value of ${b.apiKeyEnv.length} characters`,
+      );
+    }
     if (b.models.length === 0) throw new Error(`${what}: it serves no model`);
+    const names = b.models.map((m) => m.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new Error(`${what}: "${twice}" is listed twice`);
     return b.models.map((m) => {
+      if (m.name.trim() === "") throw new Error(`${what}: a model name is empty`);
       if (cloudNames.has(m.name)) throw new Error(`${what}: "${m.name}" is a cloud model's name`);
       const deployment: ModelDeployment =
         b.kind === "ollama"
           ? localDeployment({ name: m.name, embedding: m.embedding }, b.apiBase, timeout)
           : {
               model_name: m.name,
-              litellm_params: { model: `openai/${m.name}`, api_base: b.apiBase, api_key: NO_KEY, timeout },
+              litellm_params: {
+                model: `openai/${m.name}`,
+                api_base: b.apiBase,
+                api_key: b.apiKeyEnv === undefined ? NO_KEY : envRef(b.apiKeyEnv),
+                timeout,
+              },
               ...(m.embedding ? { model_info: { mode: "embedding" as const } } : {}),
             };
       return named(deployment, b.name, order, weight);
     });
   });
+}
+
+/**
+ * One model's deployments serve one kind of request: an embedding deployment beside a chat one under the same
+ * name would answer half of the requests with an error.
+ */
+function checkOneModeEach(deployments: ModelDeployment[]): void {
+  const mode = new Map<string, { mode: string; where: string }>();
+  for (const d of deployments) {
+    const own = { mode: d.model_info?.mode ?? "chat", where: d.model_info?.id ?? d.model_name };
+    const first = mode.get(d.model_name);
+    if (first === undefined) mode.set(d.model_name, own);
+    else if (first.mode !== own.mode) {
+      throw new Error(`LiteLLM model "${d.model_name}" is served as ${first.mode} by ${first.where} but as ${own.mode} by ${own.where}`);
+    }
+  }
+}
+
+/** router_settings' routing keys, checked; see {@link LiteLlmRouting}. */
+function routingSettings(routing: LiteLlmRouting): Omit<LiteLlmConfig["router_settings"], "fallbacks"> {
+  const wholeFrom = (n: number, min: number) => Number.isInteger(n) && n >= min;
+  if (!(LITELLM_ROUTING_STRATEGIES as readonly string[]).includes(routing.strategy)) {
+    throw new Error(`LiteLLM routing strategy "${routing.strategy}" is not one of ${LITELLM_ROUTING_STRATEGIES.join(", ")}`);
+  }
+  if (!wholeFrom(routing.allowedFails, 0)) throw new Error(`LiteLLM allowedFails must be a whole number from 0, got ${routing.allowedFails}`);
+  // LiteLLM reads a cooldown of 0 as no cooldown at all (cooldown_handlers.py _should_run_cooldown_logic).
+  if (!wholeFrom(routing.cooldownSeconds, 1)) throw new Error(`LiteLLM cooldownSeconds must be a whole number from 1, got ${routing.cooldownSeconds}`);
+  if (!wholeFrom(routing.numRetries, 0)) throw new Error(`LiteLLM numRetries must be a whole number from 0, got ${routing.numRetries}`);
+  return {
+    routing_strategy: routing.strategy,
+    enable_weighted_failover: true,
+    num_retries: routing.numRetries,
+    allowed_fails: routing.allowedFails,
+    cooldown_time: routing.cooldownSeconds,
+  };
 }
 
 /** `router_settings.fallbacks` in LiteLLM's form: one single-key map per model, sorted by model name. */
@@ -348,16 +458,21 @@ export function buildLiteLlmConfig(spec: LiteLlmSpec): LiteLlmConfig {
   const routed = backends.length === 0 ? [] : backendDeployments(backends, spec.localOrder ?? 1, timeout, clouds);
   const models = backends.length === 0 ? [...locals, ...clouds] : [...locals.map((d) => named(d, LOCAL_DEPLOYMENT, spec.localOrder ?? 1)), ...routed, ...clouds];
   if (models.length === 0) throw new Error("LiteLLM needs at least one local or cloud model");
+  checkOneModeEach(models);
   for (const { model_name } of routed) known.add(model_name);
 
   return {
     model_list: models,
-    router_settings: { fallbacks: fallbackList(spec.fallbacks, known) },
+    router_settings: {
+      fallbacks: fallbackList(spec.fallbacks, known),
+      ...(spec.routing === undefined ? {} : routingSettings(spec.routing)),
+    },
     litellm_settings: {
       // Clients send OpenAI parameters that Ollama or Anthropic may not take; drop them rather than fail.
       drop_params: true,
       request_timeout: timeout,
-      num_retries: NUM_RETRIES,
+      // The router's own num_retries, when set, is the one routed requests use; the same number here.
+      num_retries: spec.routing?.numRetries ?? NUM_RETRIES,
       ...(metrics ? { callbacks: ["prometheus"] } : {}),
       // LiteLLM's default, said outright: /metrics on the API port, which users reach, needs a key LiteLLM
       // lets read it (the master key or an admin's; an ordinary virtual key is refused it as an admin-only

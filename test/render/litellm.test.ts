@@ -24,7 +24,9 @@ import {
   LITELLM_METRICS_DIR_ENV,
   buildLiteLlmConfig,
   liteLlmCommand,
+  NUM_RETRIES,
   renderLiteLlmConfig,
+  type BackendRoute,
   type LiteLlmSpec,
 } from "../../components/render/litellm";
 import { assertMatchesSnapshot } from "../snapshots";
@@ -71,8 +73,8 @@ const stackSpecs: Record<string, LiteLlmSpec> = {
 };
 
 type Config = {
-  model_list: { model_name: string; litellm_params: Record<string, unknown> }[];
-  router_settings: { fallbacks: Record<string, string[]>[] };
+  model_list: { model_name: string; litellm_params: Record<string, unknown>; model_info?: { id?: string; mode?: string } }[];
+  router_settings: { fallbacks: Record<string, string[]>[]; allowed_fails?: number };
   litellm_settings: Record<string, unknown>;
   general_settings: Record<string, unknown>;
 };
@@ -239,6 +241,146 @@ describe("renderLiteLlmConfig", () => {
 
   it("builds the same data it renders", () => {
     assert.deepEqual(config, JSON.parse(JSON.stringify(buildLiteLlmConfig(spec))));
+  });
+});
+
+/** Two inference nodes and a GPU box: the node's own Ollama, a second node's and an OpenAI-compatible server. */
+const routedSpec: LiteLlmSpec = {
+  ollamaApiBase: "http://ollama:11434",
+  localModels: [{ name: "qwen3:4b", rpm: 30 }, { name: "nomic-embed-text:latest", embedding: true }],
+  cloudModels: [{ name: "gpt-4o-mini", provider: "openai", model: "gpt-4o-mini", apiKeyEnv: "LITELLM_CLOUD_KEY_0" }],
+  fallbacks: { "qwen3:4b": ["gpt-4o-mini"] },
+  database: false,
+  backends: [
+    {
+      name: "inference-2",
+      kind: "ollama",
+      apiBase: "http://ai-dev-inference-2.tail1234.ts.net:11434",
+      models: [{ name: "qwen3:4b" }, { name: "nomic-embed-text:latest", embedding: true }],
+      order: 2,
+    },
+    {
+      name: "gpu-box",
+      kind: "openai",
+      apiBase: "http://100.101.102.103:8000/v1",
+      models: [{ name: "qwen3:4b" }, { name: "qwen3:32b" }],
+      order: 1,
+      weight: 3,
+      apiKeyEnv: "LITELLM_BACKEND_KEY_GPU_BOX",
+    },
+  ],
+  localOrder: 2,
+  routing: { strategy: "simple-shuffle", allowedFails: 1, cooldownSeconds: 60, numRetries: 2 },
+};
+
+describe("renderLiteLlmConfig with backends and routing settings", () => {
+  const config = parsed(routedSpec);
+  const withSpec = (change: Partial<LiteLlmSpec>) => () => renderLiteLlmConfig({ ...routedSpec, ...change });
+  const withBackend = (i: number, change: Partial<BackendRoute>) =>
+    withSpec({ backends: routedSpec.backends?.map((b, j) => (j === i ? { ...b, ...change } : b)) });
+
+  it("matches its committed snapshot", () => {
+    assertMatchesSnapshot(path.join(SNAPSHOT_DIR, "backends.yaml"), renderLiteLlmConfig(routedSpec));
+  });
+
+  it("lists every deployment of a model under its name, each with an id naming where it goes, its order and weight", () => {
+    const rows = config.model_list.map((d) => [d.model_info?.id, d.litellm_params.model, d.litellm_params.api_base, d.litellm_params.order, d.litellm_params.weight]);
+    assert.deepEqual(rows, [
+      ["qwen3:4b@local", "ollama_chat/qwen3:4b", "http://ollama:11434", 2, 1],
+      ["nomic-embed-text:latest@local", "ollama/nomic-embed-text:latest", "http://ollama:11434", 2, 1],
+      ["qwen3:4b@inference-2", "ollama_chat/qwen3:4b", "http://ai-dev-inference-2.tail1234.ts.net:11434", 2, 1],
+      ["nomic-embed-text:latest@inference-2", "ollama/nomic-embed-text:latest", "http://ai-dev-inference-2.tail1234.ts.net:11434", 2, 1],
+      ["qwen3:4b@gpu-box", "openai/qwen3:4b", "http://100.101.102.103:8000/v1", 1, 3],
+      ["qwen3:32b@gpu-box", "openai/qwen3:32b", "http://100.101.102.103:8000/v1", 1, 3],
+      // A cloud model is a model of its own, not a deployment among the others: no order, weight or id.
+      [undefined, "openai/gpt-4o-mini", undefined, undefined, undefined],
+    ]);
+    // The node's own rate limit stays on its own deployment; embedding deployments say so wherever they are.
+    assert.equal(config.model_list[0].litellm_params.rpm, 30);
+    assert.equal(config.model_list[2].litellm_params.rpm, undefined);
+    assert.deepEqual(
+      config.model_list.filter((d) => d.model_info?.mode === "embedding").map((d) => d.model_info?.id),
+      ["nomic-embed-text:latest@local", "nomic-embed-text:latest@inference-2"],
+    );
+  });
+
+  it("gives an OpenAI-compatible backend its key as an os.environ reference, or a placeholder when it wants none", () => {
+    assert.equal(config.model_list[4].litellm_params.api_key, "os.environ/LITELLM_BACKEND_KEY_GPU_BOX");
+    const keyless = parsed({ ...routedSpec, backends: [{ ...routedSpec.backends![1], apiKeyEnv: undefined }] });
+    assert.equal(keyless.model_list.find((d) => d.model_name === "qwen3:32b")?.litellm_params.api_key, "no-key");
+    // Every other key-like value is still an os.environ reference.
+    const keyish = strings(config).filter(([at]) => /(key|url|secret|token|password)$/.test(at));
+    assert.ok(keyish.length >= 3);
+    for (const [at, value] of keyish) assert.match(value, /^os\.environ\/[A-Z_][A-Z0-9_]*$/, at);
+  });
+
+  it("writes the routing settings to router_settings, beside the fallbacks, and its retries for the router and litellm alike", () => {
+    assert.deepEqual(config.router_settings, {
+      fallbacks: [{ "qwen3:4b": ["gpt-4o-mini"] }],
+      routing_strategy: "simple-shuffle",
+      enable_weighted_failover: true,
+      num_retries: 2,
+      allowed_fails: 1,
+      cooldown_time: 60,
+    });
+    assert.equal(config.litellm_settings.num_retries, 2);
+  });
+
+  it("without routing settings writes the fallbacks alone and LiteLLM's retries as before", () => {
+    const plain = parsed({ ...routedSpec, routing: undefined });
+    assert.deepEqual(plain.router_settings, { fallbacks: [{ "qwen3:4b": ["gpt-4o-mini"] }] });
+    assert.equal(plain.litellm_settings.num_retries, NUM_RETRIES);
+  });
+
+  it("lets a model only a backend serves be a fallback target", () => {
+    const fallbacks = parsed({ ...routedSpec, fallbacks: { "qwen3:4b": ["qwen3:32b"] } }).router_settings.fallbacks;
+    assert.deepEqual(fallbacks, [{ "qwen3:4b": ["qwen3:32b"] }]);
+  });
+
+  it("refuses a backend it cannot route to, naming the backend and what is wrong", () => {
+    const refusals: [() => string, RegExp][] = [
+      [withBackend(1, { name: "inference-2" }), /backend "inference-2": the name is used twice/],
+      [withBackend(0, { name: "local" }), /backend "local": the name is used twice \(or is "local", the node's own\)/],
+      [withBackend(0, { name: "GPU Box" }), /backend "GPU Box": the name must be lowercase letters, digits and dashes/],
+      [withBackend(0, { order: 0 }), /backend "inference-2": order must be a whole number from 1, got 0/],
+      [withBackend(0, { order: 1.5 }), /order must be a whole number from 1, got 1.5/],
+      [withBackend(1, { weight: 0 }), /backend "gpu-box": weight must be a positive number, got 0/],
+      [withBackend(1, { weight: -2 }), /weight must be a positive number, got -2/],
+      [withBackend(1, { weight: Infinity }), /weight must be a positive number, got Infinity/],
+      [withBackend(0, { apiBase: "gpu-box:11434" }), /backend "inference-2": apiBase must be an http:\/\/ or https:\/\/ URL, got "gpu-box:11434"/],
+      [withBackend(0, { apiBase: "ftp://gpu-box:11434" }), /apiBase must be an http:\/\/ or https:\/\/ URL/],
+      [withBackend(0, { apiBase: "http://gpu-box:11434/v1" }), /an Ollama backend's apiBase is its server's root, with no path/],
+      [withBackend(0, { apiKeyEnv: "OLLAMA_KEY" }), /backend "inference-2": apiKeyEnv is for an "openai" backend/],
+      [withBackend(0, { models: [] }), /backend "inference-2": it serves no model/],
+      [withBackend(0, { models: [{ name: "qwen3:4b" }, { name: "qwen3:4b" }] }), /backend "inference-2": "qwen3:4b" is listed twice/],
+      [withBackend(0, { models: [{ name: "gpt-4o-mini" }] }), /backend "inference-2": "gpt-4o-mini" is a cloud model's name/],
+      [
+        withBackend(0, { models: [{ name: "nomic-embed-text:latest" }] }),
+        /model "nomic-embed-text:latest" is served as embedding by nomic-embed-text:latest@local but as chat by nomic-embed-text:latest@inference-2/,
+      ],
+      [withSpec({ localOrder: 0 }), /localOrder must be a whole number from 1, got 0/],
+    ];
+    for (const [render, message] of refusals) {
+      assert.throws(render, (e: Error) => e.constructor === Error && message.test(e.message), String(message));
+    }
+  });
+
+  it("refuses a key where its variable's name belongs, without echoing the key", () => {
+    const leaked = "sk-gpu-box-fake0123456789";
+    assert.throws(withBackend(1, { apiKeyEnv: leaked }), (e: Error) => /backend "gpu-box": apiKeyEnv must be the name of an environment variable/.test(e.message) && !e.message.includes(leaked));
+  });
+
+  it("refuses routing settings LiteLLM would misread, naming the value", () => {
+    const routing = routedSpec.routing!;
+    const refusals: [LiteLlmSpec["routing"], RegExp][] = [
+      [{ ...routing, strategy: "least-busy" as "simple-shuffle" }, /routing strategy "least-busy" is not one of simple-shuffle/],
+      [{ ...routing, allowedFails: -1 }, /allowedFails must be a whole number from 0, got -1/],
+      [{ ...routing, cooldownSeconds: 0 }, /cooldownSeconds must be a whole number from 1, got 0/],
+      [{ ...routing, numRetries: 1.5 }, /numRetries must be a whole number from 0, got 1.5/],
+    ];
+    for (const [bad, message] of refusals) assert.throws(withSpec({ routing: bad }), message);
+    // 0 allowed fails is a setting of its own: the first failure cools the deployment down.
+    assert.equal(parsed({ ...routedSpec, routing: { ...routing, allowedFails: 0 } }).router_settings.allowed_fails, 0);
   });
 });
 
