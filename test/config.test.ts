@@ -247,6 +247,34 @@ describe("every mistake gets a message naming the setting, the value and what is
     assertOneProblem(problems("prod", { rateLimits: ["llama3.1:8b=10rpm"] }), "llama3.1:8b is not a model of this stack");
   });
 
+  it("LiteLLM's routing: simple-shuffle, one allowed failure, a minute's cooldown and one retry unless set", () => {
+    assert.deepEqual(load("dev").litellm.routing, { strategy: "simple-shuffle", allowedFails: 1, cooldownSeconds: 60, numRetries: 1 });
+    const tuned = load("prod", { litellmAllowedFails: "0", litellmCooldownSeconds: "300", litellmNumRetries: "2", litellmRoutingStrategy: "simple-shuffle" });
+    assert.deepEqual(tuned.litellm.routing, { strategy: "simple-shuffle", allowedFails: 0, cooldownSeconds: 300, numRetries: 2 });
+  });
+
+  it("a routing strategy LiteLLM has but the stack does not offer, with its reason, and one LiteLLM does not have", () => {
+    assertOneProblem(
+      problems("prod", { litellmRoutingStrategy: "least-busy" }),
+      `${PROJECT}:litellmRoutingStrategy is "least-busy": LiteLLM has it, but it ignores weight`,
+      "refuses connections",
+      "use simple-shuffle",
+    );
+    assertOneProblem(problems("prod", { litellmRoutingStrategy: "cost-based-routing" }), `"cost-based-routing": LiteLLM has it, but self-hosted models have no price`);
+    assertOneProblem(
+      problems("prod", { litellmRoutingStrategy: "round-robin" }),
+      `${PROJECT}:litellmRoutingStrategy is "round-robin": use simple-shuffle (LiteLLM's others, least-busy, latency-based-routing,`,
+    );
+    // A name that is a property of every object is no strategy either.
+    assertOneProblem(problems("prod", { litellmRoutingStrategy: "constructor" }), `is "constructor": use simple-shuffle (LiteLLM's others`);
+  });
+
+  it("routing numbers outside what LiteLLM reads as meant", () => {
+    assertOneProblem(problems("prod", { litellmCooldownSeconds: "0" }), `${PROJECT}:litellmCooldownSeconds is "0": use a whole number from 1 to 3600`);
+    assertOneProblem(problems("prod", { litellmAllowedFails: "-1" }), `${PROJECT}:litellmAllowedFails is "-1": use a whole number from 0 to 20`);
+    assertOneProblem(problems("prod", { litellmNumRetries: "1.5" }), `${PROJECT}:litellmNumRetries is "1.5": use a whole number from 0 to 5`);
+  });
+
   it("a context length Ollama does not accept, and Ollama's other knobs", () => {
     assertOneProblem(problems("prod", { contextLength: "262144" }), `${PROJECT}:contextLength is "262144"`, "512 to 131072");
     assertOneProblem(problems("prod", { kvCacheType: "q8_0", flashAttention: "false" }), "flashAttention is false", "only with flash attention");

@@ -31,6 +31,9 @@ export const RANGES = {
   backupKeepDaily: { min: 1, max: 365 },
   backupKeepWeekly: { min: 0, max: 520 },
   backupKeepMonthly: { min: 0, max: 120 },
+  litellmAllowedFails: { min: 0, max: 20 },
+  litellmCooldownSeconds: { min: 1, max: 3600 },
+  litellmNumRetries: { min: 0, max: 5 },
 } as const satisfies Record<string, Range>;
 
 export type RangedSettingName = keyof typeof RANGES;

@@ -2,9 +2,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUD_PROVIDERS, CloudProvider } from "../catalog/cloudProviders";
 import { canonicalModelName } from "../catalog/models";
+import { LITELLM_ROUTING_STRATEGIES, type LiteLlmRoutingStrategy, UNSUITED_ROUTING_STRATEGIES } from "./limits";
 import type { ModelSettings } from "./models";
 import { isHttpUrl, SettingsReader } from "./reader";
-import { CLOUD_KEY_SETTING } from "./schema";
+import { CLOUD_KEY_SETTING, SETTINGS } from "./schema";
 
 export interface CloudModelSettings {
   /** The name clients ask for. */
@@ -21,6 +22,14 @@ export interface LiteLlmSettings {
   fallbacks: Record<string, string[]>;
   rateLimits: Record<string, { rpm?: number; tpm?: number }>;
   database: boolean;
+  /** How LiteLLM's router spreads a model's requests over its deployments and steps around a failing one. */
+  routing: { strategy: LiteLlmRoutingStrategy; allowedFails: number; cooldownSeconds: number; numRetries: number };
+  /**
+   * Whether a routing setting differs from its default. Without backends and without one, LiteLLM's config
+   * carries none (LiteLLM's own defaults), so that a stack that sets nothing renders the config it did before
+   * they existed.
+   */
+  routingSet: boolean;
   /** The cloud providers' keys that are set, as secrets. */
   cloudKeys: Partial<Record<CloudProvider, pulumi.Output<string>>>;
 }
@@ -38,7 +47,34 @@ export function readLiteLlm(read: SettingsReader, models: ModelSettings[]): Lite
   const names = modelNames(localNames, cloudModels);
   const fallbacks = readFallbacks(read, names);
   const rateLimits = readRateLimits(read, names);
-  return { cloudModels, fallbacks, rateLimits, database: read.boolean("litellmDatabase"), cloudKeys };
+  const routing = {
+    strategy: readRoutingStrategy(read),
+    allowedFails: read.integer("litellmAllowedFails"),
+    cooldownSeconds: read.integer("litellmCooldownSeconds"),
+    numRetries: read.integer("litellmNumRetries"),
+  };
+  // Pulumi hands the program Pulumi.yaml's defaults as values, so "set" can only mean "not the default".
+  const routingSet =
+    routing.strategy !== SETTINGS.litellmRoutingStrategy.default ||
+    routing.allowedFails !== SETTINGS.litellmAllowedFails.default ||
+    routing.cooldownSeconds !== SETTINGS.litellmCooldownSeconds.default ||
+    routing.numRetries !== SETTINGS.litellmNumRetries.default;
+  return { cloudModels, fallbacks, rateLimits, database: read.boolean("litellmDatabase"), routing, routingSet, cloudKeys };
+}
+
+/** A strategy LiteLLM has but this stack does not offer is refused with its reason (limits.ts). */
+function readRoutingStrategy(read: SettingsReader): LiteLlmRoutingStrategy {
+  const value = read.string("litellmRoutingStrategy");
+  const offered = LITELLM_ROUTING_STRATEGIES.find((s) => s === value);
+  if (offered !== undefined) return offered;
+  const why = Object.hasOwn(UNSUITED_ROUTING_STRATEGIES, value) ? UNSUITED_ROUTING_STRATEGIES[value] : undefined;
+  read.problems.add(
+    `${read.project}:litellmRoutingStrategy is "${value}": ` +
+      (why === undefined
+        ? `use ${LITELLM_ROUTING_STRATEGIES.join(" or ")} (LiteLLM's others, ${Object.keys(UNSUITED_ROUTING_STRATEGIES).join(", ")}, are not offered)`
+        : `LiteLLM has it, but ${why}; use ${LITELLM_ROUTING_STRATEGIES.join(" or ")}`),
+  );
+  return LITELLM_ROUTING_STRATEGIES[0];
 }
 
 // A name clients use for a cloud model: letters, digits and . _ - : /

@@ -10,6 +10,7 @@ import {
   DOCKER_NETWORK_PREFIX,
   fromTo,
   KV_CACHE_TYPES,
+  LITELLM_ROUTING_STRATEGIES,
   MODEL_SHARE_PERCENT,
   oneOf,
   OPERATIONS_VOLUME_RESERVE_GB,
@@ -183,6 +184,27 @@ export const SETTINGS = {
     type: "boolean",
     default: true,
     description: "Run Postgres for LiteLLM's virtual keys and spend tracking (its data on the inference node's volume).",
+  },
+  litellmRoutingStrategy: {
+    type: "string",
+    default: "simple-shuffle",
+    description:
+      `How LiteLLM picks among a model's deployments (the nodes and backends that serve it) of the lowest order: ${oneOf(LITELLM_ROUTING_STRATEGIES, { "simple-shuffle": "at random, in proportion to each one's weight; a failed attempt draws again among the others" })}. LiteLLM's other strategies are refused, each with its reason. The four litellm routing settings reach LiteLLM's config once there are external backends or one of them differs from its default; until then LiteLLM's own defaults hold.`,
+  },
+  litellmAllowedFails: {
+    type: "integer",
+    default: 1,
+    description: `Failures of one deployment within litellmCooldownSeconds that LiteLLM tolerates; one more leaves it out for litellmCooldownSeconds (timeouts, 5xx and 429 count; a refused connection does not); ${fromTo(RANGES.litellmAllowedFails)}.`,
+  },
+  litellmCooldownSeconds: {
+    type: "integer",
+    default: 60,
+    description: `How long LiteLLM leaves a failing deployment out, in seconds, and the window its failures are counted in; ${fromTo(RANGES.litellmCooldownSeconds)}.`,
+  },
+  litellmNumRetries: {
+    type: "integer",
+    default: 1,
+    description: `Times LiteLLM tries a failed request again, each a new draw among the model's deployments, before its fallbacks; ${fromTo(RANGES.litellmNumRetries)}.`,
   },
   qdrantVectors: {
     type: "integer",

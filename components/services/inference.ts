@@ -198,6 +198,8 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
     fallbacks: args.litellm.fallbacks,
     database: args.litellm.database,
     ...backendRouting(args.backends ?? []),
+    // With one deployment per model and no routing setting, LiteLLM's own defaults: the config stays as it was.
+    ...((args.backends ?? []).length > 0 || args.litellm.routingSet ? { routing: args.litellm.routing } : {}),
   });
   const cloudKeyEnv: Record<string, pulumi.Input<string>> = {};
   for (const provider of CLOUD_PROVIDERS) {
