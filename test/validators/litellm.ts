@@ -49,8 +49,11 @@ export interface StandIn {
 /** A stand-in's answer: a string body goes as text/plain, anything else as JSON. */
 export type Reply = { status: number; body: unknown };
 
-/** An HTTP server on 127.0.0.1 that records every request and answers with `reply`. */
-export async function startStandIn(reply: (req: Recorded) => Reply): Promise<StandIn> {
+/**
+ * An HTTP server on 127.0.0.1 that records every request and answers with `reply`; on `port` when given (a
+ * stand-in started again where a stopped one was), else on a free one.
+ */
+export async function startStandIn(reply: (req: Recorded) => Reply, port = 0): Promise<StandIn> {
   const requests: Recorded[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -75,10 +78,13 @@ export async function startStandIn(reply: (req: Recorded) => Reply): Promise<Sta
     requests.push({ method: "CONNECT", url: req.url ?? "", headers: req.headers, body: {} });
     socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
