@@ -334,7 +334,13 @@ function modelsSection({ outputs, containers }: ReportContext): string {
   if (upload?.content === undefined) return `## Models\n${outputs.models.join(", ")}`;
   const config = parseYaml(upload.content) as {
     model_list: RenderedDeployment[];
-    router_settings?: { fallbacks?: Record<string, string[]>[] };
+    router_settings?: {
+      fallbacks?: Record<string, string[]>[];
+      routing_strategy?: string;
+      num_retries?: number;
+      allowed_fails?: number;
+      cooldown_time?: number;
+    };
   };
   const fallbacks = new Map((config.router_settings?.fallbacks ?? []).flatMap((f) => Object.entries(f)));
   const where = (d: RenderedDeployment): string => {
@@ -359,9 +365,20 @@ function modelsSection({ outputs, containers }: ReportContext): string {
       .join("; "),
     (fallbacks.get(name) ?? []).join(", ") || "-",
   ]);
+  const r = config.router_settings;
+  // What LiteLLM does between a model's deployments, when the config says (components/render/litellm.ts).
+  const routing =
+    r?.routing_strategy === undefined
+      ? ""
+      : `\nLiteLLM picks among a model's deployments of the lowest order by ${r.routing_strategy} (at random, by weight; ` +
+        `a failed attempt draws again among the others) and tries a failed request ${r.num_retries} more time(s); a ` +
+        `deployment with more than ${r.allowed_fails} failure(s) (timeouts, errors) within ${r.cooldown_time} s is left ` +
+        `out for ${r.cooldown_time} s. One that refuses connections or does not answer at all is not: each request ` +
+        `drawn to it tries it first.`;
   return (
-    "## Models and their routes (LiteLLM tries the lowest order first; a deployment that fails is cooled down)\n" +
-    table(["model", "served by", "falls back to"], rows)
+    "## Models and their routes (LiteLLM tries the lowest order first)\n" +
+    table(["model", "served by", "falls back to"], rows) +
+    routing
   );
 }
 

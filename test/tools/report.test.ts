@@ -152,3 +152,21 @@ describe("the plan's models and their routes", () => {
     assert.match(buildReport(await runProgram("dev")), /^gemma3:1b +this node's Ollama +-$/m);
   });
 });
+
+describe("the plan's routing line", () => {
+  it("says how LiteLLM picks among a model's deployments once the config has routing settings, and not before", async () => {
+    const routed = buildReport(
+      await runProgram("dev", {
+        set: {
+          [`${projectName()}:tailnetDevBackends`]: ["name=gpu-box url=http://100.101.102.103:11434 tag=tag:ai-dev-gpu models=gemma3:1b"],
+          [`${projectName()}:litellmCooldownSeconds`]: "120",
+        },
+      }),
+    );
+    assert.match(
+      routed,
+      /^LiteLLM picks among a model's deployments of the lowest order by simple-shuffle \(at random, by weight; a failed attempt draws again among the others\) and tries a failed request 1 more time\(s\); a deployment with more than 1 failure\(s\) \(timeouts, errors\) within 120 s is left out for 120 s\. One that refuses connections or does not answer at all is not/m,
+    );
+    assert.doesNotMatch(buildReport(await runProgram("dev")), /LiteLLM picks among/);
+  });
+});
