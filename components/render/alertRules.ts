@@ -2,7 +2,7 @@
 //
 // They target the failures that end in a 3 AM crash on a small two-node platform: a node gone, a disk or
 // memory running out, OOM kills, containers crash-looping, a service whose health endpoint stopped answering,
-// LiteLLM failing or slow, clocks drifting, a nightly backup failed or missing. A Watchdog that always fires lets an outside dead-man's switch
+// LiteLLM failing or slow, one of a model's deployments failing or cooled down, clocks drifting, a nightly backup failed or missing. A Watchdog that always fires lets an outside dead-man's switch
 // notice when the whole alerting path is gone. `renderAlertRules` in prometheus.ts writes them as a rule file.
 
 import { scrapeJob } from "../catalog/services";
@@ -57,6 +57,24 @@ const FILESYSTEMS = `fstype!~"tmpfs|ramfs|squashfs|overlay"`;
 
 function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(12))}%`;
+}
+
+/**
+ * Each LiteLLM deployment's state, the highest per `by` (which should hold model_id), as LiteLLM 1.110.2 sets
+ * litellm_deployment_state: 0 its last request succeeded, 1 its last request failed (partial outage), 2 it was
+ * cooled down (complete outage). A cooldown writes the gauge under the deployment's configured api_base
+ * (router_utils/cooldown_callbacks.py), a request under the URL it called (integrations/prometheus.py
+ * set_llm_deployment_success_metrics and ..._failure_metrics), which for Ollama ends in /api/chat: the
+ * deployment then has two series, and the cooldown's stays at 2 after it recovers (measured with the real proxy).
+ * So a series with a cooldown counter's api_base counts only where it is the deployment's one series (an
+ * OpenAI-compatible backend's, which a request rewrites). Requests LiteLLM refused before choosing a deployment
+ * carry model_id="" and are left out.
+ */
+export function liteLlmDeploymentState(by: string): string {
+  const job = `job="${scrapeJob("litellm")}"`;
+  const state = `litellm_deployment_state{${job}, model_id!=""}`;
+  const cooled = `litellm_deployment_cooled_down_total{${job}}`;
+  return `max by (${by}) ((${state} unless on (instance, model_id, api_base) ${cooled}) or on (instance, model_id) ${state})`;
 }
 
 export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
@@ -186,6 +204,21 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       description:
         "95% of requests through LiteLLM at {{ $labels.instance }} take up to {{ $value | humanizeDuration }}. " +
         "Check the inference node's CPU and memory, whether Ollama swaps models in and out (`ollama ps`), queueing (OLLAMA_NUM_PARALLEL), and the prompt sizes clients send.",
+    },
+    {
+      // One deployment of a model (model_info.id "<model>@<where>", render/litellm.ts) failing while LiteLLM
+      // serves the model from its others: the error rate may stay low, so it has an alert of its own.
+      name: "LiteLLMDeploymentDown",
+      severity: "warning",
+      for: "5m",
+      expr: `${liteLlmDeploymentState("job, instance, model_id")} >= 1`,
+      summary: "A LiteLLM deployment of a model is failing or cooled down",
+      description:
+        "LiteLLM's deployment {{ $labels.model_id }} (model@where: local is the inference node's Ollama, another name an external backend) " +
+        "has failed its requests or been cooled down for 5 minutes; LiteLLM sends the model's requests to its other deployments meanwhile, if it has any. " +
+        "Check that backend's probe (backend-<where> on the Service probes panel, or the ollama probe for local), " +
+        "`docker logs litellm` on the inference node for the error, and litellm_deployment_failure_responses_total by exception_status. " +
+        "LiteLLM changes the state only when it sends the deployment a request: without traffic it stays as the last request left it.",
     },
     {
       name: "ClockSkew",

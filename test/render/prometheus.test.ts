@@ -97,7 +97,7 @@ function checkConfig(configSpec: PrometheusSpec, rules: string): void {
   const result = runPrometheusTool("promtool", ["check", "config", "--lint=all", "--lint-fatal", configFile]);
   assert.equal(result.status, 0, `promtool check config failed:\n${result.output}`);
   assert.match(result.output, /SUCCESS: .*prometheus\.yml is valid prometheus config file syntax/, result.output);
-  assert.match(result.output, /SUCCESS: 14 rules found/, result.output);
+  assert.match(result.output, /SUCCESS: 15 rules found/, result.output);
 }
 
 describe("renderPrometheusConfig", () => {
@@ -244,6 +244,29 @@ function selector(name: string, labels: Labels): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return `${name}{${pairs.join(",")}}`;
 }
+
+/**
+ * One LiteLLM deployment's series as LiteLLM 1.110.2 writes them (measured with the real proxy in
+ * metricNames.test.ts): the state a request left, under the URL it called; and, once cooled down, the state 2
+ * and the cooldown counter under the deployment's configured api_base. An OpenAI-compatible backend's are one URL.
+ */
+function deploymentSeries(
+  modelId: string,
+  apiBase: string,
+  requestUrl: string,
+  values: { request: string; cooldownState?: string; cooldowns?: string },
+): Series[] {
+  const model = modelId.split("@")[0];
+  const state = (url: string) => ({ ...LITELLM, api_base: url, api_provider: "ollama_chat", litellm_model_name: model, model_id: modelId, pid: "7" });
+  const cooled = { ...LITELLM, api_base: apiBase, api_provider: "ollama_chat", exception_status: "500", litellm_model_name: model, model_id: modelId };
+  return [
+    { series: selector("litellm_deployment_state", state(requestUrl)), values: values.request },
+    ...(values.cooldownState === undefined ? [] : [{ series: selector("litellm_deployment_state", state(apiBase)), values: values.cooldownState }]),
+    ...(values.cooldowns === undefined ? [] : [{ series: selector("litellm_deployment_cooled_down_total", cooled), values: values.cooldowns }]),
+  ];
+}
+
+const GPU_BOX = "http://gpu-box.tail1234.ts.net:11434";
 
 function latencyBuckets(countsPerMinute: Record<string, number>): Series[] {
   return Object.entries(countsPerMinute).map(([le, perMinute]) => ({
@@ -493,6 +516,42 @@ const CASES: Record<string, { firing: AlertCase[]; quiet: AlertCase[] }> = {
       },
     ],
   },
+  LiteLLMDeploymentDown: {
+    firing: [
+      {
+        title: "the GPU box's deployment failing and cooled down again and again while the node's serves the model",
+        series: [
+          ...deploymentSeries("qwen3:8b@gpu-box", GPU_BOX, `${GPU_BOX}/api/chat`, { request: "0 1x10", cooldownState: "_ 2x10", cooldowns: "_ 1+1x10" }),
+          ...deploymentSeries("qwen3:8b@local", "http://ollama:11434", "http://ollama:11434/api/chat", { request: "0x11" }),
+        ],
+        evalTime: "8m",
+        expected: [{ labels: { ...LITELLM, model_id: "qwen3:8b@gpu-box" } }],
+      },
+      {
+        title: "an OpenAI-compatible backend cooled down, its one series at 2",
+        series: deploymentSeries("qwen3:8b@vllm", "http://vllm.tail1234.ts.net:8000/v1", "http://vllm.tail1234.ts.net:8000/v1", {
+          request: "0 1 2x10",
+          cooldowns: "_ _ 1x10",
+        }),
+        evalTime: "8m",
+        expected: [{ labels: { ...LITELLM, model_id: "qwen3:8b@vllm" } }],
+      },
+    ],
+    quiet: [
+      {
+        title: "cooled down once, then answering again: the cooldown's series stays at 2, the requests' is back at 0",
+        series: deploymentSeries("qwen3:8b@gpu-box", GPU_BOX, `${GPU_BOX}/api/chat`, { request: "0 1 1 0x10", cooldownState: "_ 2x12", cooldowns: "_ 1x12" }),
+        evalTime: "10m",
+        expected: [],
+      },
+      {
+        title: "one failed request, then successes",
+        series: deploymentSeries("qwen3:8b@local", "http://ollama:11434", "http://ollama:11434/api/chat", { request: "0 1 0x10" }),
+        evalTime: "8m",
+        expected: [],
+      },
+    ],
+  },
   ClockSkew: {
     firing: [
       {
@@ -639,7 +698,7 @@ describe("renderAlertRules", () => {
     fs.writeFileSync(file, text);
     const result = runPrometheusTool("promtool", ["check", "rules", "--lint=all", "--lint-fatal", file]);
     assert.equal(result.status, 0, `promtool check rules failed:\n${result.output}`);
-    assert.match(result.output, /SUCCESS: 14 rules found/, result.output);
+    assert.match(result.output, /SUCCESS: 15 rules found/, result.output);
   });
 
   it("fires and stays quiet as intended for every alert (promtool test rules)", () => {
