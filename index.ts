@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
 import { Role, ROLES } from "./components/catalog/services";
-import { DEPLOYERS_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
+import { BACKENDS_SETTING, DEPLOYERS_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { HostFirewall } from "./components/machines/hostFirewall";
@@ -48,6 +48,9 @@ export = async () => {
       nodeTags: ROLES.map((role) => nodeTag(settings.namePrefix, settings.environment, role)),
       deployers: settings.tailnet.deployers[settings.environment],
       deployersSetting: `${settings.project}:${DEPLOYERS_SETTING[settings.environment]}`,
+      backends: settings.backends[settings.environment],
+      litellmNodeTag: nodeTag(settings.namePrefix, settings.environment, "inference"),
+      backendsSetting: `${settings.project}:${BACKENDS_SETTING[settings.environment]}`,
     });
   }
 

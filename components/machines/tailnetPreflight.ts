@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
 import { tagOwnershipProblems, TagOwnershipNeeds } from "../plan/tagOwnership";
 
-/** The tailnet's policy does not let this stack's nodes join. Its message is the whole story, as a SettingsError's. */
+/** The tailnet's policy does not let this stack's nodes join (or LiteLLM's node reach its backends). Its message is the whole story, as a SettingsError's. */
 export class TailnetPolicyError extends pulumi.RunError {
   constructor(
     readonly problems: string[],
@@ -21,10 +21,10 @@ export class TailnetPolicyError extends pulumi.RunError {
     project: string,
   ) {
     super(
-      `The tailnet's policy file does not let this stack's nodes join, so \`pulumi up\` stopped before creating anything:\n` +
+      `The tailnet's policy file does not let this stack's nodes join or reach what they need, so \`pulumi up\` stopped before creating anything:\n` +
         problems.map((p) => `  - ${p}\n`).join("") +
         `Merge plan-out/${stack}/tailnet-policy.hujson (written by \`npm run plan -- ${stack}\`) into the tailnet's ` +
-        `policy file (admin console, Access controls), at least its tagOwners, then run \`pulumi up\` again. Or let ` +
+        `policy file (admin console, Access controls), at least its tagOwners and grants, then run \`pulumi up\` again. Or let ` +
         `the prod stack write the whole policy file: \`pulumi config set --stack prod ${project}:manageTailnetPolicy true\`, ` +
         `with ${project}:tailnetUsers.`,
     );

@@ -2,6 +2,7 @@
 // must be defined in `tagOwners` (the control plane refuses a key or a device tag it does not know), and the
 // deployer who mints the keys must be one of its owners. Pure: the policy's text in, problems out.
 import { GROUP_PATTERN, isUserIdentity, TAG_PATTERN } from "../catalog/identities";
+import { ipEntryAllows, matchesAny } from "./tailnetAccess";
 
 /** What the stack needs the tailnet's policy to define. */
 export interface TagOwnershipNeeds {
@@ -11,6 +12,15 @@ export interface TagOwnershipNeeds {
   deployers: string[];
   /** The setting that lists them, e.g. "ai-platform:tailnetDevDeployers". */
   deployersSetting: string;
+  /**
+   * The environment's external backends, which its LiteLLM node (`litellmNodeTag`) must be granted on their port.
+   * Default none.
+   */
+  backends?: { name: string; tag: string; port: number }[];
+  /** The tag of the node LiteLLM runs on, e.g. "tag:ai-dev-inference". */
+  litellmNodeTag?: string;
+  /** The setting that lists the backends, e.g. "ai-platform:tailnetDevBackends". */
+  backendsSetting?: string;
 }
 
 /**
@@ -47,7 +57,33 @@ export function tagOwnershipProblems(policyJson: string, needs: TagOwnershipNeed
       problems.push(`${tag} is owned by [${owners.join(", ")}], not by the deployer ${refused.join(", ")} that mints the node's key`);
     }
   }
+  problems.push(...backendGrantProblems(policy as Record<string, unknown>, tagOwners, needs));
   return problems;
+}
+
+/**
+ * A backend the LiteLLM node may not reach: its tag undefined, or no grant from the LiteLLM node to its port.
+ * Only grants are read; a policy that still has legacy `acls` may allow it there, which this does not model, so
+ * such a policy is given the benefit of the doubt.
+ */
+function backendGrantProblems(policy: Record<string, unknown>, tagOwners: Record<string, string[]>, needs: TagOwnershipNeeds): string[] {
+  const node = needs.litellmNodeTag;
+  if (node === undefined || (needs.backends ?? []).length === 0) return [];
+  if (field(policy, "acls") !== undefined) return [];
+  const raw = field(policy, "grants");
+  const grants = (Array.isArray(raw) ? raw : []).map((g) => stringLists(g));
+  const nodeSelectors = [node, "autogroup:tagged"];
+  const setting = needs.backendsSetting ?? "the backends setting";
+  return (needs.backends ?? []).flatMap((b) => {
+    if (!(b.tag in tagOwners)) return [`${b.tag} (the backend ${b.name}, ${setting}) is not defined in tagOwners`];
+    const granted = grants.some(
+      (g) =>
+        matchesAny(g.src ?? [], node, nodeSelectors) &&
+        (g.dst ?? []).some((d) => d === "*" || d === b.tag) &&
+        (g.ip ?? []).some((entry) => ipEntryAllows(entry, "tcp", b.port)),
+    );
+    return granted ? [] : [`no grant lets ${node} (LiteLLM's node) reach the backend ${b.name} at ${b.tag}:${b.port} (${setting})`];
+  });
 }
 
 /**

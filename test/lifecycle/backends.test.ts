@@ -1,15 +1,17 @@
 /**
  * An external backend in the local cloud: dev, deployed, gets a GPU machine of the team's in
- * tailnetDevBackends. The next `pulumi up` changes LiteLLM's configuration (the backend's deployments) and
- * Prometheus's (its probe), and nothing else: no server, volume, key or other container. The tailnet policy the
- * stack outputs for merging grants dev's inference node the backend's port. A second `up` changes nothing, and
- * removing the backend changes the same two back.
+ * tailnetDevBackends. While the tailnet's policy (which dev does not manage) lacks the backend's grant, `pulumi
+ * up` stops before changing anything, naming the grant; once the user has merged the policy the stack outputs,
+ * it changes LiteLLM's configuration (the backend's deployments) and Prometheus's (its probe), and nothing else:
+ * no server, volume, key or other container. A second `up` changes nothing, and removing the backend changes
+ * the same two back.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { log } from "../localcloud/cloud";
 import type { FakeNode } from "../localcloud/node";
+import { runProgram } from "../../tools/mocksRunner";
 import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
 
 const BACKEND = "name=gpu-box url=http://100.101.102.103:11434 tag=tag:ai-dev-gpu models=gemma3:1b,qwen3:8b preferred=true";
@@ -58,10 +60,30 @@ describe("dev with an external backend", { skip: SKIP }, () => {
     await s?.close();
   });
 
-  it("adding it changes LiteLLM's and Prometheus's configuration, nothing else", async () => {
+  it("adding it stops before any change while the tailnet's policy does not grant it", async () => {
+    const before = cloudState();
+    await s.project.stack.setConfig("ai-platform:tailnetDevBackends[0]", { value: BACKEND }, true);
+    const events: EngineEvent[] = [];
+    await assert.rejects(
+      s.project.stack.up({ onOutput: onOutput("unmerged"), onEvent: (e) => events.push(e), color: "never" }),
+      (err: Error) => {
+        // The policy merged at the start knows nothing of the backend: its tag first.
+        assert.match(err.message, /tag:ai-dev-gpu \(the backend gpu-box, ai-platform:tailnetDevBackends\) is not defined in tagOwners/);
+        assert.match(err.message, /stopped before creating anything/);
+        return true;
+      },
+    );
+    assert.deepEqual(changesOf(events), [], "nothing changed");
+    assert.deepEqual(cloudState(), before);
+  });
+
+  it("once the new policy is merged, it changes LiteLLM's and Prometheus's configuration, nothing else", async () => {
+    // The user merges the policy the stack outputs (npm run plan writes it) in the admin console.
+    const plan = await runProgram("dev", { set: { "ai-platform:tailnetDevBackends": [BACKEND] } });
+    s.cloud.tailscale.state.policy = String(plan.outputs.tailnetPolicy);
+    s.cloud.tailscale.state.policyIsDefault = false;
     const before = cloudState();
     const ollamaBefore = nodeOf("inference").docker.containerByName("ollama")!.id;
-    await s.project.stack.setConfig("ai-platform:tailnetDevBackends[0]", { value: BACKEND }, true);
     const { changes, outputs } = await up("add backend");
     assert.deepEqual(changes.sort(), [...CHANGED].sort());
     assert.deepEqual(cloudState(), before, "the same servers and volumes");

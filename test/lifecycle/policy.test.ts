@@ -25,7 +25,7 @@ describe("first up against a tailnet policy that lacks the tags", { skip: SKIP }
       (err: Error) => {
         log(`up refused in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         for (const text of [err.message, output]) {
-          assert.match(text, /does not let this stack's nodes join, so `pulumi up` stopped before creating anything/);
+          assert.match(text, /does not let this stack's nodes join or reach what they need, so `pulumi up` stopped before creating anything/);
           assert.match(text, /tag:ai-dev-inference \(a node's tag\) is not defined in tagOwners/);
           assert.match(text, /tag:ai-dev-operations \(a node's tag\) is not defined in tagOwners/);
           assert.match(text, /tag:ai-dev-deployer \(a deployer, ai-platform:tailnetDevDeployers\)/);

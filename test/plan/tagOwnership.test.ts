@@ -90,3 +90,41 @@ describe("the program and the tailnet's policy", () => {
     assert.equal(run.calls.filter((c) => c.token === "tailscale:index/getAcl:getAcl").length, 1);
   });
 });
+
+describe("external backends in the tailnet's policy", () => {
+  const tagOwners = {
+    "tag:ai-dev-deployer": ["autogroup:admin"],
+    "tag:ai-dev-inference": ["tag:ai-dev-deployer"],
+    "tag:ai-dev-operations": ["tag:ai-dev-deployer"],
+    "tag:ai-dev-gpu": ["autogroup:admin"],
+  };
+  const withBackend = {
+    ...needs,
+    backends: [{ name: "gpu-box", tag: "tag:ai-dev-gpu", port: 11434 }],
+    litellmNodeTag: "tag:ai-dev-inference",
+    backendsSetting: "ai-platform:tailnetDevBackends",
+  };
+
+  it("a policy merged before the backend was added lacks its grant, and says which", () => {
+    assert.deepEqual(tagOwnershipProblems(policy({ tagOwners, grants: [] }), withBackend), [
+      "no grant lets tag:ai-dev-inference (LiteLLM's node) reach the backend gpu-box at tag:ai-dev-gpu:11434 (ai-platform:tailnetDevBackends)",
+    ]);
+    const { "tag:ai-dev-gpu": _gpu, ...withoutTag } = tagOwners;
+    void _gpu;
+    assert.deepEqual(tagOwnershipProblems(policy({ tagOwners: withoutTag }), withBackend), [
+      "tag:ai-dev-gpu (the backend gpu-box, ai-platform:tailnetDevBackends) is not defined in tagOwners",
+    ]);
+  });
+
+  it("the grant the stack renders passes; one to another port or from another node does not", () => {
+    const grant = (src: string, ip: string) => ({ src: [src], dst: ["tag:ai-dev-gpu"], ip: [ip] });
+    assert.deepEqual(tagOwnershipProblems(policy({ tagOwners, grants: [grant("tag:ai-dev-inference", "tcp:11434")] }), withBackend), []);
+    assert.deepEqual(tagOwnershipProblems(policy({ tagOwners, grants: [grant("tag:ai-dev-inference", "tcp:*")] }), withBackend), []);
+    assert.equal(tagOwnershipProblems(policy({ tagOwners, grants: [grant("tag:ai-dev-inference", "tcp:8000")] }), withBackend).length, 1);
+    assert.equal(tagOwnershipProblems(policy({ tagOwners, grants: [grant("tag:ai-dev-operations", "tcp:11434")] }), withBackend).length, 1);
+  });
+
+  it("a policy with legacy acls is not second-guessed", () => {
+    assert.deepEqual(tagOwnershipProblems(policy({ tagOwners, acls: [{ action: "accept", src: ["*"], dst: ["*:*"] }] }), withBackend), []);
+  });
+});
