@@ -51,6 +51,9 @@ interface ReportedOutputs {
     }
   >;
   models: string[];
+  litellm?: {
+    backends?: { name: string; url: string; kind: string; tag: string; models: string[]; preferred: boolean; weight: number }[];
+  };
   alertmanager?: { routes?: { alert: string; severity: string; receiver: string; kind: string }[] };
   costComparison?: CloudComparison;
   throughput?: ThroughputOutput;
@@ -382,6 +385,25 @@ function modelsSection({ outputs, containers }: ReportContext): string {
   );
 }
 
+/** The machines of the team's that LiteLLM routes to, which the stack lists but does not manage. */
+function backendsSection({ outputs }: ReportContext): string | undefined {
+  const backends = outputs.litellm?.backends ?? [];
+  if (backends.length === 0) return undefined;
+  const rows = backends.map((b) => [
+    b.name,
+    b.url,
+    b.kind,
+    b.tag,
+    b.models.join(", "),
+    b.preferred ? "first (order 1)" : `shared, weight ${b.weight}`,
+    `backend-${b.name}`,
+  ]);
+  return (
+    "## External backends (not managed by this stack; reached over the tailnet by the inference node only)\n" +
+    table(["name", "url", "kind", "tag", "models", "tried", "probe"], rows)
+  );
+}
+
 function alertRoutesSection({ outputs }: ReportContext): string | undefined {
   const routes = outputs.alertmanager?.routes;
   if (!routes) return undefined;
@@ -549,6 +571,7 @@ const SECTIONS: ((context: ReportContext) => string | undefined)[] = [
   tailnetAccessSection,
   memoryBudgetSection,
   modelsSection,
+  backendsSection,
   alertRoutesSection,
   endpointsSection,
   monthlyCostSection,

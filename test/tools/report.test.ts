@@ -149,7 +149,10 @@ describe("the plan's models and their routes", () => {
     assert.match(row("gemma3:1b"), /backend gpu-box \(http:\/\/100\.101\.102\.103:11434\), order 1, weight 1; this node's Ollama, order 2, weight 1/);
     assert.match(row("qwen3:8b"), /backend gpu-box .*order 1/);
     assert.doesNotMatch(row("qwen3:8b"), /this node's Ollama/);
-    assert.match(buildReport(await runProgram("dev")), /^gemma3:1b +this node's Ollama +-$/m);
+    assert.match(text, /^gpu-box +http:\/\/100\.101\.102\.103:11434 +ollama +tag:ai-dev-gpu +gemma3:1b, qwen3:8b +first \(order 1\) +backend-gpu-box$/m);
+    const plain = buildReport(await runProgram("dev"));
+    assert.match(plain, /^gemma3:1b +this node's Ollama +-$/m);
+    assert.doesNotMatch(plain, /## External backends/);
   });
 });
 
