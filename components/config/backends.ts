@@ -128,6 +128,10 @@ function parseBackend(entry: string, key: string, platformTags: readonly string[
     .split(",")
     .filter((m) => m !== "")
     .flatMap((m) => parseModel(m, kind, where, problems));
+  const names = models.map((m) => m.name);
+  for (const twice of new Set(names.filter((n, i) => names.indexOf(n) !== i))) {
+    problems.add(`${where}: models= lists ${twice} more than once; list each model once`);
+  }
   if (models.length === 0 && fields.get("models") === "") {
     problems.add(`${where}: models= is empty: list the models it serves, e.g. models=qwen3:8b,qwen3:32b`);
   }

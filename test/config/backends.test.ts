@@ -90,6 +90,7 @@ describe("external backends", () => {
     oneProblem(settingsProblems("dev", { tailnetDevBackends: ["name=gpu url=http://gpu tag=tag:ai-dev-gpu models=qwen3:8b"] }), "has no port");
     oneProblem(settingsProblems("dev", { tailnetDevBackends: [`${GPU} weight=0`] }), 'weight "0" must be a whole number from 1 to 100');
     oneProblem(settingsProblems("dev", { tailnetDevBackends: ["name=gpu url=http://gpu:11434/api tag=tag:ai-dev-gpu models=qwen3:8b"] }), "an Ollama backend's url is its server's root");
+    oneProblem(settingsProblems("dev", { tailnetDevBackends: ["name=gpu url=http://gpu:11434 tag=tag:ai-dev-gpu models=qwen3:8b,qwen3:8b"] }), "models= lists qwen3:8b more than once");
     oneProblem(settingsProblems("dev", { tailnetDevBackends: ["name=gpu kind=grpc url=http://gpu:11434 tag=tag:ai-dev-gpu models=qwen3:8b"] }), 'kind "grpc" is not one of ollama, openai');
   });
 
