@@ -66,15 +66,20 @@ function percent(ratio: number): string {
  * (router_utils/cooldown_callbacks.py), a request under the URL it called (integrations/prometheus.py
  * set_llm_deployment_success_metrics and ..._failure_metrics), which for Ollama ends in /api/chat: the
  * deployment then has two series, and the cooldown's stays at 2 after it recovers (measured with the real proxy).
- * So a series with a cooldown counter's api_base counts only where it is the deployment's one series (an
- * OpenAI-compatible backend's, which a request rewrites). Requests LiteLLM refused before choosing a deployment
- * carry model_id="" and are left out.
+ * So the requests' series is the state; the cooldown's counts while the requests' is not back at 0; and where the
+ * two are one series (an OpenAI-compatible backend's, whose URL is its api_base) that series is the state.
+ * Requests LiteLLM refused before choosing a deployment carry model_id="" and are left out.
  */
 export function liteLlmDeploymentState(by: string): string {
   const job = `job="${scrapeJob("litellm")}"`;
   const state = `litellm_deployment_state{${job}, model_id!=""}`;
   const cooled = `litellm_deployment_cooled_down_total{${job}}`;
-  return `max by (${by}) ((${state} unless on (instance, model_id, api_base) ${cooled}) or on (instance, model_id) ${state})`;
+  const requests = `(${state} unless on (instance, model_id, api_base) ${cooled})`;
+  const cooldowns = `(${state} and on (instance, model_id, api_base) ${cooled})`;
+  return (
+    `max by (${by}) (${requests} or on (instance, model_id) ${state}` +
+    ` or (${cooldowns} and on (instance, model_id) (max by (instance, model_id) ${requests} > 0)))`
+  );
 }
 
 export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {

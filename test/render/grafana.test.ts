@@ -17,6 +17,7 @@ import {
   renderGrafanaDatasources,
   type GrafanaSpec,
 } from "../../components/render/grafana";
+import { liteLlmDeploymentState } from "../../components/render/alertRules";
 import { dashboardQueries, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
 import { promtoolCheckExpressions } from "../validators/promql";
 import { assertMatchesSnapshot } from "../snapshots";
@@ -126,7 +127,7 @@ describe("stack overview dashboard", () => {
   it("groups the panels in expanded rows, which Grafana shows only when the panels follow the row", () => {
     assert.deepEqual(
       rows.map((r) => r.title),
-      ["LiteLLM", "Qdrant", "Service health", "Nodes", "Containers", "Backups"],
+      ["LiteLLM", "Model deployments", "Qdrant", "Service health", "Nodes", "Containers", "Backups"],
     );
     for (const r of rows) {
       assert.equal(r.collapsed, false, r.title);
@@ -157,6 +158,31 @@ describe("stack overview dashboard", () => {
       /^sum by \(requested_model\) \(rate\(litellm_proxy_failed_requests_metric_total.*\) \/ sum by \(requested_model\) \(rate\(litellm_proxy_total_requests_metric_total/,
     );
     assert.deepEqual(errors.legends, ["{{requested_model}}"]);
+  });
+
+  it("shows, per deployment of each model (legend model_id), its state, requests, failures, cool-downs and latency", () => {
+    const state = panel("Model deployments", /^Deployment state$/);
+    assert.equal(state.panel.type, "stat");
+    // The state the LiteLLMDeploymentDown alert reads, by model_id alone.
+    assert.equal(state.exprs[0], liteLlmDeploymentState("model_id"));
+    assert.match(state.exprs[0], /^max by \(model_id\) \(\(litellm_deployment_state\{job="litellm", model_id!=""\} unless on \(instance, model_id, api_base\) litellm_deployment_cooled_down_total/);
+    const mappings = (state.panel as unknown as { fieldConfig: { defaults: { mappings: { options: Record<string, { text: string }> }[] } } }).fieldConfig.defaults.mappings;
+    assert.deepEqual(
+      Object.entries(mappings[0].options).map(([v, r]) => [v, r.text]),
+      [["0", "OK"], ["1", "FAILING"], ["2", "COOLED DOWN"]],
+    );
+
+    const requests = panel("Model deployments", /requests and failures/);
+    assert.deepEqual(requests.exprs, [
+      'sum by (model_id) (rate(litellm_deployment_total_requests_total{job="litellm", model_id!=""}[$__rate_interval]))',
+      'sum by (model_id) (rate(litellm_deployment_failure_responses_total{job="litellm", model_id!=""}[$__rate_interval]))',
+    ]);
+    assert.equal(panel("Model deployments", /by status/).exprs[0], 'sum by (model_id, exception_status) (rate(litellm_deployment_failure_responses_total{job="litellm", model_id!=""}[$__rate_interval]))');
+    assert.equal(panel("Model deployments", /cool-downs/).exprs[0], 'sum by (model_id, exception_status) (litellm_deployment_cooled_down_total{job="litellm"})');
+    assert.match(panel("Model deployments", /latency per output token/).exprs[0], /^histogram_quantile\(0\.95, sum by \(le, model_id\) \(rate\(litellm_deployment_latency_per_output_token_bucket\{job="litellm", model_id!=""\}/);
+    for (const p of rowPanels("Model deployments")) {
+      for (const legend of p.targets?.map((t) => t.legendFormat ?? "") ?? []) assert.match(legend, /^\{\{model_id\}\}/, `${p.title}: one series per deployment`);
+    }
   });
 
   it("shows Qdrant collections, vectors, request rate and latency", () => {

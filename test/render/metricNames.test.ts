@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { IMAGES } from "../../components/catalog/images";
+import { liteLlmDeploymentState } from "../../components/render/alertRules";
 import { buildStackOverviewDashboard } from "../../components/render/grafana";
 import {
   LITELLM_LOCAL_ONLY_ENV,
@@ -64,8 +65,14 @@ interface Exporter {
 }
 
 const LOCAL = "qwen3:0.6b";
-/** The stand-in Ollama answers 500 for this model, which has no fallback: LiteLLM counts a failed request. */
+/**
+ * The stand-in Ollama answers 500 for this model, which has no fallback: LiteLLM counts a failed request. It has
+ * two deployments, the node's and a backend's (the same stand-in), so that LiteLLM cools them down (it never cools
+ * a model's only deployment) and exposes its cool-down series.
+ */
 const BROKEN = "broken:1b";
+/** The external backend that serves {@link BROKEN} too. */
+const SPARE = "spare";
 const EMBED = "nomic-embed-text:latest";
 
 /**
@@ -233,6 +240,9 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       cloudModels: [],
       fallbacks: {},
       database: false,
+      backends: [{ name: SPARE, kind: "ollama", apiBase: ollama.url, models: [{ name: BROKEN }] }],
+      // No failure allowed and no retry: the failed request cools both deployments down.
+      routing: { strategy: "simple-shuffle", allowedFails: 0, cooldownSeconds: 60, numRetries: 0 },
     });
     const litellmEnv: Record<string, string> = {
       PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
@@ -358,7 +368,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
     await run(SCRAPE_JOBS.blackboxExporter, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s own /metrics`);
     await run(SCRAPE_JOBS.probes, `blackbox_exporter ${IMAGES.blackboxExporter.version}'s /probe (module ${BLACKBOX_HTTP_MODULE}, a probe that succeeded)`);
     await run(SCRAPE_JOBS.node, `node_exporter ${IMAGES.nodeExporter.version} (the stack's flags; its textfile collector reading a real backup run's results)`);
-    await run(SCRAPE_JOBS.litellm, `LiteLLM ${IMAGES.litellm.version}'s metrics port after a chat, a failed chat and an embedding`);
+    await run(SCRAPE_JOBS.litellm, `LiteLLM ${IMAGES.litellm.version}'s metrics port after a chat, a failed chat that cooled its model's two deployments down, and an embedding`);
 
     // The series Prometheus adds to every target it scrapes (up, scrape_*): what it holds for its own job
     // beyond what its /metrics has. cAdvisor's and Qdrant's targets get them too.
@@ -449,6 +459,17 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
   it("finds every metric a dashboard panel or an alert rule queries in what the exporter of its job exposes", async () => {
     requireStarted();
     assert.deepEqual(await problems(uses), []);
+  });
+
+  it("reads each deployment's state from the real LiteLLM as the dashboard and LiteLLMDeploymentDown do: cooled down, healthy", async () => {
+    requireStarted();
+    // Right after the failed chat: both deployments of the broken model cooled down (each with a series at 1
+    // under the URL it called and one at 2 under its api_base), the working model's healthy.
+    const state = await prometheusApi<{ result: { metric: { model_id: string }; value: [number, string] }[] }>(prometheusUrl, "query", {
+      query: liteLlmDeploymentState("model_id"),
+    });
+    const byId = Object.fromEntries(state.result.map((s) => [s.metric.model_id, Number(s.value[1])]));
+    assert.deepEqual(byId, { [`${BROKEN}@local`]: 2, [`${BROKEN}@${SPARE}`]: 2, [`${LOCAL}@local`]: 0, [`${EMBED}@local`]: 0 });
   });
 
   it("reports a name no exporter has, with the panel and the exporter that should have it", async () => {

@@ -3,17 +3,17 @@ import { backupsRow } from "./backupRows";
 import { containersRow, nodesRow } from "./hostRows";
 import { buildPanel, Row } from "./panels";
 import { dashboard } from "./sdk";
-import { liteLlmRow, qdrantRow, serviceHealthRow } from "./serviceRows";
+import { liteLlmRow, modelDeploymentsRow, qdrantRow, serviceHealthRow } from "./serviceRows";
 import { GrafanaSpec, STACK_OVERVIEW_DASHBOARD_UID, validateSpec } from "./spec";
 
-/** The stack overview dashboard as JSON text: LiteLLM, Qdrant, service health, nodes, containers and backups. */
+/** The stack overview dashboard as JSON text: LiteLLM, its model deployments, Qdrant, service health, nodes, containers and backups. */
 export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
   validateSpec(spec);
   // Each environment has its own Prometheus, so there is nothing for an environment variable to choose.
   const board = new dashboard.DashboardBuilder(`AI platform stack overview (${spec.environment})`)
     .uid(STACK_OVERVIEW_DASHBOARD_UID)
     .description(
-      `LiteLLM, Qdrant, service health, nodes, containers and backups of the ${spec.environment} environment. ` +
+      `LiteLLM, its model deployments, Qdrant, service health, nodes, containers and backups of the ${spec.environment} environment. ` +
         "Provisioned from the Pulumi program: changes belong in components/render/grafana/.",
     )
     .tags(["ai-platform", spec.environment])
@@ -23,7 +23,7 @@ export function buildStackOverviewDashboard(spec: GrafanaSpec): string {
     .refresh("1m")
     .timezone("browser");
 
-  const rows: Row[] = [liteLlmRow(), qdrantRow(), serviceHealthRow(), nodesRow(), containersRow(), backupsRow()];
+  const rows: Row[] = [liteLlmRow(), modelDeploymentsRow(), qdrantRow(), serviceHealthRow(), nodesRow(), containersRow(), backupsRow()];
   // Ids are assigned in order, rows and panels alike, so the output is the same on every run.
   let nextId = 1;
   for (const row of rows) {

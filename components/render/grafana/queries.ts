@@ -8,6 +8,10 @@
 //   `_total` suffix), and the histogram `litellm_request_total_latency_metric`. All carry `requested_model`, the
 //   model name clients ask for; the request counters carry no `model` label, so every LiteLLM panel groups by
 //   `requested_model`.
+//   Per deployment: the gauge `litellm_deployment_state` (0 healthy, 1 partial outage, 2 cooled down; see
+//   alertRules.ts liteLlmDeploymentState), counters `litellm_deployment_total_requests`,
+//   `litellm_deployment_failure_responses` (with `exception_status`) and `litellm_deployment_cooled_down`, and
+//   the histogram `litellm_deployment_latency_per_output_token`, all labelled `model_id` (model_info.id).
 // - Qdrant (`src/common/metrics.rs`): gauges `collections_total`, `collections_vector_total`, `app_info`;
 //   counters `rest_responses_total` (a `status` label per HTTP status; `rest_responses_fail_total` is gone since
 //   v1.17.0), `grpc_responses_total`; the histogram `rest_responses_duration_seconds` (timed for status 200 only).
@@ -17,6 +21,8 @@ import { PROBE_JOB, scrapeJob } from "../../catalog/services";
 
 // Selectors, one per scrape job, so a panel never mixes in another job's series of the same name.
 export const LITELLM = `job="${scrapeJob("litellm")}"`;
+// A request LiteLLM refused before choosing a deployment is counted with an empty model_id.
+export const DEPLOYMENT = `${LITELLM}, model_id!=""`;
 export const QDRANT = `job="${scrapeJob("qdrant")}"`;
 export const NODE = `job="${scrapeJob("nodeExporter")}"`;
 // cAdvisor also reports cgroups that are not containers; those have an empty `name`.

@@ -1,6 +1,7 @@
-// The dashboard's rows about the services: LiteLLM, Qdrant, and whether each service answers.
+// The dashboard's rows about the services: LiteLLM, its models' deployments, Qdrant, and whether each service answers.
+import { liteLlmDeploymentState } from "../alertRules";
 import { BLUE, Panel, Query, RED, Row } from "./panels";
-import { LITELLM, PROBES, QDRANT, rate } from "./queries";
+import { DEPLOYMENT, LITELLM, PROBES, QDRANT, rate } from "./queries";
 
 export function liteLlmRow(): Row {
   const latency = (quantile: number): Query => ({
@@ -74,6 +75,97 @@ export function liteLlmRow(): Row {
     },
   ];
   return { title: "LiteLLM", panels };
+}
+
+/**
+ * Each deployment of each model LiteLLM routes to (model_id "<model>@<where>" once there are external backends,
+ * render/litellm.ts; LiteLLM's own hash otherwise): its state, requests, failures, cool-downs and speed.
+ */
+export function modelDeploymentsRow(): Row {
+  const panels: Panel[] = [
+    {
+      kind: "stat",
+      title: "Deployment state",
+      description:
+        "LiteLLM's view of each deployment: OK when its last request succeeded, FAILING when its last request failed, " +
+        "COOLED DOWN when LiteLLM took it out of rotation for its failures (it sends the model's requests to the other deployments meanwhile). " +
+        "It changes only when LiteLLM sends the deployment a request. The LiteLLMDeploymentDown alert fires after 5 minutes not OK.",
+      unit: "none",
+      queries: [{ expr: liteLlmDeploymentState("model_id"), legend: "{{model_id}}" }],
+      width: 24,
+      height: 6,
+      thresholds: [{ value: null, color: "green" }, { value: 1, color: "orange" }, { value: 2, color: "red" }],
+      valueText: {
+        "0": { text: "OK", color: "green" },
+        "1": { text: "FAILING", color: "orange" },
+        "2": { text: "COOLED DOWN", color: "red" },
+      },
+    },
+    {
+      kind: "timeseries",
+      title: "Deployment requests and failures per second",
+      description: "Calls LiteLLM made to each deployment, and those that failed, by deployment; a retry or failover is a call of its own.",
+      unit: "reqps",
+      queries: [
+        { expr: `sum by (model_id) (${rate("litellm_deployment_total_requests_total", DEPLOYMENT)})`, legend: "{{model_id}}" },
+        { expr: `sum by (model_id) (${rate("litellm_deployment_failure_responses_total", DEPLOYMENT)})`, legend: "{{model_id}} failed" },
+      ],
+      width: 12,
+      height: 8,
+      min: 0,
+      dashedSeries: ".* failed$",
+    },
+    {
+      kind: "timeseries",
+      title: "Deployment failures per second by status",
+      description: "Failed calls to each deployment by the HTTP status LiteLLM saw (408 a timeout, 500 the server's error, 429 rate limited).",
+      unit: "reqps",
+      queries: [
+        {
+          expr: `sum by (model_id, exception_status) (${rate("litellm_deployment_failure_responses_total", DEPLOYMENT)})`,
+          legend: "{{model_id}} {{exception_status}}",
+        },
+      ],
+      width: 12,
+      height: 8,
+      min: 0,
+    },
+    {
+      kind: "timeseries",
+      title: "Deployment cool-downs since LiteLLM started",
+      description:
+        "Times LiteLLM cooled each deployment down, by the status of the failure that did it: a step up is a cool-down. " +
+        "A refused connection never cools a deployment down at LiteLLM 1.110.2; its probe on the Service probes panel shows it.",
+      unit: "short",
+      queries: [
+        {
+          expr: `sum by (model_id, exception_status) (litellm_deployment_cooled_down_total{${LITELLM}})`,
+          legend: "{{model_id}} {{exception_status}}",
+        },
+      ],
+      width: 12,
+      height: 8,
+      min: 0,
+    },
+    {
+      kind: "timeseries",
+      title: "Deployment latency per output token p95",
+      description: "95th percentile of a successful call's time divided by its output tokens (time to first token when streaming), by deployment.",
+      unit: "s",
+      queries: [
+        {
+          expr:
+            "histogram_quantile(0.95, sum by (le, model_id) " +
+            `(${rate("litellm_deployment_latency_per_output_token_bucket", DEPLOYMENT)}))`,
+          legend: "{{model_id}} p95",
+        },
+      ],
+      width: 12,
+      height: 8,
+      min: 0,
+    },
+  ];
+  return { title: "Model deployments", panels };
 }
 
 function qdrantLatency(quantile: number): Query {
