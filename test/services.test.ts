@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { IMAGES, imageRef } from "../components/catalog/images";
+import { LITELLM_SITECUSTOMIZE } from "../components/render/litellm";
 import { nodePlacement } from "../tools/nodePlacement";
 import { ProgramRun, projectName, RecordedResource, runProgram } from "./harness";
 
@@ -131,6 +132,14 @@ for (const stack of ["dev", "prod"]) {
       assert.equal(embed?.litellm_params.model, "ollama/nomic-embed-text:latest");
       assert.equal(embed?.model_info?.mode, "embedding");
       assert.doesNotMatch(config.content, /sk-[A-Za-z0-9]{8}/);
+    });
+
+    it("give LiteLLM the stack's sitecustomize.py, first on its Python path (the worker's boot hang, test/render/litellmForkRace.test.ts)", () => {
+      const litellm = containerNamed(run, "litellm");
+      const pythonPath = (litellm.inputs.envs as string[]).find((e) => e.startsWith("PYTHONPATH="))?.slice("PYTHONPATH=".length);
+      assert.ok(pythonPath, "no PYTHONPATH");
+      const uploaded = ((litellm.inputs.uploads ?? []) as { file: string; content: string }[]).find((u) => u.file === `${pythonPath.split(":")[0]}/sitecustomize.py`);
+      assert.equal(uploaded?.content, LITELLM_SITECUSTOMIZE);
     });
 
     it("keep Qdrant's and Postgres's data on the node's volume", () => {

@@ -43,6 +43,38 @@ export const LITELLM_LOCAL_ONLY_ENV: Readonly<Record<string, string>> = Object.f
 export const LITELLM_METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR";
 
 /**
+ * A `sitecustomize.py` that LiteLLM's Python runs at interpreter start, before any thread exists, put first on
+ * its import path by {@link liteLlmStartupEnv}. It closes a fork race that made the gunicorn worker hang at boot.
+ *
+ * At 1.110.2 the CLI starts a thread in the gunicorn master right before gunicorn forks the worker
+ * (proxy_cli.py run_gunicorn_server: start_query_engine_reaper). The thread's first scan of /proc opens each
+ * `/proc/<pid>/stat` with encoding="ascii" (proxy/db/query_engine_reaper.py), and that first ascii text file
+ * imports encodings.ascii. A fork while the import holds the module's import lock leaves the worker that lock,
+ * held by a thread it does not have: the worker's own first ascii text file (tzlocal reading /etc/timezone,
+ * from APScheduler in the proxy's startup) waits for it forever, after "Proxy initialized", and the worker never
+ * answers (gunicorn's timeout is 600 s). Looking the codec up here imports it before the thread exists, so the
+ * thread imports nothing (it was seen importing no other module). Found with py-spy and measured with the real
+ * proxy: test/render/litellmForkRace.test.ts.
+ */
+export const LITELLM_SITECUSTOMIZE = [
+  "# Written by the ai-platform stack (components/render/litellm.ts LITELLM_SITECUSTOMIZE).",
+  "# Imports the ascii codec before any thread starts: LiteLLM's gunicorn master starts a thread whose first",
+  "# ascii file imports it, and a fork in the middle of that import hangs the worker.",
+  "import codecs",
+  "",
+  'codecs.lookup("ascii")',
+  "",
+].join("\n");
+
+/** The environment that makes LiteLLM's Python run {@link LITELLM_SITECUSTOMIZE}, kept as sitecustomize.py in `dir`. */
+export function liteLlmStartupEnv(dir: string): Record<string, string> {
+  if (!dir.startsWith("/") || dir.includes(":")) {
+    throw new Error(`LiteLLM's startup directory must be an absolute path without ':', got "${dir}"`);
+  }
+  return { PYTHONPATH: dir };
+}
+
+/**
  * The command line the proxy runs with: its config, its API port, its metrics port, one gunicorn worker (the
  * supervisor, the worker and the metrics process use about 800 MiB together at idle, measured at 1.110.2).
  */

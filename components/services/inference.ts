@@ -18,7 +18,9 @@ import {
   LITELLM_MASTER_KEY_ENV,
   LITELLM_METRICS_DIR_ENV,
   LITELLM_SALT_KEY_ENV,
+  LITELLM_SITECUSTOMIZE,
   liteLlmCommand,
+  liteLlmStartupEnv,
   renderLiteLlmConfig,
   type LiteLlmSpec,
 } from "../render/litellm";
@@ -38,6 +40,8 @@ const LITELLM_CONFIG_PATH = "/app/config.yaml";
  * LiteLLM starts, goes with the container and costs no disk. A few MiB of memory-mapped files.
  */
 const LITELLM_METRICS_DIR = "/run/litellm-metrics";
+/** Where LiteLLM's sitecustomize.py is (LITELLM_SITECUSTOMIZE: the worker's boot hang it prevents). */
+const LITELLM_STARTUP_DIR = "/app/ai-platform-python";
 
 export interface InferenceServicesArgs {
   provider: docker.Provider;
@@ -211,9 +215,12 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
     image: IMAGES.litellm,
     memoryMib: args.memoryMib.litellm,
     ports: tailnetPorts("litellm", "inference", args.tailnetAddress),
-    files: [{ path: LITELLM_CONFIG_PATH, content: config }],
+    files: [
+      { path: LITELLM_CONFIG_PATH, content: config },
+      { path: `${LITELLM_STARTUP_DIR}/sitecustomize.py`, content: LITELLM_SITECUSTOMIZE },
+    ],
     command: liteLlmCommand({ configPath: LITELLM_CONFIG_PATH, port: LITELLM_PORT, metricsPort: port("litellmMetrics") }),
-    env: { ...LITELLM_LOCAL_ONLY_ENV, [LITELLM_METRICS_DIR_ENV]: LITELLM_METRICS_DIR },
+    env: { ...LITELLM_LOCAL_ONLY_ENV, [LITELLM_METRICS_DIR_ENV]: LITELLM_METRICS_DIR, ...liteLlmStartupEnv(LITELLM_STARTUP_DIR) },
     secretEnv: { ...secrets, ...cloudKeyEnv },
     healthcheck: [
       "CMD",

@@ -31,7 +31,17 @@ import {
 } from "../../components/render/litellm";
 import { assertMatchesSnapshot } from "../snapshots";
 import { freePort, sleep } from "../validators/exporters";
-import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_VENV, type Recorded, type Reply, type StandIn, startStandIn } from "../validators/litellm";
+import {
+  assertLiteLlmInstalled,
+  egressTrapEnv,
+  LITELLM_BIN,
+  LITELLM_VENV,
+  liteLlmStartup,
+  type Recorded,
+  type Reply,
+  type StandIn,
+  startStandIn,
+} from "../validators/litellm";
 
 const spec: LiteLlmSpec = {
   ollamaApiBase: "http://ollama:11434",
@@ -541,6 +551,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} running the rendered config`, { time
       [LITELLM_MASTER_KEY_ENV]: masterKey,
       [CLOUD_KEY_ENV]: cloudKey,
       [LITELLM_METRICS_DIR_ENV]: metricsDir,
+      ...liteLlmStartup(workDir),
       ...egressTrapEnv(egress),
     };
     // The container's command line, on 127.0.0.1 (in the container LiteLLM listens on all of its addresses).

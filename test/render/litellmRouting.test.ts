@@ -36,6 +36,7 @@ import {
   LITELLM_BIN,
   LITELLM_PY_SPY,
   LITELLM_VENV,
+  liteLlmStartup,
   type Recorded,
   type Reply,
   type StandIn,
@@ -220,6 +221,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
           [OPENAI_KEY_ENV]: backendKey,
           // Each start with an empty samples directory, as the container's tmpfs is at each start.
           [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "metrics-")),
+          ...liteLlmStartup(workDir),
           ...egressTrapEnv(egress),
         },
         timeoutMs: 120_000,

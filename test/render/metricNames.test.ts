@@ -28,7 +28,17 @@ import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS, NODE_EXPORTER_TEXTFILE_DIR } from 
 import { installPrograms, mustRun, requireProgram, TOOLS_BIN, writeEnv } from "../backup/drill";
 import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
 import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, pythonStacks, RunningProgram, sleep, startProgram } from "../validators/exporters";
-import { assertLiteLlmInstalled, egressTrapEnv, LITELLM_BIN, LITELLM_PY_SPY, LITELLM_VENV, type Recorded, type Reply, startStandIn } from "../validators/litellm";
+import {
+  assertLiteLlmInstalled,
+  egressTrapEnv,
+  LITELLM_BIN,
+  LITELLM_PY_SPY,
+  LITELLM_VENV,
+  liteLlmStartup,
+  type Recorded,
+  type Reply,
+  startStandIn,
+} from "../validators/litellm";
 import { requirePrometheusTool, substituteVariables } from "../validators/promql";
 import { CADVISOR_METRICS, cadvisorNames, QDRANT_METRICS, qdrantNames } from "../validators/sourceMetricNames";
 
@@ -249,6 +259,7 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       HOME: workDir,
       ...LITELLM_LOCAL_ONLY_ENV,
       [LITELLM_MASTER_KEY_ENV]: masterKey,
+      ...liteLlmStartup(workDir),
       ...egressTrapEnv(egress),
     };
     const [litellmHost, litellmPort] = litellmAddr.split(":");

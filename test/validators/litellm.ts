@@ -10,6 +10,7 @@ import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import * as path from "node:path";
 import { IMAGES } from "../../components/catalog/images";
+import { LITELLM_SITECUSTOMIZE, liteLlmStartupEnv } from "../../components/render/litellm";
 
 export const LITELLM_VENV = path.resolve(__dirname, "..", "..", ".venv-litellm");
 /** The proxy's command. */
@@ -99,4 +100,15 @@ export function egressTrapEnv(trap: StandIn): Record<string, string> {
   const env: Record<string, string> = { NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" };
   for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"]) env[name] = trap.url;
   return env;
+}
+
+/**
+ * The stack's sitecustomize.py (LITELLM_SITECUSTOMIZE) written under `workDir`, and the environment that makes
+ * LiteLLM run it, as the container does: what every test that starts LiteLLM adds to its environment.
+ */
+export function liteLlmStartup(workDir: string): Record<string, string> {
+  const dir = path.join(workDir, "python-startup");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "sitecustomize.py"), LITELLM_SITECUSTOMIZE);
+  return liteLlmStartupEnv(dir);
 }
