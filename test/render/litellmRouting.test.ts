@@ -22,24 +22,14 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { IMAGES } from "../../components/catalog/images";
-import {
-  LITELLM_LOCAL_ONLY_ENV,
-  LITELLM_MASTER_KEY_ENV,
-  LITELLM_METRICS_DIR_ENV,
-  liteLlmCommand,
-  renderLiteLlmConfig,
-} from "../../components/render/litellm";
-import { freePort, pythonStacks, type RunningProgram, sleep, startProgram } from "../validators/exporters";
+import { LITELLM_MASTER_KEY_ENV, renderLiteLlmConfig } from "../../components/render/litellm";
+import { freePort, type RunningProgram, sleep } from "../validators/exporters";
 import {
   assertLiteLlmInstalled,
-  egressTrapEnv,
-  LITELLM_BIN,
-  LITELLM_PY_SPY,
-  LITELLM_VENV,
-  liteLlmStartup,
   type Recorded,
   type Reply,
   type StandIn,
+  startLiteLlmProxy,
   startStandIn,
 } from "../validators/litellm";
 
@@ -209,32 +199,15 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
     const metricsPort = await freePort();
     base = `http://127.0.0.1:${port}`;
     metricsBase = `http://127.0.0.1:${metricsPort}`;
-    const start = () =>
-      startProgram("litellm", LITELLM_BIN, [...liteLlmCommand({ configPath: configFile, port, metricsPort }), "--host", "127.0.0.1"], {
-        readyUrl: `${base}/health/liveliness`,
-        cwd: workDir,
-        env: {
-          PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
-          HOME: workDir,
-          ...LITELLM_LOCAL_ONLY_ENV,
-          [LITELLM_MASTER_KEY_ENV]: masterKey,
-          [OPENAI_KEY_ENV]: backendKey,
-          // Each start with an empty samples directory, as the container's tmpfs is at each start.
-          [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "metrics-")),
-          ...liteLlmStartup(workDir),
-          ...egressTrapEnv(egress),
-        },
-        timeoutMs: 120_000,
-        diagnose: (pgid) => pythonStacks(pgid, LITELLM_PY_SPY),
-      });
-    // LiteLLM's gunicorn worker once hung at boot in CI (test/render/metricNames.test.ts): one more start is
-    // allowed, and the first one's log and Python stacks are printed.
-    try {
-      proxy = await start();
-    } catch (first) {
-      process.stderr.write(`litellmRouting: LiteLLM's first start failed; starting it once more.\n${first instanceof Error ? first.message : String(first)}\n`);
-      proxy = await start();
-    }
+    proxy = await startLiteLlmProxy({
+      test: "litellmRouting",
+      configPath: configFile,
+      port,
+      metricsPort,
+      workDir,
+      egress,
+      env: { [LITELLM_MASTER_KEY_ENV]: masterKey, [OPENAI_KEY_ENV]: backendKey },
+    });
   }
 
   after(async () => {

@@ -16,29 +16,13 @@ import { parse, stringify } from "yaml";
 import { IMAGES } from "../../components/catalog/images";
 import { liteLlmDeploymentState } from "../../components/render/alertRules";
 import { buildStackOverviewDashboard } from "../../components/render/grafana";
-import {
-  LITELLM_LOCAL_ONLY_ENV,
-  LITELLM_MASTER_KEY_ENV,
-  LITELLM_METRICS_DIR_ENV,
-  liteLlmCommand,
-  renderLiteLlmConfig,
-} from "../../components/render/litellm";
+import { LITELLM_MASTER_KEY_ENV, renderLiteLlmConfig } from "../../components/render/litellm";
 import { BLACKBOX_HTTP_MODULE, renderAlertRules, renderBlackboxConfig, SCRAPE_JOBS } from "../../components/render/prometheus";
 import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS, NODE_EXPORTER_TEXTFILE_DIR } from "../../components/services/exporters";
 import { installPrograms, mustRun, requireProgram, TOOLS_BIN, writeEnv } from "../backup/drill";
 import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
-import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, pythonStacks, RunningProgram, sleep, startProgram } from "../validators/exporters";
-import {
-  assertLiteLlmInstalled,
-  egressTrapEnv,
-  LITELLM_BIN,
-  LITELLM_PY_SPY,
-  LITELLM_VENV,
-  liteLlmStartup,
-  type Recorded,
-  type Reply,
-  startStandIn,
-} from "../validators/litellm";
+import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, RunningProgram, sleep, startProgram } from "../validators/exporters";
+import { assertLiteLlmInstalled, type Recorded, type Reply, startLiteLlmProxy, startStandIn } from "../validators/litellm";
 import { requirePrometheusTool, substituteVariables } from "../validators/promql";
 import { CADVISOR_METRICS, cadvisorNames, QDRANT_METRICS, qdrantNames } from "../validators/sourceMetricNames";
 
@@ -254,41 +238,19 @@ describe("metric names the dashboards and alert rules query", { timeout: 300_000
       // No failure allowed and no retry: the failed request cools both deployments down.
       routing: { strategy: "simple-shuffle", allowedFails: 0, cooldownSeconds: 60, numRetries: 0 },
     });
-    const litellmEnv: Record<string, string> = {
-      PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
-      HOME: workDir,
-      ...LITELLM_LOCAL_ONLY_ENV,
-      [LITELLM_MASTER_KEY_ENV]: masterKey,
-      ...liteLlmStartup(workDir),
-      ...egressTrapEnv(egress),
-    };
-    const [litellmHost, litellmPort] = litellmAddr.split(":");
+    const [, litellmPort] = litellmAddr.split(":");
     // The container's command line: Prometheus scrapes the metrics port, as the stack's does.
-    const litellmArgs = liteLlmCommand({
-      configPath: file("litellm.yaml", litellmConfig),
-      port: Number(litellmPort),
-      metricsPort: Number(litellmMetricsAddr.split(":")[1]),
-    });
-    const startLiteLlm = () =>
-      startProgram("litellm", LITELLM_BIN, [...litellmArgs, "--host", litellmHost], {
-        readyUrl: `http://${litellmAddr}/health/liveliness`,
-        cwd: workDir,
-        // Each start with an empty samples directory, as the container's tmpfs is at each start.
-        env: { ...litellmEnv, [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(workDir, "litellm-metrics-")) },
-        timeoutMs: 120_000,
-        diagnose: (pgid) => pythonStacks(pgid, LITELLM_PY_SPY),
-      });
-    // Once, in CI, LiteLLM's gunicorn worker printed its models and then never answered (its master preloads the
-    // proxy and forks the worker). This test is about metric names, not that start: a second start is allowed,
-    // and the first one's log and Python stacks are printed for whoever looks into it.
-    let litellmProgram: RunningProgram;
-    try {
-      litellmProgram = await startLiteLlm();
-    } catch (first) {
-      process.stderr.write(`metricNames: LiteLLM's first start failed; starting it once more.\n${first instanceof Error ? first.message : String(first)}\n`);
-      litellmProgram = await startLiteLlm();
-    }
-    programs.push(litellmProgram);
+    programs.push(
+      await startLiteLlmProxy({
+        test: "metricNames",
+        configPath: file("litellm.yaml", litellmConfig),
+        port: Number(litellmPort),
+        metricsPort: Number(litellmMetricsAddr.split(":")[1]),
+        workDir,
+        egress,
+        env: { [LITELLM_MASTER_KEY_ENV]: masterKey },
+      }),
+    );
 
     // The stack's job names, each scraping the program that plays its part here; often, so the test is quick,
     // with time to spare for LiteLLM's /metrics on a busy machine.

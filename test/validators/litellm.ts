@@ -10,7 +10,14 @@ import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import * as path from "node:path";
 import { IMAGES } from "../../components/catalog/images";
-import { LITELLM_SITECUSTOMIZE, liteLlmStartupEnv } from "../../components/render/litellm";
+import {
+  LITELLM_LOCAL_ONLY_ENV,
+  LITELLM_METRICS_DIR_ENV,
+  LITELLM_SITECUSTOMIZE,
+  liteLlmCommand,
+  liteLlmStartupEnv,
+} from "../../components/render/litellm";
+import { pythonStacks, type RunningProgram, startProgram } from "./exporters";
 
 export const LITELLM_VENV = path.resolve(__dirname, "..", "..", ".venv-litellm");
 /** The proxy's command. */
@@ -111,4 +118,49 @@ export function liteLlmStartup(workDir: string): Record<string, string> {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "sitecustomize.py"), LITELLM_SITECUSTOMIZE);
   return liteLlmStartupEnv(dir);
+}
+
+/**
+ * Starts the real proxy as the container runs it (its command line, the local-only environment, the startup file,
+ * an empty metrics directory), on 127.0.0.1, with anything it sends off loopback landing in `egress`; resolves once
+ * /health/liveliness answers. `env` adds the test's own variables (the master key, a backend's key).
+ *
+ * A start that does not answer within 2 minutes is reported with the proxy's log and Python stacks and tried once
+ * more: the worker's boot hang (LITELLM_SITECUSTOMIZE) is closed by the startup file and shown by
+ * test/render/litellmForkRace.test.ts, and the tests that use this one are about other things.
+ */
+export async function startLiteLlmProxy(opts: {
+  /** Who starts it, for the log line of a failed first start. */
+  test: string;
+  configPath: string;
+  port: number;
+  metricsPort: number;
+  workDir: string;
+  egress: StandIn;
+  env: Record<string, string>;
+}): Promise<RunningProgram> {
+  const args = [...liteLlmCommand({ configPath: opts.configPath, port: opts.port, metricsPort: opts.metricsPort }), "--host", "127.0.0.1"];
+  const start = () =>
+    startProgram("litellm", LITELLM_BIN, args, {
+      readyUrl: `http://127.0.0.1:${opts.port}/health/liveliness`,
+      cwd: opts.workDir,
+      env: {
+        PATH: `${path.join(LITELLM_VENV, "bin")}:/usr/bin:/bin`,
+        HOME: opts.workDir,
+        ...LITELLM_LOCAL_ONLY_ENV,
+        // Each start with an empty samples directory, as the container's tmpfs is at each start.
+        [LITELLM_METRICS_DIR_ENV]: fs.mkdtempSync(path.join(opts.workDir, "litellm-metrics-")),
+        ...liteLlmStartup(opts.workDir),
+        ...egressTrapEnv(opts.egress),
+        ...opts.env,
+      },
+      timeoutMs: 120_000,
+      diagnose: (pgid) => pythonStacks(pgid, LITELLM_PY_SPY),
+    });
+  try {
+    return await start();
+  } catch (first) {
+    process.stderr.write(`${opts.test}: LiteLLM's first start failed; starting it once more.\n${first instanceof Error ? first.message : String(first)}\n`);
+    return start();
+  }
 }
