@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "../catalog/identities";
-import { ROLES, type Role } from "../catalog/services";
+import { NODE_ROLES, type Role } from "../catalog/services";
 import { BACKENDS_SETTING, ExternalBackend, readBackends } from "./backends";
 import { BackupSettings, readBackup } from "./backup";
 import { checkCredentials, checkSecretsEncrypted, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
@@ -105,7 +105,7 @@ export function loadSettings(
   const imageTags = readImageTags(read);
   const backup = readBackup(read);
   const platformTags = ENVIRONMENTS.flatMap((env) => [
-    ...ROLES.map((role) => nodeTag(namePrefix, env, role)),
+    ...NODE_ROLES.map((role) => nodeTag(namePrefix, env, role)),
     ...tailnet.deployers[env].filter((d) => d.startsWith("tag:")),
   ]);
   const backends = readBackends(read, platformTags);

@@ -59,6 +59,13 @@ describe("extra inference nodes", () => {
     oneProblem(settingsProblems("prod", { prodInferenceNodes: ["name=b type=cx33 type=cx43"] }), `${PROJECT}:prodInferenceNodes`, "type= is given twice");
   });
 
+  it("a backend may not carry an environment's worker tag", () => {
+    oneProblem(
+      settingsProblems("dev", { tailnetDevBackends: ["name=gpu url=http://gpu:11434 tag=tag:ai-prod-worker models=qwen3:8b"] }),
+      "tag \"tag:ai-prod-worker\" is one of the platform's own tags",
+    );
+  });
+
   it("a type Hetzner does not sell in the stack's location is refused", () => {
     oneProblem(settingsProblems("dev", { location: "ash", inferenceServerType: "cpx42", operationsServerType: "cpx32", devInferenceNodes: ["name=b type=cx33"] }), "type \"cx33\"", "not offered in ash");
   });
