@@ -17,7 +17,7 @@ import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/m
 import { buildOutputs } from "./components/outputs";
 import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
 import { BackupPlan, planBackup, storageBoxLocation } from "./components/plan/backup";
-import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
+import { CapacityPlan, capacityProblems, planCapacity, planWorkers, workerCapacityProblems } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { hostFirewallSpec, publicFirewallRules } from "./components/plan/exposure";
 import { planThroughput } from "./components/plan/throughput";
@@ -38,7 +38,8 @@ const DATA_MOUNT_POINT = "/srv/data";
 export = async () => {
   const settings = loadSettings();
   const budgets = planCapacity(settings);
-  const misfits = capacityProblems(settings, budgets);
+  const workerBudgets = planWorkers(settings);
+  const misfits = [...capacityProblems(settings, budgets), ...workerCapacityProblems(settings, workerBudgets)];
   if (misfits.length > 0) throw new SettingsError(misfits);
   // A policy this stack does not write must already define the nodes' tags: checked before the first resource.
   if (!settings.tailnet.managePolicy) {
