@@ -16,7 +16,7 @@ export type Role = (typeof ROLES)[number];
  * Ollama for the environment's LiteLLM, and the exporters. Not in ROLES, which lists the two nodes every
  * environment has; a worker's tag is in the tailnet policy only where its environment has some.
  */
-export const WORKER = "worker";
+export const WORKER = "worker" as const;
 /** Any node's role: one of the two every environment has, or an extra inference node's. */
 export type NodeRole = Role | typeof WORKER;
 /** Every node role: the two fixed nodes' and the workers'. */
