@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { backendRouting } from "../components/services/inference";
+import { buildReport } from "../tools/report";
 import { loadStackSettings, ProgramRun, projectName, recorded, runProgram } from "./harness";
 import { assertMatchesSnapshot } from "./snapshots";
 
@@ -122,6 +123,14 @@ describe("a dev stack with one extra inference node", () => {
     assert.match(probe.targets[0], /:11434\/api\/version$/);
     const ollamaProbe = job("probes").static_configs.find((c) => c.labels?.probe === "ollama");
     assert.equal(probe.labels?.__blackbox_address, ollamaProbe?.labels?.__blackbox_address);
+  });
+
+  it("the offline plan lists it in its Nodes and Services sections and prices it", () => {
+    const report = buildReport(run);
+    const section = (title: string) => report.slice(report.indexOf(`## ${title}\n`)).split("\n## ")[0];
+    assert.match(section("Nodes"), /^worker b\s+cx33\s+fsn1\s+4\s+8 GB\s+80 GB\s+8\.49\s/m);
+    assert.match(section("Services"), /^worker b\s+ollama\s+\S+\s+\d+ MiB\s+tailnet-ip:11434->11434\/tcp/m);
+    assert.match(report, /inference node b server cx33\s+8\.49/);
   });
 
   it("installs its host firewall and its exporters on it", () => {
