@@ -4,8 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
-import { NodeRole, Role, ROLES, WORKER } from "./components/catalog/services";
-import { BACKENDS_SETTING, DEPLOYERS_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
+import { NodeRole, port, Role, ROLES, WORKER } from "./components/catalog/services";
+import { BACKENDS_SETTING, DEPLOYERS_SETTING, INFERENCE_NODES_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { HostFirewall } from "./components/machines/hostFirewall";
@@ -53,6 +53,15 @@ export = async () => {
       backends: settings.backends[settings.environment],
       litellmNodeTag: nodeTag(settings.namePrefix, settings.environment, "inference"),
       backendsSetting: `${settings.project}:${BACKENDS_SETTING[settings.environment]}`,
+      ...(workerBudgets.length > 0
+        ? {
+            workers: {
+              tag: nodeTag(settings.namePrefix, settings.environment, WORKER),
+              port: port("ollama"),
+              setting: `${settings.project}:${INFERENCE_NODES_SETTING[settings.environment]}`,
+            },
+          }
+        : {}),
     });
   }
 

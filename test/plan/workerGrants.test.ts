@@ -5,6 +5,7 @@
 // snapshot in test/render/tailnetPolicy.test.ts).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { tagOwnershipProblems } from "../../components/plan/tagOwnership";
 import { buildTailnetPolicy, stackPolicySpec, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
 import { loadStackSettings, projectName } from "../harness";
@@ -102,5 +103,30 @@ describe("extra inference nodes in the tailnet policy", () => {
       () => buildTailnetPolicy({ ...spec, backends: { dev: [{ name: "x", tag: "tag:ai-prod-worker", port: 1 }] } }),
       /backends of dev: "x" has the tag "tag:ai-prod-worker"/,
     );
+  });
+});
+
+describe("the preflight of a stack with extra inference nodes that does not manage the policy", () => {
+  const needs = {
+    nodeTags: ["tag:ai-dev-inference", "tag:ai-dev-operations", "tag:ai-dev-worker"],
+    deployers: ["tag:ai-dev-deployer"],
+    deployersSetting: "ai-platform:tailnetDevDeployers",
+    litellmNodeTag: "tag:ai-dev-inference",
+    workers: { tag: "tag:ai-dev-worker", port: 11434, setting: "ai-platform:devInferenceNodes" },
+  };
+  const merged = buildTailnetPolicy(spec);
+
+  it("passes the policy the stack renders", () => {
+    assert.deepEqual(tagOwnershipProblems(JSON.stringify(merged), needs), []);
+  });
+
+  it("names the missing worker tag, then the missing grant, with the setting", () => {
+    const before = buildTailnetPolicy({ ...spec, workers: [] });
+    assert.deepEqual(tagOwnershipProblems(JSON.stringify(before), needs), ["tag:ai-dev-worker (a node's tag) is not defined in tagOwners"]);
+    const noGrant = structuredClone(merged);
+    noGrant.grants = noGrant.grants.filter((g) => !(g.dst.includes("tag:ai-dev-worker") && g.ip.includes("tcp:11434")));
+    assert.deepEqual(tagOwnershipProblems(JSON.stringify(noGrant), needs), [
+      "no grant lets tag:ai-dev-inference (LiteLLM's node) reach Ollama on the extra inference nodes at tag:ai-dev-worker:11434 (ai-platform:devInferenceNodes)",
+    ]);
   });
 });
