@@ -105,6 +105,26 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.deepEqual(changes, []);
   });
 
+  it("a third node: adding c creates only c's resources and changes the same two; removing c leaves b as it was", async () => {
+    const withB = { ...fixedState(), b: serverOf("b")!.id, bOllama: nodeNamed("b").docker.containerByName("ollama")!.id };
+    const state = () => ({ ...fixedState(), b: serverOf("b")!.id, bOllama: nodeNamed("b").docker.containerByName("ollama")!.id });
+    await s.project.stack.setConfig("ai-platform:devInferenceNodes[1]", { value: "name=c type=cx23 models=gemma3:1b" }, true);
+    // The worker tag is the environment's, already in the merged policy: no new merge is needed for c.
+    const added = await up("add c");
+    const notC = added.changes.filter((c) => !/::ai-dev-inference-c($|-)/.test(c) || !c.startsWith("create "));
+    assert.deepEqual(notC.sort(), [...REPLACED].sort());
+    assert.deepEqual(state(), withB, "b and the first two nodes are the same");
+    assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@c"));
+
+    await s.project.stack.removeConfig("ai-platform:devInferenceNodes[1]", true);
+    const removed = await up("remove c");
+    const notCDeletes = removed.changes.filter((c) => !/::ai-dev-inference-c($|-)/.test(c) || !c.startsWith("delete "));
+    assert.deepEqual(notCDeletes.sort(), [...REPLACED].sort());
+    assert.equal(serverOf("c"), undefined);
+    assert.deepEqual(state(), withB);
+    assert.ok(!file("inference", "litellm", LITELLM_CONFIG).includes("@c"));
+  });
+
   it("removing it deletes b's resources and changes the same two back", async () => {
     const before = fixedState();
     await s.project.stack.removeConfig("ai-platform:devInferenceNodes");
