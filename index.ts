@@ -108,6 +108,7 @@ export = async () => {
     throughput,
     rootAccess,
     nodes,
+    workers: workers.map((w, i) => ({ name: w.worker.name, models: w.worker.models.map((m) => m.name), budget: workerBudgets[i], node: w.node, device: w.device })),
     inference: services.inference,
     monitoring: services.monitoring,
     coolify: services.coolify,

@@ -133,6 +133,15 @@ describe("a dev stack with one extra inference node", () => {
     assert.match(report, /inference node b server cx33\s+8\.49/);
   });
 
+  it("outputs it under inferenceNodes, by name", () => {
+    const nodes = run.outputs.inferenceNodes as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(nodes), ["b"]);
+    assert.equal(nodes.b.serverType, "cx33");
+    assert.deepEqual(nodes.b.models, ["gemma3:1b"]);
+    assert.deepEqual((nodes.b.memoryBudget as { items: { name: string }[] }).items.map((i) => i.name), ["ollama", "nodeExporter", "cadvisor"]);
+    assert.ok(Array.isArray(nodes.b.tailnetAddresses));
+  });
+
   it("installs its host firewall and its exporters on it", () => {
     assert.ok(run.one(COMMAND, `${B}-host-firewall`));
     for (const c of ["node-exporter", "cadvisor"]) {
