@@ -11,6 +11,7 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { backendRouting } from "../components/services/inference";
 import { buildReport } from "../tools/report";
+import { checkAll } from "./policy/checkAll";
 import { loadStackSettings, ProgramRun, projectName, recorded, runProgram } from "./harness";
 import { assertMatchesSnapshot } from "./snapshots";
 
@@ -131,6 +132,12 @@ describe("a dev stack with one extra inference node", () => {
     assert.match(section("Nodes"), /^worker b\s+cx33\s+fsn1\s+4\s+8 GB\s+80 GB\s+8\.49\s/m);
     assert.match(section("Services"), /^worker b\s+ollama\s+\S+\s+\d+ MiB\s+tailnet-ip:11434->11434\/tcp/m);
     assert.match(report, /inference node b server cx33\s+8\.49/);
+  });
+
+  it("passes the policy pack's rules (firewall, pinned images, memory limits, ports on a named address, secrets)", () => {
+    const resources = run.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs, secretProps: r.secretInputs }));
+    assert.ok(resources.some((r) => r.type === CONTAINER && r.name === `${B}-services-ollama`));
+    assert.deepEqual(checkAll(resources, { outputs: run.outputs, secretOutputs: run.secretOutputs }), []);
   });
 
   it("outputs it under inferenceNodes, by name", () => {
