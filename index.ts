@@ -4,8 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
-import { Role, ROLES } from "./components/catalog/services";
-import { BACKENDS_SETTING, DEPLOYERS_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
+import { NodeRole, port, Role, ROLES, WORKER } from "./components/catalog/services";
+import { BACKENDS_SETTING, DEPLOYERS_SETTING, INFERENCE_NODES_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { HostFirewall } from "./components/machines/hostFirewall";
@@ -17,7 +17,7 @@ import { TailnetAuthKey, TailnetDevice, TailnetPolicyFile } from "./components/m
 import { buildOutputs } from "./components/outputs";
 import { alertDestinations, alertmanagerSpec } from "./components/plan/alertRouting";
 import { BackupPlan, planBackup, storageBoxLocation } from "./components/plan/backup";
-import { CapacityPlan, capacityProblems, planCapacity } from "./components/plan/capacity";
+import { CapacityPlan, capacityProblems, planCapacity, planWorkers, WorkerBudget, workerCapacityProblems } from "./components/plan/capacity";
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { hostFirewallSpec, publicFirewallRules } from "./components/plan/exposure";
 import { planThroughput } from "./components/plan/throughput";
@@ -30,6 +30,7 @@ import { Exporters } from "./components/services/exporters";
 import { imageTagsTransformation } from "./components/services/imageTags";
 import { InferenceServices } from "./components/services/inference";
 import { Monitoring } from "./components/services/monitoring";
+import { WorkerInference } from "./components/services/ollama";
 import { checkTailnetPolicy } from "./components/machines/tailnetPreflight";
 
 /** Where each node mounts its data volume. */
@@ -38,19 +39,29 @@ const DATA_MOUNT_POINT = "/srv/data";
 export = async () => {
   const settings = loadSettings();
   const budgets = planCapacity(settings);
-  const misfits = capacityProblems(settings, budgets);
+  const workerBudgets = planWorkers(settings);
+  const misfits = [...capacityProblems(settings, budgets), ...workerCapacityProblems(settings, workerBudgets)];
   if (misfits.length > 0) throw new SettingsError(misfits);
   // A policy this stack does not write must already define the nodes' tags: checked before the first resource.
   if (!settings.tailnet.managePolicy) {
     await checkTailnetPolicy({
       stack: settings.environment,
       project: settings.project,
-      nodeTags: ROLES.map((role) => nodeTag(settings.namePrefix, settings.environment, role)),
+      nodeTags: [...ROLES, ...(workerBudgets.length > 0 ? [WORKER] : [])].map((role) => nodeTag(settings.namePrefix, settings.environment, role)),
       deployers: settings.tailnet.deployers[settings.environment],
       deployersSetting: `${settings.project}:${DEPLOYERS_SETTING[settings.environment]}`,
       backends: settings.backends[settings.environment],
       litellmNodeTag: nodeTag(settings.namePrefix, settings.environment, "inference"),
       backendsSetting: `${settings.project}:${BACKENDS_SETTING[settings.environment]}`,
+      ...(workerBudgets.length > 0
+        ? {
+            workers: {
+              tag: nodeTag(settings.namePrefix, settings.environment, WORKER),
+              port: port("ollama"),
+              setting: `${settings.project}:${INFERENCE_NODES_SETTING[settings.environment]}`,
+            },
+          }
+        : {}),
     });
   }
 
@@ -65,14 +76,24 @@ export = async () => {
     : undefined;
 
   const rootAccess = new RootAccess(`${settings.stem}-root`, { labels: labelsFor(settings) });
-  const nodes = ROLES.map((role) => declareNode(role, { settings, budgets, rootAccess, policyFile }));
-  const services = declareServices(settings, budgets, nodes, rootAccess);
+  const context = { settings, rootAccess, policyFile };
+  const nodes = ROLES.map((role) => declareNode(fixedNode(settings, budgets, role), context));
+  // The extra inference nodes, each named after its entry: a stack without them declares what it always did.
+  const workers = workerBudgets.map((budget) => declareWorker(budget, context));
+  const services = declareServices(settings, budgets, nodes, workers, rootAccess);
   const backupPlan = planBackup(settings);
   const backups = declareBackups(settings, backupPlan, nodes, services.inference, rootAccess);
 
   new DeletionGuard(`${settings.stem}-deletion-guard`, {
     protection: settings.protection,
-    guards: [rootAccess, ...(policyFile ? [policyFile] : []), ...nodes.flatMap((n) => n.parts), ...services.parts, backups],
+    guards: [
+      rootAccess,
+      ...(policyFile ? [policyFile] : []),
+      ...nodes.flatMap((n) => n.parts),
+      ...workers.flatMap((w) => w.parts),
+      ...services.parts,
+      backups,
+    ],
   });
 
   const cost = estimateCost(settings);
@@ -87,6 +108,7 @@ export = async () => {
     throughput,
     rootAccess,
     nodes,
+    workers: workers.map((w, i) => ({ name: w.worker.name, models: w.worker.models.map((m) => m.name), budget: workerBudgets[i], node: w.node, device: w.device })),
     inference: services.inference,
     monitoring: services.monitoring,
     coolify: services.coolify,
@@ -98,7 +120,7 @@ export = async () => {
 };
 
 /** The labels of every Hetzner resource; a node's carry its role, which the plan reads back. */
-function labelsFor(settings: Settings, role?: Role): Record<string, string> {
+function labelsFor(settings: Settings, role?: NodeRole): Record<string, string> {
   return {
     "managed-by": "pulumi",
     project: settings.project,
@@ -109,16 +131,39 @@ function labelsFor(settings: Settings, role?: Role): Record<string, string> {
 
 interface NodeContext {
   settings: Settings;
-  budgets: CapacityPlan;
   rootAccess: RootAccess;
   policyFile?: TailnetPolicyFile;
 }
 
+/** What makes one node: its role, its resources' stem, its server and volume, its exporters' memory. */
+interface NodeSpec<R extends NodeRole> {
+  role: R;
+  /** The stem of its resources' names, e.g. "ai-dev-inference" or "ai-dev-inference-b". */
+  name: string;
+  serverType: string;
+  backups: boolean;
+  volumeGb: number;
+  labels: Record<string, string>;
+  exportersMib: { nodeExporter: number; cadvisor: number };
+}
+
+/** One of the two nodes every environment has, as its settings and budget give it. */
+function fixedNode(settings: Settings, budgets: CapacityPlan, role: Role): NodeSpec<Role> {
+  return {
+    role,
+    name: `${settings.stem}-${role}`,
+    serverType: settings.nodes[role].serverType.name,
+    backups: settings.nodes[role].backups,
+    volumeGb: settings.nodes[role].volumeGb,
+    labels: labelsFor(settings, role),
+    exportersMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
+  };
+}
+
 /** One node: its firewall, server generation, tailnet key, server and volume, tailnet device, readiness and exporters. */
-function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: NodeContext) {
-  const name = `${settings.stem}-${role}`;
+function declareNode<R extends NodeRole>(spec: NodeSpec<R>, { settings, rootAccess, policyFile }: NodeContext) {
+  const { role, name, labels } = spec;
   const tags = [nodeTag(settings.namePrefix, settings.environment, role)];
-  const labels = labelsFor(settings, role);
   const firewall = new PublicFirewall(name, { rules: publicFirewallRules(role, settings.network), labels });
   // A managed policy must define the node's tag before a key or a device can carry it.
   const policyFirst = { dependsOn: policyFile ? [policyFile] : [] };
@@ -139,13 +184,13 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
   const authKey = new TailnetAuthKey(name, { hostname: generation.hostname, tags }, policyFirst);
   const userData = pulumi.all([generation.hostname, authKey.key]).apply(([hostname, key]) => bootstrap(hostname, key));
   const node = new HetznerNode(name, {
-    serverType: settings.nodes[role].serverType.name,
+    serverType: spec.serverType,
     location: settings.location,
     sshKeyId: rootAccess.sshKeyId,
     firewallId: firewall.firewallId,
     userData: pulumi.secret(userData),
-    backups: settings.nodes[role].backups,
-    volumeGb: settings.nodes[role].volumeGb,
+    backups: spec.backups,
+    volumeGb: spec.volumeGb,
     protection: settings.protection,
     labels,
     api: settings.hetznerApi,
@@ -168,20 +213,51 @@ function declareNode(role: Role, { settings, budgets, rootAccess, policyFile }: 
     provider: readiness.dockerProvider,
     role,
     tailnetAddress,
-    memoryMib: { nodeExporter: budgets[role].limits.nodeExporter, cadvisor: budgets[role].limits.cadvisor },
+    memoryMib: spec.exportersMib,
   }, { transformations: [readiness.onThisServer] });
   return { role, name, node, device, readiness, tailnetAddress, parts: [firewall, generation, authKey, node, device, readiness, exporters] };
 }
 
-type DeclaredNode = ReturnType<typeof declareNode>;
+type DeclaredNode<R extends NodeRole = Role> = ReturnType<typeof declareNode<R>>;
+
+/**
+ * An extra inference node: a node like the others (`<stem>-inference-<name>`, tagged as the environment's
+ * worker), its Ollama on its tailnet address with the models it serves, and its host firewall.
+ */
+function declareWorker(budget: WorkerBudget, context: NodeContext) {
+  const { settings, rootAccess } = context;
+  const worker = settings.workers[settings.environment].find((w) => w.name === budget.name)!;
+  const node = declareNode(
+    {
+      role: WORKER,
+      name: `${settings.stem}-inference-${worker.name}`,
+      serverType: worker.serverType.name,
+      backups: false,
+      volumeGb: worker.volumeGb,
+      labels: { ...labelsFor(settings, WORKER), node: worker.name },
+      exportersMib: { nodeExporter: budget.limits.nodeExporter, cadvisor: budget.limits.cadvisor },
+    },
+    context,
+  );
+  const ssh = sessionOn(node, rootAccess);
+  const inference = new WorkerInference(
+    `${node.name}-services`,
+    { provider: node.readiness.dockerProvider, tailnetAddress: node.tailnetAddress, models: worker.models, ollama: settings.ollama, memoryMib: budget.limits.ollama, ssh },
+    { transformations: [node.readiness.onThisServer] },
+  );
+  const hostFirewall = new HostFirewall(`${node.name}-host-firewall`, { spec: hostFirewallSpec(WORKER, false), ssh, after: [] });
+  return { ...node, worker, inference, parts: [...node.parts, inference, hostFirewall] };
+}
+
+type DeclaredWorker = ReturnType<typeof declareWorker>;
 
 /** How a command reaches a node: over Tailscale SSH as root, once the node is ready. */
-function sessionOn(node: DeclaredNode, rootAccess: RootAccess) {
+function sessionOn(node: DeclaredNode<NodeRole>, rootAccess: RootAccess) {
   return { host: node.tailnetAddress, privateKey: rootAccess.privateKey, ready: node.readiness.ready, serverId: node.node.serverId };
 }
 
 /** The services on the nodes: inference and its models, monitoring, and Coolify when it is asked for. */
-function declareServices(settings: Settings, budgets: CapacityPlan, nodes: DeclaredNode[], rootAccess: RootAccess) {
+function declareServices(settings: Settings, budgets: CapacityPlan, nodes: DeclaredNode[], workers: DeclaredWorker[], rootAccess: RootAccess) {
   const nodeOf = (role: Role) => nodes.find((n) => n.role === role)!;
   const sshTo = (node: DeclaredNode) => sessionOn(node, rootAccess);
   const inferenceNode = nodeOf("inference");
@@ -195,6 +271,12 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
     ollama: settings.ollama,
     litellm: settings.litellm,
     backends: settings.backends[settings.environment],
+    workers: workers.map((w) => ({
+      name: w.worker.name,
+      address: w.tailnetAddress,
+      models: w.worker.models.map((m) => ({ name: m.name, embedding: m.embedding })),
+      ready: w.inference.models,
+    })),
     memoryMib: budgets.inference.limits,
     pulls: {
       name: `${settings.stem}-models`,
@@ -215,6 +297,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       tailnetAddress: operationsNode.tailnetAddress,
       inferenceAddress: inferenceNode.tailnetAddress,
       backends: settings.backends[settings.environment],
+      workers: workers.map((w) => ({ name: w.worker.name, address: w.tailnetAddress })),
       qdrantReadOnlyApiKey: inference.qdrantReadOnlyApiKey,
       dataDir: DATA_MOUNT_POINT,
       retention: settings.operations.retention,

@@ -69,6 +69,12 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
     { path: `nodes.${role}.tailnetAddresses`, description: "its tailnet addresses, IPv4 first" },
     { path: `nodes.${role}.dockerVersion`, description: "the Docker Engine version its bootstrap installed" },
   ]),
+  {
+    path: "inferenceNodes",
+    description:
+      "the extra inference nodes, by name: hostname, serverName, serverType, tailnetAddresses, the models its Ollama serves, and its memory budget",
+    onlyWhen: "devInferenceNodes or prodInferenceNodes lists some for this environment",
+  },
   { path: "models", description: "the Ollama models served, as name:tag" },
   { path: "litellm.url", description: `LiteLLM's OpenAI-compatible base URL on the tailnet (…:${port("litellm")}/v1)` },
   { path: "litellm.masterKey", description: "LiteLLM's master key (sk-…); create a virtual key per application with it", secret: true },
@@ -135,6 +141,8 @@ export interface OutputSources {
   throughput?: ThroughputPlan;
   rootAccess: RootAccess;
   nodes: { role: Role; name: string; node: HetznerNode; device: TailnetDevice; readiness: NodeReadiness }[];
+  /** The extra inference nodes, in the setting's order. Default none. */
+  workers?: { name: string; models: string[]; budget: NodeBudget; node: HetznerNode; device: TailnetDevice }[];
   inference: InferenceServices;
   monitoring: Monitoring;
   /** Present when Coolify is on. */
@@ -169,9 +177,27 @@ export function buildOutputs(s: OutputSources) {
   const backendOnly = backends
     .flatMap((b) => b.models)
     .filter((m, i, all) => !local.has(m.name) && all.findIndex((o) => o.name === m.name) === i);
+  const workers = s.workers ?? [];
   return {
     environment: s.settings.environment,
     nodes: nodeOutputs,
+    ...(workers.length === 0
+      ? {}
+      : {
+          inferenceNodes: Object.fromEntries(
+            workers.map((w) => [
+              w.name,
+              {
+                hostname: w.device.hostname,
+                serverName: w.node.serverName,
+                serverType: w.budget.serverType.name,
+                tailnetAddresses: w.device.addresses,
+                models: w.models,
+                memoryBudget: { totalMib: w.budget.totalMib, reserveMib: w.budget.reserveMib, headroomMib: w.budget.headroomMib, items: w.budget.items },
+              },
+            ]),
+          ),
+        }),
     models: s.settings.models.map((m) => m.name),
     litellm: {
       url: s.inference.litellmUrl,

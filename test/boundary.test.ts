@@ -7,18 +7,18 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse as parseHujson } from "jsonc-parser";
 import { nodeTag } from "../components/catalog/identities";
-import { ROLES, type Role, SERVICES } from "../components/catalog/services";
+import { NODE_ROLES, type NodeRole, SERVICES } from "../components/catalog/services";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { nodePlacement } from "../tools/nodePlacement";
 import { renderedFiles } from "../tools/report";
-import { isAfterDeploy, ProgramRun, runProgram } from "./harness";
+import { isAfterDeploy, ProgramRun, projectName, runProgram } from "./harness";
 
 const CONTAINER = "docker:index/container:Container";
 
 /** The TCP ports that answer on each node's tailnet address, from what the program declared. */
-export function publishedOnTailnet(run: ProgramRun): Record<Role, Set<number>> {
+export function publishedOnTailnet(run: ProgramRun): Record<NodeRole, Set<number>> {
   const placement = nodePlacement(run);
-  const published: Record<Role, Set<number>> = { inference: new Set(), operations: new Set() };
+  const published: Record<NodeRole, Set<number>> = { inference: new Set(), operations: new Set(), worker: new Set() };
   for (const c of run.ofType(CONTAINER)) {
     const role = placement.roleOf(c);
     assert.ok(role, `container ${c.name} is on no node`);
@@ -31,7 +31,7 @@ export function publishedOnTailnet(run: ProgramRun): Record<Role, Set<number>> {
   // services whose own installer publishes them. The policy covers every environment and cannot know whether
   // another environment turned Coolify on, so its port counts as published on its role in every environment:
   // where it is off, the grant opens a port on which nothing answers.
-  for (const role of ROLES) {
+  for (const role of NODE_ROLES) {
     const userData = String(run.ofType("hcloud:index/server:Server").find((s) => placement.roleOf(s) === role)?.inputs.userData);
     if (userData.includes("--ssh")) published[role].add(SERVICES.ssh.ports[0].port);
     for (const p of SERVICES.coolify.ports.filter((p) => p.publishedOn.includes(role))) published[role].add(p.port);
@@ -40,9 +40,9 @@ export function publishedOnTailnet(run: ProgramRun): Record<Role, Set<number>> {
 }
 
 /** The TCP ports some grant opens on each role's node of one environment. */
-export function grantedOnTailnet(policy: TailnetPolicy, prefix: string, environment: string): Record<Role, Set<number>> {
-  const granted: Record<Role, Set<number>> = { inference: new Set(), operations: new Set() };
-  for (const role of ROLES) {
+export function grantedOnTailnet(policy: TailnetPolicy, prefix: string, environment: string): Record<NodeRole, Set<number>> {
+  const granted: Record<NodeRole, Set<number>> = { inference: new Set(), operations: new Set(), worker: new Set() };
+  for (const role of NODE_ROLES) {
     const tag = nodeTag(prefix, environment, role);
     for (const grant of policy.grants.filter((g) => g.dst.includes(tag))) {
       for (const ip of grant.ip) {
@@ -56,9 +56,9 @@ export function grantedOnTailnet(policy: TailnetPolicy, prefix: string, environm
 }
 
 /** Every disagreement between what is published and what is granted, as sentences. */
-export function boundaryMismatches(published: Record<Role, Set<number>>, granted: Record<Role, Set<number>>): string[] {
+export function boundaryMismatches(published: Record<NodeRole, Set<number>>, granted: Record<NodeRole, Set<number>>): string[] {
   const problems: string[] = [];
-  for (const role of ROLES) {
+  for (const role of NODE_ROLES) {
     for (const port of published[role]) {
       if (!granted[role].has(port)) problems.push(`the ${role} node publishes ${port} on its tailnet address, but no grant opens it`);
     }
@@ -104,3 +104,18 @@ for (const stack of ["dev", "prod"]) {
     });
   });
 }
+
+describe("a dev stack with an extra inference node: its security boundary", () => {
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram("dev", { set: { [`${projectName()}:devInferenceNodes`]: ["name=b type=cx33"] } });
+  });
+
+  it("every port the worker publishes has a grant, and every grant to the worker tag a listener", () => {
+    const published = publishedOnTailnet(run);
+    assert.deepEqual(boundaryMismatches(published, grantedOnTailnet(policyOf(run), "ai", "dev")), []);
+    assert.deepEqual([...published.worker].sort((a, b) => a - b), [22, 8080, 9100, 11434]);
+    // The inference node's own Ollama stays unpublished.
+    assert.ok(!published.inference.has(11434));
+  });
+});

@@ -10,7 +10,7 @@
  * Other inputs are no guide: the operations node's containers carry the inference node's address in their
  * configs, so they depend on its server too.
  */
-import { ROLES, type Role } from "../components/catalog/services";
+import { NODE_ROLES, type NodeRole } from "../components/catalog/services";
 import type { ProgramRun, RecordedResource } from "./mocksRunner";
 
 const SERVER = "hcloud:index/server:Server";
@@ -27,17 +27,25 @@ export interface NodePlacement {
   /** The server of the node the resource is on; undefined for what belongs to no node (the root key). */
   serverOf: (resource: RecordedResource) => RecordedResource | undefined;
   /** The role of the node the resource is on. */
-  roleOf: (resource: RecordedResource) => Role | undefined;
+  roleOf: (resource: RecordedResource) => NodeRole | undefined;
+  /** The node's name when it is an extra inference node (its `node` label, e.g. "b"); undefined otherwise. */
+  workerOf: (resource: RecordedResource) => string | undefined;
 }
 
 /** A resource's `role` label; a label that names no role is the program's mistake, said as such. */
-function roleLabel(resource: RecordedResource): Role | undefined {
+function roleLabel(resource: RecordedResource): NodeRole | undefined {
   const role = (resource.inputs.labels as Record<string, unknown> | undefined)?.role;
   if (role === undefined) return undefined;
-  if (!(ROLES as readonly unknown[]).includes(role)) {
-    throw new Error(`${resource.type} ${resource.name} has the role label ${JSON.stringify(role)}; roles are ${ROLES.join(", ")}`);
+  if (!(NODE_ROLES as readonly unknown[]).includes(role)) {
+    throw new Error(`${resource.type} ${resource.name} has the role label ${JSON.stringify(role)}; roles are ${NODE_ROLES.join(", ")}`);
   }
-  return role as Role;
+  return role as NodeRole;
+}
+
+/** An extra inference node's name: its `node` label (index.ts declareWorker). */
+function nodeLabel(resource: RecordedResource): string | undefined {
+  const node = (resource.inputs.labels as Record<string, unknown> | undefined)?.node;
+  return typeof node === "string" ? node : undefined;
 }
 
 /** The URN of a provider reference, `<urn>::<id>` (a URN holds "::" itself, the id does not). */
@@ -50,7 +58,7 @@ export function nodePlacement(run: ProgramRun): NodePlacement {
   function serverOf(resource: RecordedResource): RecordedResource | undefined {
     if (resource.type === SERVER) return resource;
     const label = roleLabel(resource);
-    if (label !== undefined) return servers.find((s) => roleLabel(s) === label);
+    if (label !== undefined) return servers.find((s) => roleLabel(s) === label && nodeLabel(s) === nodeLabel(resource));
     if (resource.provider !== "") {
       const provider = byUrn.get(providerUrn(resource.provider));
       return provider === undefined ? undefined : serverOf(provider);
@@ -72,6 +80,10 @@ export function nodePlacement(run: ProgramRun): NodePlacement {
     roleOf: (resource) => {
       const server = serverOf(resource);
       return roleLabel(resource) ?? (server === undefined ? undefined : roleLabel(server));
+    },
+    workerOf: (resource) => {
+      const server = serverOf(resource);
+      return server === undefined ? undefined : nodeLabel(server);
     },
   };
 }

@@ -128,7 +128,8 @@ function bindScope(ip: string | undefined): "public" | "tailnet" | "node" {
 
 function reportContext(run: ProgramRun): ReportContext {
   const place = nodePlacement(run);
-  const roleOf = (r: RecordedResource): string => place.roleOf(r) ?? "shared";
+  // An extra inference node shows as "worker <name>".
+  const roleOf = (r: RecordedResource): string => [place.roleOf(r) ?? "shared", ...(place.workerOf(r) === undefined ? [] : [place.workerOf(r)])].join(" ");
   return {
     run,
     outputs: run.outputs as unknown as ReportedOutputs,

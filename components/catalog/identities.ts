@@ -2,7 +2,7 @@
  * The forms of tailnet identities, and the names the platform gives its own: one source for the tag pattern,
  * the node tags and the user group, read by the settings, the bootstrap and the tailnet policy alike.
  */
-import type { Role } from "./services";
+import type { NodeRole } from "./services";
 
 /** A Tailscale tag: "tag:" and a letter, then lowercase letters, digits and dashes. */
 export const TAG_PATTERN = /^tag:[a-z][a-z0-9-]*$/;
@@ -24,8 +24,11 @@ export function isUserIdentity(identity: string): boolean {
   return USER_PATTERN.test(identity);
 }
 
-/** The tag of one environment's node, e.g. nodeTag("ai", "dev", "inference") is "tag:ai-dev-inference". */
-export function nodeTag(prefix: string, env: string, role: Role): string {
+/**
+ * The tag of one environment's node, e.g. nodeTag("ai", "dev", "inference") is "tag:ai-dev-inference"; every
+ * extra inference node of an environment carries its worker tag, "tag:ai-dev-worker".
+ */
+export function nodeTag(prefix: string, env: string, role: NodeRole): string {
   return `tag:${prefix}-${env}-${role}`;
 }
 

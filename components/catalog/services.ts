@@ -12,11 +12,23 @@ export const ROLES = ["inference", "operations"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
- * Who may reach a port over the tailnet: the platform's admins, the user group, the environment's own
- * operations node (Prometheus scraping and probing), the deployers (`pulumi up`). No one else: a port
- * with an empty list is reached by nobody over the tailnet.
+ * The role of an environment's extra inference nodes (the devInferenceNodes and prodInferenceNodes settings):
+ * Ollama for the environment's LiteLLM, and the exporters. Not in ROLES, which lists the two nodes every
+ * environment has; a worker's tag is in the tailnet policy only where its environment has some.
  */
-export type Reacher = "admins" | "users" | "monitoring" | "deployers";
+export const WORKER = "worker" as const;
+/** Any node's role: one of the two every environment has, or an extra inference node's. */
+export type NodeRole = Role | typeof WORKER;
+/** Every node role: the two fixed nodes' and the workers'. */
+export const NODE_ROLES: readonly NodeRole[] = [...ROLES, WORKER];
+
+/**
+ * Who may reach a port over the tailnet: the platform's admins, the user group, the environment's own
+ * operations node (Prometheus scraping and probing), the deployers (`pulumi up`), the environment's own
+ * LiteLLM node (the inference node, which calls the workers' Ollama). No one else: a port with an empty list
+ * is reached by nobody over the tailnet.
+ */
+export type Reacher = "admins" | "users" | "monitoring" | "deployers" | "litellm";
 
 export interface ServicePort {
   /** The port's name in the tailnet policy's spec and the access table, e.g. "qdrantGrpc". */
@@ -27,11 +39,11 @@ export interface ServicePort {
    * The roles on whose tailnet address the port is published. On any other role the service runs on, it is
    * reached on its Docker network only.
    */
-  publishedOn: readonly Role[];
+  publishedOn: readonly NodeRole[];
   reach: readonly Reacher[];
   /**
-   * A port no grant may ever open, asserted closed by the policy's own tests (a service without
-   * authentication): every identity's deny tests include it.
+   * A service without authentication: no grant opens it to a person, and every person's deny tests (and every
+   * node's but those in `reach`) include it on every node.
    */
   neverGranted?: true;
 }
@@ -39,7 +51,7 @@ export interface ServicePort {
 export interface ServiceEntry {
   /** The container's name, also its host name on the node's Docker network. */
   container: string;
-  roles: readonly Role[];
+  roles: readonly NodeRole[];
   ports: readonly ServicePort[];
   /** How the service comes to the node: a container this program declares, or an installer it runs. */
   deployedBy: "container" | "installer" | "tailscale";
@@ -52,7 +64,7 @@ export interface ServiceEntry {
 const tcp = <N extends string>(
   name: N,
   port: number,
-  publishedOn: readonly Role[],
+  publishedOn: readonly NodeRole[],
   reach: readonly Reacher[],
 ): ServicePort & { name: N } => ({
   name,
@@ -63,16 +75,22 @@ const tcp = <N extends string>(
 });
 
 const BOTH = ROLES;
+/** What runs on every node, workers included (the exporters, Tailscale SSH). */
+const EVERY_NODE = NODE_ROLES;
 const INFERENCE: readonly Role[] = ["inference"];
 const OPERATIONS: readonly Role[] = ["operations"];
+const WORKERS: readonly NodeRole[] = [WORKER];
 const NOWHERE: readonly Role[] = [];
 
 export const SERVICES = {
-  /** Ollama has no authentication: published nowhere, granted to nobody; LiteLLM reaches it on its network. */
+  /**
+   * Ollama has no authentication. On the inference node it is published nowhere: LiteLLM reaches it on its
+   * network. On a worker it is published on the tailnet address for the environment's LiteLLM node alone.
+   */
   ollama: {
     container: "ollama",
-    roles: INFERENCE,
-    ports: [{ ...tcp("ollama", 11434, NOWHERE, []), neverGranted: true }],
+    roles: [...INFERENCE, WORKER],
+    ports: [{ ...tcp("ollama", 11434, WORKERS, ["litellm"]), neverGranted: true }],
     deployedBy: "container",
     health: "/api/version",
   },
@@ -113,15 +131,15 @@ export const SERVICES = {
   },
   nodeExporter: {
     container: "node-exporter",
-    roles: BOTH,
-    ports: [tcp("nodeExporter", 9100, BOTH, ["admins", "monitoring"])],
+    roles: EVERY_NODE,
+    ports: [tcp("nodeExporter", 9100, EVERY_NODE, ["admins", "monitoring"])],
     deployedBy: "container",
     scrape: { job: "node", port: "nodeExporter" },
   },
   cadvisor: {
     container: "cadvisor",
-    roles: BOTH,
-    ports: [tcp("cadvisor", 8080, BOTH, ["admins", "monitoring"])],
+    roles: EVERY_NODE,
+    ports: [tcp("cadvisor", 8080, EVERY_NODE, ["admins", "monitoring"])],
     deployedBy: "container",
     scrape: { job: "cadvisor", port: "cadvisor" },
   },
@@ -181,8 +199,8 @@ export const SERVICES = {
    */
   ssh: {
     container: "tailscaled",
-    roles: BOTH,
-    ports: [tcp("ssh", 22, BOTH, ["admins", "deployers"])],
+    roles: EVERY_NODE,
+    ports: [tcp("ssh", 22, EVERY_NODE, ["admins", "deployers"])],
     deployedBy: "tailscale",
   },
 } as const satisfies Record<string, ServiceEntry>;
@@ -214,17 +232,17 @@ export function scrapeJob(service: { [S in ServiceName]: (typeof SERVICES)[S] ex
 }
 
 /** The ports of one service that are published on a role's tailnet address, in catalog order. */
-export function publishedPorts(service: ServiceName, role: Role): number[] {
+export function publishedPorts(service: ServiceName, role: NodeRole): number[] {
   return (SERVICES[service] as ServiceEntry).ports.filter((p) => p.publishedOn.includes(role)).map((p) => p.port);
 }
 
 /** The ports published on a role's tailnet address that `who` may reach, ascending. */
-export function portsReachableBy(who: Reacher, role: Role): number[] {
+export function portsReachableBy(who: Reacher, role: NodeRole): number[] {
   return sortedPorts(SERVICE_PORTS.filter((p) => p.publishedOn.includes(role) && p.reach.includes(who)).map((p) => p.port));
 }
 
 /** The ports published on a role's tailnet address, ascending. */
-export function portsPublishedOn(role: Role): number[] {
+export function portsPublishedOn(role: NodeRole): number[] {
   return sortedPorts(SERVICE_PORTS.filter((p) => p.publishedOn.includes(role)).map((p) => p.port));
 }
 

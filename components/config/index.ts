@@ -6,11 +6,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "../catalog/identities";
-import { ROLES, type Role } from "../catalog/services";
+import { NODE_ROLES, type Role } from "../catalog/services";
 import { BACKENDS_SETTING, ExternalBackend, readBackends } from "./backends";
 import { BackupSettings, readBackup } from "./backup";
 import { checkCredentials, checkSecretsEncrypted, readHetznerApiAccess, readTailscaleApiAccess, type HetznerApiAccess, type TailscaleApiAccess } from "./credentials";
 import { ImageName, readImageTags } from "./images";
+import { InferenceWorker, readInferenceNodes } from "./inferenceNodes";
 import { LiteLlmSettings, readLiteLlm } from "./litellm";
 import { ModelSettings, OllamaSettings, readModels, readOllama } from "./models";
 import { Environment, ENVIRONMENTS, readEnvironment, readNamePrefix } from "./naming";
@@ -33,6 +34,8 @@ export type { AlertRoute, OperationsSettings } from "./operations";
 export type { BackupSettings } from "./backup";
 export type { BackendKind, BackendModel, ExternalBackend } from "./backends";
 export { BACKENDS_SETTING } from "./backends";
+export type { InferenceWorker } from "./inferenceNodes";
+export { INFERENCE_NODES_SETTING } from "./inferenceNodes";
 export { pulumiConfigSource, SEALED_SECRET, SettingsError } from "./reader";
 export type { ConfigSource } from "./reader";
 export type { TailnetSettings } from "./tailnet";
@@ -66,6 +69,11 @@ export interface Settings {
    * all of them for the tailnet policy; its LiteLLM serves its own environment's.
    */
   backends: Record<Environment, ExternalBackend[]>;
+  /**
+   * Each environment's extra inference nodes (workers) beside the first: every stack reads all of them for the
+   * tailnet policy; it declares its own environment's. Empty by default.
+   */
+  workers: Record<Environment, InferenceWorker[]>;
   /** Image tags the stack sets ahead of the catalog, by catalog name. */
   imageTags: Partial<Record<ImageName, string>>;
   /** The Tailscale API access given in the stack's config (credentials as plain values: wrap them in secrets). */
@@ -97,10 +105,11 @@ export function loadSettings(
   const imageTags = readImageTags(read);
   const backup = readBackup(read);
   const platformTags = ENVIRONMENTS.flatMap((env) => [
-    ...ROLES.map((role) => nodeTag(namePrefix, env, role)),
+    ...NODE_ROLES.map((role) => nodeTag(namePrefix, env, role)),
     ...tailnet.deployers[env].filter((d) => d.startsWith("tag:")),
   ]);
   const backends = readBackends(read, platformTags);
+  const workers = readInferenceNodes(read, { location, models, backends });
   if (environment !== undefined) checkBackendModels(project, BACKENDS_SETTING[environment], backends[environment], litellm, problems);
 
   const settings: Settings = {
@@ -122,6 +131,7 @@ export function loadSettings(
     comparison: readWorkload(read, models),
     tailnet,
     backends,
+    workers,
     imageTags,
     tailscaleApi: readTailscaleApiAccess(source),
     hetznerApi: readHetznerApiAccess(source),

@@ -337,6 +337,18 @@ export const SETTINGS = {
     description:
       "prod's external backends, written as tailnetDevBackends; only prod's LiteLLM node may reach them. Every stack reads both lists, as the tailnet policy covers every environment.",
   },
+  devInferenceNodes: {
+    type: "array",
+    default: [],
+    description:
+      "dev's extra inference nodes beside the first (which inferenceServerType and the like configure), one entry each as key=value words, e.g. \"name=b type=cx33 volume=20 models=qwen3:8b,gemma3:1b\" (volume in GB, default 10; models: some of the models setting's, default all). Each runs Ollama, reached over the tailnet by dev's LiteLLM node only, which lists it as one more deployment of its models.",
+  },
+  prodInferenceNodes: {
+    type: "array",
+    default: [],
+    description:
+      "prod's extra inference nodes, written as devInferenceNodes. Every stack reads both lists, as the tailnet policy covers every environment.",
+  },
   tailnetAdmins: {
     type: "array",
     default: [],

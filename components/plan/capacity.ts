@@ -4,8 +4,8 @@
  * with a message that says what would fit instead.
  */
 import { SERVER_TYPES, ServerType } from "../catalog/serverTypes";
-import type { Role } from "../catalog/services";
-import type { KvCacheType, ModelSettings, OllamaSettings, Settings } from "../config";
+import { WORKER, type NodeRole, type Role } from "../catalog/services";
+import { INFERENCE_NODES_SETTING, type InferenceWorker, type KvCacheType, type ModelSettings, type OllamaSettings, type Settings } from "../config";
 
 const MIB_PER_GB = 1e9 / 2 ** 20;
 const MIB_PER_GIB = 1024;
@@ -30,7 +30,7 @@ export interface MemoryItem {
 }
 
 export interface NodeBudget {
-  role: Role;
+  role: NodeRole;
   serverType: ServerType;
   totalMib: number;
   reserveMib: number;
@@ -79,7 +79,7 @@ export function gb(mib: number): string {
   return `${(mib / MIB_PER_GIB).toFixed(1)} GB`;
 }
 
-export function budgetFor(role: Role, serverType: ServerType, items: MemoryItem[], diskUsedGb: number): NodeBudget {
+export function budgetFor(role: NodeRole, serverType: ServerType, items: MemoryItem[], diskUsedGb: number): NodeBudget {
   const totalMib = serverType.memoryGb * MIB_PER_GIB;
   const usedMib = items.reduce((sum, i) => sum + i.mib, 0);
   return {
@@ -251,42 +251,97 @@ function limitsOf(budget: NodeBudget): (name: string) => number {
  * The suggested server type is the cheapest one in the same location that would hold the same workload.
  */
 export function capacityProblems(settings: Settings, budgets: Record<Role, NodeBudget>): string[] {
-  const problems: string[] = [];
-  for (const budget of Object.values(budgets)) {
+  return Object.values(budgets).flatMap((budget) => {
     const key = `${settings.project}:${budget.role}ServerType`;
-    const needMib = budget.reserveMib + budget.usedMib;
-    const bigger = (fits: (t: ServerType) => boolean) =>
-      SERVER_TYPES.filter((t) => t.locations.includes(settings.location) && fits(t)).sort(
-        (a, b) => a.priceEurMonth - b.priceEurMonth,
-      )[0];
-    if (budget.headroomMib < 0) {
-      const fix: string[] = [];
-      if (budget.role === "operations" && settings.operations.coolify) {
-        fix.push(`turn Coolify off (${settings.project}:coolify false)`);
-      }
-      if (budget.role === "inference") {
-        const largest = [...settings.models].sort((a, b) => b.fileGb - a.fileGb)[0];
-        if (largest && settings.models.length > 1) fix.push(`drop ${largest.name}`);
-        else if (largest) fix.push(`use a smaller model than ${largest.name}`);
-        if (settings.ollama.contextLength > 2048) fix.push("lower the context");
-        if (settings.ollama.parallelRequests > 1) fix.push("lower parallelRequests");
-      }
-      const type = bigger((t) => t.memoryGb * MIB_PER_GIB >= needMib && t.diskGb >= budget.diskUsedGb);
-      if (type) fix.push(`use ${type.name} (${key})`);
-      problems.push(
-        `the ${budget.role} node needs ${gb(needMib)} but ${budget.serverType.name} has ` +
-          `${budget.serverType.memoryGb} GB (${budget.items.map((i) => `${i.name} ${gb(i.mib)}`).join(", ")}, ` +
-          `OS ${gb(budget.reserveMib)}): ${fix.join(", or ")}`,
-      );
+    return budgetProblems(settings, budget, {
+      what: `the ${budget.role} node`,
+      useType: (type) => `use ${type} (${key})`,
+      models: budget.role === "inference" ? settings.models : undefined,
+      coolify: budget.role === "operations" && settings.operations.coolify,
+    });
+  });
+}
+
+/** What a budget's problems are phrased about: the node, where its type is set, the models it holds. */
+interface BudgetSubject {
+  /** e.g. "the inference node", "the inference node \"b\"". */
+  what: string;
+  /** The fix that names a server type, e.g. "use cx53 (ai-platform:inferenceServerType)". */
+  useType: (type: string) => string;
+  /** The models the node's Ollama holds, when it runs one. */
+  models?: ModelSettings[];
+  coolify?: boolean;
+}
+
+function budgetProblems(settings: Settings, budget: NodeBudget, subject: BudgetSubject): string[] {
+  const problems: string[] = [];
+  const needMib = budget.reserveMib + budget.usedMib;
+  const bigger = (fits: (t: ServerType) => boolean) =>
+    SERVER_TYPES.filter((t) => t.locations.includes(settings.location) && fits(t)).sort(
+      (a, b) => a.priceEurMonth - b.priceEurMonth,
+    )[0];
+  if (budget.headroomMib < 0) {
+    const fix: string[] = [];
+    if (subject.coolify) {
+      fix.push(`turn Coolify off (${settings.project}:coolify false)`);
     }
-    if (budget.diskUsedGb > budget.diskGb) {
-      const type = bigger((t) => t.diskGb >= budget.diskUsedGb && t.memoryGb * MIB_PER_GIB >= needMib);
-      problems.push(
-        `the ${budget.role} node needs ${budget.diskUsedGb.toFixed(1)} GB of disk but ` +
-          `${budget.serverType.name} has ${budget.diskGb} GB: drop a model` +
-          (type ? `, or use ${type.name} (${key})` : ""),
-      );
+    if (subject.models !== undefined) {
+      const largest = [...subject.models].sort((a, b) => b.fileGb - a.fileGb)[0];
+      if (largest && subject.models.length > 1) fix.push(`drop ${largest.name}`);
+      else if (largest) fix.push(`use a smaller model than ${largest.name}`);
+      if (settings.ollama.contextLength > 2048) fix.push("lower the context");
+      if (settings.ollama.parallelRequests > 1) fix.push("lower parallelRequests");
     }
+    const type = bigger((t) => t.memoryGb * MIB_PER_GIB >= needMib && t.diskGb >= budget.diskUsedGb);
+    if (type) fix.push(subject.useType(type.name));
+    problems.push(
+      `${subject.what} needs ${gb(needMib)} but ${budget.serverType.name} has ` +
+        `${budget.serverType.memoryGb} GB (${budget.items.map((i) => `${i.name} ${gb(i.mib)}`).join(", ")}, ` +
+        `OS ${gb(budget.reserveMib)}): ${fix.join(", or ")}`,
+    );
+  }
+  if (budget.diskUsedGb > budget.diskGb) {
+    const type = bigger((t) => t.diskGb >= budget.diskUsedGb && t.memoryGb * MIB_PER_GIB >= needMib);
+    problems.push(
+      `${subject.what} needs ${budget.diskUsedGb.toFixed(1)} GB of disk but ` +
+        `${budget.serverType.name} has ${budget.diskGb} GB: drop a model` +
+        (type ? `, or ${subject.useType(type.name)}` : ""),
+    );
   }
   return problems;
+}
+
+/** The memory limits, MiB, of a worker's containers. */
+export interface WorkerLimits {
+  ollama: number;
+  nodeExporter: number;
+  cadvisor: number;
+}
+
+/** An extra inference node's budget: Ollama with the models it serves, and the exporters. */
+export type WorkerBudget = NodeBudget & { name: string; limits: WorkerLimits };
+
+/** The budget of each of the stack's own extra inference nodes, in the setting's order. */
+export function planWorkers(settings: Settings): WorkerBudget[] {
+  return settings.workers[settings.environment].map((worker) => workerBudget(settings, worker));
+}
+
+function workerBudget(settings: Settings, worker: InferenceWorker): WorkerBudget {
+  const items = [ollamaMemory(worker.models, settings.ollama), ...exporters()];
+  const budget = budgetFor(WORKER, worker.serverType, items, worker.models.reduce((sum, m) => sum + m.fileGb, 0));
+  const limit = limitsOf(budget);
+  return { ...budget, name: worker.name, limits: { ollama: limit("ollama"), nodeExporter: limit("nodeExporter"), cadvisor: limit("cadvisor") } };
+}
+
+/** What is wrong with each worker's budget, phrased as what to change in its entry: empty when all fit. */
+export function workerCapacityProblems(settings: Settings, budgets: readonly WorkerBudget[]): string[] {
+  const key = `${settings.project}:${INFERENCE_NODES_SETTING[settings.environment]}`;
+  return budgets.flatMap((budget) => {
+    const worker = settings.workers[settings.environment].find((w) => w.name === budget.name)!;
+    return budgetProblems(settings, budget, {
+      what: `the inference node "${budget.name}" (${key})`,
+      useType: (type) => `use type=${type} in its entry`,
+      models: worker.models,
+    });
+  });
 }

@@ -35,6 +35,13 @@ export function estimateCost(settings: Settings): CostEstimate {
     }
     lines.push({ item: `${role} volume ${node.volumeGb} GB`, eurMonth: cents(node.volumeGb * VOLUME_EUR_PER_GB_MONTH) });
   }
+  // Each extra inference node: its server, address and volume (no Hetzner backups: it holds no state of its own).
+  for (const worker of settings.workers[settings.environment]) {
+    const node = `inference node ${worker.name}`;
+    lines.push({ item: `${node} server ${worker.serverType.name}`, eurMonth: worker.serverType.priceEurMonth });
+    lines.push({ item: `${node} primary IPv4`, eurMonth: PRIMARY_IPV4_EUR_MONTH });
+    lines.push({ item: `${node} volume ${worker.volumeGb} GB`, eurMonth: cents(worker.volumeGb * VOLUME_EUR_PER_GB_MONTH) });
+  }
   // The nightly backups' Storage Box; an existing target (sftp, s3) is paid for elsewhere.
   if (settings.backup.target === "storagebox") {
     const box = settings.backup.storageBoxType;

@@ -3,7 +3,7 @@
  * merged by direction-protocol-port (their sources joined) and rendered in one place, each with a
  * description. No outbound rule is ever added: one would turn outbound into deny-all-but-the-rules.
  */
-import { port, type Role } from "../catalog/services";
+import { port, type NodeRole } from "../catalog/services";
 import type { HostFirewallSpec } from "../render/hostFirewall";
 
 /** Tailscale's default port for direct WireGuard connections; without it peers fall back to DERP relays. */
@@ -25,7 +25,7 @@ export interface PublicNetworkSettings {
   publicWebSourceRanges: string[];
 }
 
-export function publicFirewallRules(role: Role, network: PublicNetworkSettings): FirewallRuleSpec[] {
+export function publicFirewallRules(role: NodeRole, network: PublicNetworkSettings): FirewallRuleSpec[] {
   const rules: FirewallRuleSpec[] = [
     { direction: "in", protocol: "icmp", sourceIps: EVERYWHERE, description: "ICMP: ping and path MTU discovery" },
     {
@@ -77,8 +77,9 @@ export const OPERATIONS_PLATFORM_NETWORK = "ai-operations";
  * container reaches the tailnet but the platform's own, and, with Coolify, nothing from the public interface
  * reaches Coolify's ports, whatever Docker publishes them on.
  */
-export function hostFirewallSpec(role: Role, coolify: boolean): HostFirewallSpec {
-  if (role === "inference") return { publicDeniedTcpPorts: [] };
+export function hostFirewallSpec(role: NodeRole, coolify: boolean): HostFirewallSpec {
+  // An extra inference node runs no one's apps: like the inference node, only the metadata service is kept out.
+  if (role !== "operations") return { publicDeniedTcpPorts: [] };
   return {
     tailnet: { allowedNetworks: [OPERATIONS_PLATFORM_NETWORK] },
     publicDeniedTcpPorts: coolify ? [port("coolify"), port("coolifyRealtime"), port("coolifyTerminal")] : [],

@@ -21,6 +21,11 @@ export interface TagOwnershipNeeds {
   litellmNodeTag?: string;
   /** The setting that lists the backends, e.g. "ai-platform:tailnetDevBackends". */
   backendsSetting?: string;
+  /**
+   * The environment's extra inference nodes, when it has some: their tag (also in `nodeTags`), the port of their
+   * Ollama, which the LiteLLM node (`litellmNodeTag`) must be granted, and the setting that lists them.
+   */
+  workers?: { tag: string; port: number; setting: string };
 }
 
 /**
@@ -58,7 +63,34 @@ export function tagOwnershipProblems(policyJson: string, needs: TagOwnershipNeed
     }
   }
   problems.push(...backendGrantProblems(policy as Record<string, unknown>, tagOwners, needs));
+  problems.push(...workerGrantProblems(policy as Record<string, unknown>, tagOwners, needs));
   return problems;
+}
+
+/**
+ * The extra inference nodes' Ollama the LiteLLM node may not reach: no grant from it to the worker tag's port.
+ * An undefined worker tag is already a node tag's problem; a policy with legacy `acls` is not second-guessed.
+ */
+function workerGrantProblems(policy: Record<string, unknown>, tagOwners: Record<string, string[]>, needs: TagOwnershipNeeds): string[] {
+  const node = needs.litellmNodeTag;
+  const workers = needs.workers;
+  if (node === undefined || workers === undefined || !(workers.tag in tagOwners) || field(policy, "acls") !== undefined) return [];
+  return grantsReach(policy, node, workers.tag, workers.port)
+    ? []
+    : [`no grant lets ${node} (LiteLLM's node) reach Ollama on the extra inference nodes at ${workers.tag}:${workers.port} (${workers.setting})`];
+}
+
+/** Whether a grant of the policy lets the tagged node `src` reach `tag` on a TCP port. */
+function grantsReach(policy: Record<string, unknown>, src: string, tag: string, port: number): boolean {
+  const raw = field(policy, "grants");
+  return (Array.isArray(raw) ? raw : [])
+    .map((g) => stringLists(g))
+    .some(
+      (g) =>
+        matchesAny(g.src ?? [], src, [src, "autogroup:tagged"]) &&
+        (g.dst ?? []).some((d) => d === "*" || d === tag) &&
+        (g.ip ?? []).some((entry) => ipEntryAllows(entry, "tcp", port)),
+    );
 }
 
 /**

@@ -5,7 +5,7 @@
 // module opens is asserted as an accept, and every access it must keep closed (Ollama, cross-environment,
 // users beyond LiteLLM and Qdrant) as a deny. A widened grant then fails at `pulumi up`, not in production.
 import { isUserIdentity, nodeTag, TAG_PATTERN, userGroup } from "../catalog/identities";
-import { port, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort } from "../catalog/services";
+import { NODE_ROLES, NodeRole, port, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort, WORKER } from "../catalog/services";
 import { ENVIRONMENTS, type Settings } from "../config";
 import type { TailnetGrant, TailnetPolicy, TailnetSshRule, TailnetSshTest, TailnetTest } from "../render/tailnetPolicy";
 
@@ -40,6 +40,12 @@ export interface TailnetPolicySpec {
    */
   backends?: Record<string, PolicyBackend[]>;
   /**
+   * The environments that have extra inference nodes (workers), which all carry the environment's worker tag:
+   * its LiteLLM node reaches their Ollama, its operations node their exporters, its deployers and the admins
+   * their Tailscale SSH. Default none: an environment without workers has no worker tag in the policy.
+   */
+  workers?: string[];
+  /**
    * A concrete member of `users` used as `src` of the user group's tests (a test needs a user, not a group).
    * Default: the first of `users` that is neither an admin nor a deployer. Without one, those tests are left out.
    */
@@ -59,7 +65,10 @@ export interface PolicyBackend {
 }
 
 /** The policy a stack's settings ask for: one policy for every environment, so each stack renders the same. */
-export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet" | "backends">): TailnetPolicySpec {
+export function stackPolicySpec(
+  settings: Pick<Settings, "namePrefix" | "tailnet" | "backends"> & Partial<Pick<Settings, "workers">>,
+): TailnetPolicySpec {
+  const workers = ENVIRONMENTS.filter((env) => (settings.workers?.[env] ?? []).length > 0);
   return {
     prefix: settings.namePrefix,
     environments: [...ENVIRONMENTS],
@@ -69,6 +78,7 @@ export function stackPolicySpec(settings: Pick<Settings, "namePrefix" | "tailnet
     backends: Object.fromEntries(
       ENVIRONMENTS.map((env) => [env, settings.backends[env].map(({ name, tag, port }) => ({ name, tag, port }))]),
     ),
+    ...(workers.length > 0 ? { workers } : {}),
   };
 }
 
@@ -84,16 +94,20 @@ interface PolicyContext {
   group: string;
   /** The external backends of an environment, by tag: the ports its LiteLLM node reaches on each, ascending. */
   backendsOf: (env: string) => Map<string, number[]>;
-  /** The node tags of one environment, one per role. */
+  /** The node tags of one environment, one per role, and its worker tag when it has workers. */
   envTags: (env: string) => string[];
   /** The node tags of a role, one per environment. */
   tags: (role: Role) => string[];
+  /** The worker tag of an environment that has workers. */
+  workerTag: (env: string) => string | undefined;
+  /** The worker tags of every environment that has workers. */
+  workerTags: string[];
   allNodeTags: string[];
   ollama: number;
   /** Every port the policy speaks of: what someone may reach, and what must stay closed. */
   everyPort: number[];
   /** The ports published on a role's tailnet address that an audience may reach, ascending. */
-  reachable: (who: Reacher, role: Role) => number[];
+  reachable: (who: Reacher, role: NodeRole) => number[];
 }
 
 /** How long a named admin's Tailscale SSH check lasts before the control plane asks again. */
@@ -115,6 +129,9 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   validate(spec);
   const envs = sortedUnique(spec.environments);
   const catalog = SERVICE_PORTS;
+  const withWorkers = new Set(spec.workers ?? []);
+  const workerTag = (env: string) => (withWorkers.has(env) ? nodeTag(spec.prefix, env, WORKER) : undefined);
+  const envTags = (env: string) => [...ROLES.map((role) => nodeTag(spec.prefix, env, role)), ...optional(workerTag(env))];
   const ctx: PolicyContext = {
     envs,
     admins: sortedUnique(spec.admins.filter((a) => a !== "autogroup:admin")),
@@ -128,15 +145,17 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
       return new Map([...byTag].sort(([a], [b]) => a.localeCompare(b)));
     },
     tags: (role) => envs.map((env) => nodeTag(spec.prefix, env, role)),
-    envTags: (env) => ROLES.map((role) => nodeTag(spec.prefix, env, role)),
-    allNodeTags: envs.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role))),
+    envTags,
+    workerTag,
+    workerTags: envs.flatMap((env) => optional(workerTag(env))),
+    allNodeTags: envs.flatMap(envTags),
     ollama: port("ollama"),
     everyPort: sortedPorts(catalog.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port)),
     reachable: (who, role) => sortedPorts(catalog.filter((p) => reaches(p, who, role)).map((p) => p.port)),
   };
   const owners = ["autogroup:admin", ...ctx.admins];
   const tagOwners: Record<string, string[]> = {};
-  // An environment's deployers own its node tags, and no other's: they mint its nodes' tagged auth keys.
+  // An environment's deployers own its node tags (its workers' too), and no other's: they mint its nodes' tagged auth keys.
   for (const env of envs) {
     for (const tag of ctx.envTags(env)) tagOwners[tag] = uniqueInOrder([...owners, ...ctx.deployersOf(env)]);
   }
@@ -153,8 +172,9 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   };
 }
 
-function reaches(p: ServicePort, who: Reacher, role: Role): boolean {
-  return p.publishedOn.includes(role) && p.reach.includes(who) && !p.neverGranted;
+function reaches(p: ServicePort, who: Reacher, role: NodeRole): boolean {
+  // A port without authentication (Ollama) lists only a node in `reach`, never a person.
+  return p.publishedOn.includes(role) && p.reach.includes(who);
 }
 
 function buildGrants(ctx: PolicyContext): TailnetGrant[] {
@@ -165,6 +185,14 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
     dst: ctx.tags(role),
     ip: ctx.reachable("admins", role).map(tcp),
   }));
+  if (ctx.workerTags.length > 0) {
+    grants.push({
+      comment: "Admins: the exporters and Tailscale SSH on the extra inference nodes; never Ollama.",
+      src: ["autogroup:admin", ...ctx.admins],
+      dst: ctx.workerTags,
+      ip: ctx.reachable("admins", WORKER).map(tcp),
+    });
+  }
   for (const env of ctx.envs.filter((e) => ctx.deployersOf(e).length > 0)) {
     grants.push({
       comment: `${env} deployers (\`pulumi up\`): Tailscale SSH to ${env}'s nodes only, which carries the Docker provider and commands.`,
@@ -199,6 +227,23 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
         ip: ctx.reachable("monitoring", "operations").map(tcp),
       },
     );
+    const worker = ctx.workerTag(env);
+    if (worker !== undefined) {
+      grants.push(
+        {
+          comment: `${env} LiteLLM node: Ollama on ${env}'s extra inference nodes; nothing else reaches it.`,
+          src: [ctx.tags("inference")[index]],
+          dst: [worker],
+          ip: ctx.reachable("litellm", WORKER).map(tcp),
+        },
+        {
+          comment: `${env} operations node: scrapes the exporters of ${env}'s extra inference nodes.`,
+          src: [operations],
+          dst: [worker],
+          ip: ctx.reachable("monitoring", WORKER).map(tcp),
+        },
+      );
+    }
     for (const [tag, ports] of ctx.backendsOf(env)) {
       grants.push({
         comment: `${env} LiteLLM node: its external backend ${tag}, on the port its server listens on; nothing else of the platform reaches it.`,
@@ -252,7 +297,7 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
     tests.push({
       comment: "Admins reach every port but Ollama on every node.",
       src: exampleAdmin,
-      accept: ROLES.flatMap((role) => at(ctx.tags(role), ctx.reachable("admins", role))),
+      accept: [...ROLES.flatMap((role) => at(ctx.tags(role), ctx.reachable("admins", role))), ...at(ctx.workerTags, ctx.reachable("admins", WORKER))],
       deny: at(allNodeTags, [ollama]),
     });
   }
@@ -263,7 +308,7 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
         comment: `${env} deployers reach Tailscale SSH on ${env}'s nodes, nothing in another environment, never Ollama.`,
         src: deployer,
         accept: at(ctx.envTags(env), [TAILSCALE_SSH_PORT]),
-        deny: [...at(inferenceTags, [ollama]), ...at(elsewhere, [TAILSCALE_SSH_PORT])],
+        deny: [...at(inferenceTags, [ollama]), ...at(optional(ctx.workerTag(env)), [ollama]), ...at(elsewhere, [TAILSCALE_SSH_PORT])],
       });
     }
   }
@@ -272,7 +317,7 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
       comment: "Users reach LiteLLM and Qdrant only: no Ollama, no SSH, no exporters, nothing on the operations nodes.",
       src: exampleUser,
       accept: at(inferenceTags, userPorts),
-      deny: [...at(inferenceTags, without(everyPort, userPorts)), ...at(ctx.tags("operations"), everyPort)],
+      deny: [...at(inferenceTags, without(everyPort, userPorts)), ...at(ctx.tags("operations"), everyPort), ...at(ctx.workerTags, everyPort)],
     });
   } else {
     tests.push({ comment: "Someone in no list of this policy reaches no port of any node.", src: OUTSIDER, deny: at(allNodeTags, everyPort) });
@@ -292,7 +337,8 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
 function environmentTests(ctx: PolicyContext, env: string, index: number): TailnetTest[] {
   const inference = ctx.tags("inference")[index];
   const operations = ctx.tags("operations")[index];
-  const otherEnvTags = ctx.allNodeTags.filter((t) => t !== inference && t !== operations);
+  const worker = ctx.workerTag(env);
+  const otherEnvTags = ctx.allNodeTags.filter((t) => !ctx.envTags(env).includes(t));
   const scrapePorts = ctx.reachable("monitoring", "inference");
   const ownExporterPorts = ctx.reachable("monitoring", "operations");
   const backends = [...ctx.backendsOf(env)].flatMap(([tag, ports]) => at([tag], ports));
@@ -315,8 +361,23 @@ function environmentTests(ctx: PolicyContext, env: string, index: number): Tailn
       return deny.length === 0 ? [] : [{ comment: `${other} LiteLLM node never reaches ${env}'s external backends.`, src: tag, deny }];
     }),
   ];
+  const workerTests: TailnetTest[] = worker === undefined ? [] : [
+    {
+      comment: `${env} LiteLLM node reaches Ollama on ${env}'s extra inference nodes, and nothing else there.`,
+      src: inference,
+      accept: at([worker], ctx.reachable("litellm", WORKER)),
+      deny: at([worker], without(ctx.everyPort, ctx.reachable("litellm", WORKER))),
+    },
+    {
+      comment: `${env} operations node scrapes the exporters of ${env}'s extra inference nodes, never their Ollama.`,
+      src: operations,
+      accept: at([worker], ctx.reachable("monitoring", WORKER)),
+      deny: at([worker], without(ctx.everyPort, ctx.reachable("monitoring", WORKER))),
+    },
+  ];
   return [
     ...backendTests,
+    ...workerTests,
     {
       comment: `${env} operations node: its inference node's metrics ports and its own exporters; nothing else, nothing in another environment.`,
       src: operations,
@@ -396,7 +457,10 @@ function validate(spec: TailnetPolicySpec): void {
       deployedBy.set(deployer, env);
     }
   }
-  const nodeTags = spec.environments.flatMap((env) => ROLES.map((role) => nodeTag(spec.prefix, env, role)));
+  for (const env of spec.workers ?? []) {
+    if (!spec.environments.includes(env)) fail(`workers names "${env}", which is not one of environments`);
+  }
+  const nodeTags = spec.environments.flatMap((env) => NODE_ROLES.map((role) => nodeTag(spec.prefix, env, role)));
   for (const [env, backends] of Object.entries(spec.backends ?? {})) {
     if (!spec.environments.includes(env)) fail(`backends names "${env}", which is not one of environments`);
     for (const b of backends) {
@@ -419,6 +483,10 @@ function validate(spec: TailnetPolicySpec): void {
   if (spec.exampleAdmin !== undefined && !isUserIdentity(spec.exampleAdmin)) {
     fail(`exampleAdmin is "${spec.exampleAdmin}": a test needs a user e-mail`);
   }
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
 }
 
 function tcp(port: number): string {

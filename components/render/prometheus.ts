@@ -4,7 +4,7 @@
 // scrapes every node over the tailnet. The alert rules themselves, and why each exists, are in alertRules.ts.
 
 import { stringify } from "yaml";
-import { port, PROBE_JOB, Role, scrapeJob } from "../catalog/services";
+import { NodeRole, port, PROBE_JOB, scrapeJob } from "../catalog/services";
 import { alertDefinitions, AlertThresholds, DEFAULT_ALERT_THRESHOLDS, validateThresholds } from "./alertRules";
 
 /** Where the operations node's Prometheus scrapes and what it sends its alerts to. */
@@ -13,8 +13,11 @@ export interface PrometheusSpec {
   environment: string;
   /** Scrape and rule evaluation interval, in seconds. Default 30. */
   scrapeIntervalSeconds?: number;
-  /** The environment's nodes by tailnet address, e.g. "100.64.0.1". LiteLLM and Qdrant run on the inference node. */
-  nodes: { role: Role; address: string }[];
+  /**
+   * The environment's nodes by tailnet address, e.g. "100.64.0.1". LiteLLM and Qdrant run on the inference node.
+   * An extra inference node (role "worker") has a name, which its exporters' series carry as the `node` label.
+   */
+  nodes: { role: NodeRole; address: string; name?: string }[];
   /** Ports of the scraped services (LiteLLM's is its metrics port); defaults in {@link DEFAULT_SCRAPE_PORTS}. */
   ports?: { nodeExporter?: number; cadvisor?: number; litellm?: number; qdrant?: number };
   /**
@@ -138,7 +141,10 @@ function checkSpec(spec: PrometheusSpec): { interval: number; ports: ScrapePorts
     qdrant: requirePort("ports.qdrant", spec.ports?.qdrant ?? DEFAULT_SCRAPE_PORTS.qdrant),
   };
   if (spec.nodes.length === 0) throw new Error("nodes must list at least one node");
-  for (const node of spec.nodes) requireNonEmpty(`address of the ${node.role} node`, node.address);
+  for (const node of spec.nodes) {
+    requireNonEmpty(`address of the ${node.role} node`, node.address);
+    if (node.name !== undefined) requireName(`name of the ${node.role} node at ${node.address}`, node.name);
+  }
   requireNonEmpty("credentials.qdrantReadOnlyKeyFile", spec.credentials.qdrantReadOnlyKeyFile);
   requireNonEmpty("blackboxAddress", spec.blackboxAddress);
   requireNonEmpty("alertmanagerAddress", spec.alertmanagerAddress);
@@ -159,7 +165,9 @@ function scrapeConfigs(spec: PrometheusSpec, ports: ScrapePorts): ScrapeConfig[]
   // Sorted so that the order of nodes in the spec does not change the text.
   const nodes = [...spec.nodes].sort((a, b) => a.role.localeCompare(b.role) || a.address.localeCompare(b.address));
   const perNode = (port: number, only?: "inference"): StaticConfig[] =>
-    nodes.filter((n) => only === undefined || n.role === only).map((n) => ({ targets: [`${n.address}:${port}`], labels: { role: n.role } }));
+    nodes
+      .filter((n) => only === undefined || n.role === only)
+      .map((n) => ({ targets: [`${n.address}:${port}`], labels: { role: n.role, ...(n.name === undefined ? {} : { node: n.name }) } }));
 
   return [
     { job_name: SCRAPE_JOBS.prometheus, static_configs: [{ targets: [PROMETHEUS_SELF_ADDRESS] }] },

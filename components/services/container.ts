@@ -6,7 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagePin, imageRef } from "../catalog/images";
-import { publishedPorts, Role, ServiceName } from "../catalog/services";
+import { NodeRole, publishedPorts, ServiceName } from "../catalog/services";
 
 export interface PublishedPort {
   /** Port inside the container. */
@@ -21,7 +21,7 @@ export interface PublishedPort {
  * The ports the services catalog publishes for a service on a role's node, each bound to the node's tailnet
  * address: the one way a container's ports are published, so that they agree with the tailnet policy.
  */
-export function tailnetPorts(service: ServiceName, role: Role, tailnetAddress: pulumi.Input<string>): PublishedPort[] {
+export function tailnetPorts(service: ServiceName, role: NodeRole, tailnetAddress: pulumi.Input<string>): PublishedPort[] {
   return publishedPorts(service, role).map((port) => ({ port, hostIp: tailnetAddress }));
 }
 

@@ -2,7 +2,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../catalog/images";
-import { Role, SERVICES } from "../catalog/services";
+import { NodeRole, Role, SERVICES } from "../catalog/services";
 import { TEXTFILE_COLLECTOR_DIR } from "../render/backup";
 import { renderBlackboxConfig } from "../render/prometheus";
 import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
@@ -59,7 +59,7 @@ export const CADVISOR_FLAGS: readonly string[] = Object.freeze([
 export interface ExportersArgs {
   provider: docker.Provider;
   /** The node's role: which of the exporters' ports the catalog publishes there. */
-  role: Role;
+  role: NodeRole;
   tailnetAddress: pulumi.Input<string>;
   memoryMib: { nodeExporter: number; cadvisor: number };
 }

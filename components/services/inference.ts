@@ -28,6 +28,7 @@ import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./containe
 import { blackboxExporter } from "./exporters";
 import { FormerHome } from "./formerHome";
 import { Models } from "./models";
+import { ollamaContainer, workerOllamaUrl } from "./ollama";
 
 const OLLAMA_PORT = port("ollama");
 const LITELLM_PORT = port("litellm");
@@ -57,6 +58,11 @@ export interface InferenceServicesArgs {
    * LiteLLM's config. Default none.
    */
   backends?: readonly ExternalBackend[];
+  /**
+   * The environment's extra inference nodes: LiteLLM lists each one's Ollama, on its tailnet address, as one more
+   * deployment of the models it serves, and waits for its pulls (`ready`). Default none.
+   */
+  workers?: readonly InferenceWorkerRoute[];
   /** Memory limits, MiB, from the node's budget. */
   memoryMib: { ollama: number; litellm: number; postgres?: number; qdrant: number; blackbox: number };
   /** The model pulls (services/models.ts), a component of their own inside this one. */
@@ -68,6 +74,17 @@ export interface InferenceServicesArgs {
     /** Where the pulls lived before the Models component existed. */
     formerHome?: FormerHome;
   };
+}
+
+/** An extra inference node as LiteLLM sees it. */
+export interface InferenceWorkerRoute {
+  /** Its name in the settings: its deployments' model_info.id is `<model>@<name>`. */
+  name: string;
+  /** Its tailnet IPv4 address, where its Ollama listens. */
+  address: pulumi.Input<string>;
+  models: { name: string; embedding: boolean }[];
+  /** What LiteLLM waits for: the worker's model pulls. */
+  ready?: pulumi.Resource;
 }
 
 export class InferenceServices extends pulumi.ComponentResource {
@@ -98,7 +115,11 @@ export class InferenceServices extends pulumi.ComponentResource {
     this.qdrantApiKey = pulumi.secret(secret("qdrant-api-key", 48));
     this.qdrantReadOnlyApiKey = pulumi.secret(secret("qdrant-read-only-api-key", 48));
 
-    const ollama = new ServiceContainer(`${name}-ollama`, { ...common, ...ollamaContainer(args) }, child);
+    const ollama = new ServiceContainer(
+      `${name}-ollama`,
+      { ...common, ...ollamaContainer({ ollama: args.ollama, memoryMib: args.memoryMib.ollama, role: "inference", tailnetAddress: args.tailnetAddress }) },
+      child,
+    );
     // LiteLLM depends on the pulls: an added model is pulled before LiteLLM's config names it, and a removed
     // one is deleted from Ollama (a removed resource, deleted at the end of the update) after LiteLLM's new
     // config has replaced the container. The Models component was a top-level one: the alias keeps its pulls.
@@ -129,7 +150,10 @@ export class InferenceServices extends pulumi.ComponentResource {
     new ServiceContainer(
       `${name}-litellm`,
       { ...common, ...litellmContainer(args, litellmSecrets) },
-      { ...child, dependsOn: [ollama.container, models, ...(postgres ? [postgres.container] : [])] },
+      {
+        ...child,
+        dependsOn: [ollama.container, models, ...(postgres ? [postgres.container] : []), ...(args.workers ?? []).flatMap((w) => (w.ready ? [w.ready] : []))],
+      },
     );
     const qdrantKeys = { QDRANT__SERVICE__API_KEY: this.qdrantApiKey, QDRANT__SERVICE__READ_ONLY_API_KEY: this.qdrantReadOnlyApiKey };
     new ServiceContainer(`${name}-qdrant`, { ...common, ...qdrantContainer(args, qdrantKeys) }, child);
@@ -150,28 +174,6 @@ export class InferenceServices extends pulumi.ComponentResource {
 }
 
 type ContainerSpec = Omit<ServiceContainerArgs, "provider" | "network">;
-
-function ollamaContainer(args: InferenceServicesArgs): ContainerSpec {
-  return {
-    name: SERVICES.ollama.container,
-    image: IMAGES.ollama,
-    memoryMib: args.memoryMib.ollama,
-    // Published on no host address: only containers on the network reach it.
-    ports: tailnetPorts("ollama", "inference", args.tailnetAddress),
-    env: {
-      OLLAMA_HOST: `0.0.0.0:${OLLAMA_PORT}`,
-      OLLAMA_KEEP_ALIVE: args.ollama.keepAlive,
-      OLLAMA_NUM_PARALLEL: String(args.ollama.parallelRequests),
-      OLLAMA_MAX_LOADED_MODELS: String(args.ollama.maxLoadedModels),
-      OLLAMA_CONTEXT_LENGTH: String(args.ollama.contextLength),
-      OLLAMA_FLASH_ATTENTION: args.ollama.flashAttention ? "1" : "0",
-      OLLAMA_KV_CACHE_TYPE: args.ollama.kvCacheType,
-    },
-    // Models are pulled again after a rebuild, so they stay off the (small, paid) data volume.
-    volumes: [{ hostPath: "/var/lib/ai-platform/ollama", containerPath: "/root/.ollama" }],
-    healthcheck: ["CMD", "ollama", "list"],
-  };
-}
 
 function postgresContainer(args: InferenceServicesArgs, password: pulumi.Input<string>): ContainerSpec {
   return {
@@ -194,17 +196,20 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
     apiKeyEnv: CLOUD_KEY_ENV[m.provider],
     ...args.litellm.rateLimits[m.name],
   }));
-  const config = renderLiteLlmConfig({
+  const workers = args.workers ?? [];
+  const render = (workerAddresses: string[]) => renderLiteLlmConfig({
     ollamaApiBase: `http://${SERVICES.ollama.container}:${OLLAMA_PORT}`,
     // Chat models on /v1/chat/completions, embedding models on /v1/embeddings: both only through LiteLLM.
     localModels: args.models.map((m) => ({ name: m.name, embedding: m.embedding, ...args.litellm.rateLimits[m.name] })),
     cloudModels,
     fallbacks: args.litellm.fallbacks,
     database: args.litellm.database,
-    ...backendRouting(args.backends ?? []),
+    ...backendRouting(args.backends ?? [], workers.map((w, i) => ({ name: w.name, address: workerAddresses[i], models: w.models }))),
     // With one deployment per model and no routing setting, LiteLLM's own defaults: the config stays as it was.
-    ...((args.backends ?? []).length > 0 || args.litellm.routingSet ? { routing: args.litellm.routing } : {}),
+    ...((args.backends ?? []).length > 0 || workers.length > 0 || args.litellm.routingSet ? { routing: args.litellm.routing } : {}),
   });
+  // Without workers the config is plain text, as it always was; with some it waits for their addresses.
+  const config = workers.length === 0 ? render([]) : pulumi.all(workers.map((w) => w.address)).apply(render);
   const cloudKeyEnv: Record<string, pulumi.Input<string>> = {};
   for (const provider of CLOUD_PROVIDERS) {
     const key = args.litellm.cloudKeys[provider];
@@ -250,22 +255,37 @@ function qdrantContainer(args: InferenceServicesArgs, keys: Record<string, pulum
 }
 
 /**
- * The backends as LiteLLM's deployments. A preferred backend is tried first (order 1), the node's own Ollama
- * and every other backend after it (order 2) while it is cooled down; without a preferred backend, all share
- * order 1, each by its weight.
+ * The extra inference nodes and the backends as LiteLLM's deployments. A preferred backend is tried first
+ * (order 1), the nodes' own Ollama (the inference node's and each worker's) and every other backend after it
+ * (order 2) while it is cooled down; without a preferred backend, all share order 1, each by its weight (a
+ * worker's is 1, as the inference node's).
  */
-export function backendRouting(backends: readonly ExternalBackend[]): Pick<LiteLlmSpec, "backends" | "localOrder"> {
-  if (backends.length === 0) return {};
+export function backendRouting(
+  backends: readonly ExternalBackend[],
+  workers: readonly { name: string; address: string; models: { name: string; embedding: boolean }[] }[] = [],
+): Pick<LiteLlmSpec, "backends" | "localOrder"> {
+  if (backends.length === 0 && workers.length === 0) return {};
   const anyPreferred = backends.some((b) => b.preferred);
+  const localOrder = anyPreferred ? 2 : 1;
   return {
-    localOrder: anyPreferred ? 2 : 1,
-    backends: backends.map((b) => ({
-      name: b.name,
-      kind: b.kind,
-      apiBase: b.url,
-      models: b.models.map((m) => ({ name: m.name, embedding: m.embedding })),
-      order: b.preferred || !anyPreferred ? 1 : 2,
-      weight: b.weight,
-    })),
+    localOrder,
+    backends: [
+      ...workers.map((w) => ({
+        name: w.name,
+        kind: "ollama" as const,
+        apiBase: workerOllamaUrl(w.address),
+        models: w.models.map((m) => ({ name: m.name, embedding: m.embedding })),
+        order: localOrder,
+        weight: 1,
+      })),
+      ...backends.map((b) => ({
+        name: b.name,
+        kind: b.kind,
+        apiBase: b.url,
+        models: b.models.map((m) => ({ name: m.name, embedding: m.embedding })),
+        order: b.preferred || !anyPreferred ? 1 : 2,
+        weight: b.weight,
+      })),
+    ],
   };
 }

@@ -8,7 +8,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { IMAGES } from "../catalog/images";
-import { port, SERVICES } from "../catalog/services";
+import { port, SERVICES, WORKER } from "../catalog/services";
 import { ALERTMANAGER_SECRET_FILES, AlertingSettings, alertmanagerSpec } from "../plan/alertRouting";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import {
@@ -21,6 +21,7 @@ import {
 import { renderAlertRules, renderPrometheusConfig } from "../render/prometheus";
 import { ServiceContainer, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
+import { workerOllamaUrl } from "./ollama";
 import type { NodeSession } from "./nodeSession";
 import type { ExternalBackend } from "../config";
 
@@ -55,6 +56,12 @@ export interface MonitoringArgs {
    * may reach them over the tailnet), as the probe `backend-<name>`.
    */
   backends?: readonly Pick<ExternalBackend, "name" | "kind" | "url">[];
+  /**
+   * The environment's extra inference nodes by tailnet address: their node-exporter and cAdvisor are scraped
+   * (labelled with the node's name), and their Ollama probed through the inference node's blackbox exporter,
+   * as `ollama-<name>` (only the inference node may reach it). Default none.
+   */
+  workers?: readonly { name: string; address: pulumi.Input<string> }[];
   /** Qdrant's read-only key: Prometheus scrapes Qdrant's /metrics with it. A secret. */
   qdrantReadOnlyApiKey: pulumi.Input<string>;
   /** Where the data volume is mounted on the node. */
@@ -134,13 +141,16 @@ export function backendProbes(backends: readonly Pick<ExternalBackend, "name" | 
 }
 
 function prometheusContainer(args: MonitoringArgs) {
-  const config = pulumi.all([args.inferenceAddress, args.tailnetAddress]).apply(([inference, operations]) =>
+  const workers = args.workers ?? [];
+  const workerAddresses = pulumi.all(workers.map((w) => w.address));
+  const config = pulumi.all([args.inferenceAddress, args.tailnetAddress, workerAddresses]).apply(([inference, operations, addresses]) =>
     renderPrometheusConfig({
       environment: args.environment,
       scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
       nodes: [
         { role: "inference", address: inference },
         { role: "operations", address: operations },
+        ...workers.map((w, i) => ({ role: WORKER, address: addresses[i], name: w.name })),
       ],
       credentials: { qdrantReadOnlyKeyFile: PROMETHEUS_SECRET_FILES.qdrantReadOnlyKey },
       probes: [
@@ -152,6 +162,11 @@ function prometheusContainer(args: MonitoringArgs) {
           url: `http://${SERVICES.ollama.container}:${port("ollama")}${SERVICES.ollama.health}`,
           via: `${inference}:${port("blackbox")}`,
         },
+        ...workers.map((w, i) => ({
+          name: `ollama-${w.name}`,
+          url: `${workerOllamaUrl(addresses[i])}${SERVICES.ollama.health}`,
+          via: `${inference}:${port("blackbox")}`,
+        })),
         ...backendProbes(args.backends ?? [], `${inference}:${port("blackbox")}`),
       ],
       blackboxAddress: `${SERVICES.blackbox.container}:${port("blackbox")}`,

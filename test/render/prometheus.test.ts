@@ -117,6 +117,23 @@ describe("renderPrometheusConfig", () => {
     checkConfig(opsOnly, renderAlertRules(spec.environment));
   });
 
+  it("scrapes an extra inference node's exporters labelled with its name, probes its Ollama, and promtool accepts it", () => {
+    const worker = "100.64.0.9";
+    const withWorker: PrometheusSpec = {
+      ...spec,
+      nodes: [...spec.nodes, { role: "worker", address: worker, name: "b" }],
+      probes: [...spec.probes, { name: "ollama-b", url: `http://${worker}:11434/api/version`, via: `${INFERENCE}:9115` }],
+    };
+    const parsed = parse(renderPrometheusConfig(withWorker)) as ParsedConfig;
+    for (const [name, p] of [["node", 9100], ["cadvisor", 8080]] as const) {
+      assert.deepEqual(job(parsed, name).static_configs.at(-1), { targets: [`${worker}:${p}`], labels: { role: "worker", node: "b" } });
+    }
+    // LiteLLM and Qdrant run on the inference node only.
+    assert.ok(!job(parsed, "litellm").static_configs.some((c) => c.targets[0].startsWith(worker)));
+    assert.throws(() => renderPrometheusConfig({ ...withWorker, nodes: [{ role: "worker", address: worker, name: "B!" }] }), /name of the worker node at 100.64.0.9/);
+    checkConfig(withWorker, renderAlertRules(spec.environment));
+  });
+
   it("labels everything with the environment and sends alerts to Alertmanager", () => {
     assert.deepEqual(config.global.external_labels, { environment: "prod" });
     assert.equal(config.global.scrape_interval, "30s");

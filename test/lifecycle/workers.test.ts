@@ -1,0 +1,139 @@
+/**
+ * An extra inference node in the local cloud: dev, deployed, gets `name=b` in devInferenceNodes. While the
+ * tailnet's policy (which dev does not manage) lacks the worker tag, `pulumi up` stops before changing anything;
+ * once the user has merged the policy the stack outputs, it creates b's resources and replaces LiteLLM's and
+ * Prometheus's containers (their configs name b), and changes nothing else: the first two servers, their
+ * volumes and every other container stay. Ollama on b answers on b's tailnet address with b's model pulled. A
+ * second `up` changes nothing; removing b deletes its resources and changes the same two containers back.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { log } from "../localcloud/cloud";
+import type { FakeNode } from "../localcloud/node";
+import { runProgram } from "../../tools/mocksRunner";
+import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+
+const WORKER = "name=b type=cx33 models=gemma3:1b";
+const LITELLM_CONFIG = "/app/config.yaml";
+const PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
+const REPLACED = ["litellm", "prometheus"].flatMap((c) =>
+  ["delete-replaced", "replace", "create-replacement"].map((op) => `${op} docker:index/container:Container::${c}`),
+);
+
+describe("dev with an extra inference node", { skip: SKIP }, () => {
+  let s: Scenario;
+  /** A node by its server's labels: "inference", "operations", or a worker's name. */
+  const serverOf = (node: string) =>
+    [...s.cloud.hetzner.state.servers.values()].find((x) => (x.labels.role === "worker" ? x.labels.node : x.labels.role) === node);
+  const nodeNamed = (node: string): FakeNode => {
+    const server = serverOf(node)!;
+    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
+  };
+  const file = (node: string, container: string, path: string) => {
+    const found = nodeNamed(node);
+    const c = found.docker.containerByName(container);
+    return c ? (found.docker.fileText(c, path) ?? "") : "";
+  };
+  const fixedState = () => ({
+    servers: [...s.cloud.hetzner.state.servers.values()].filter((x) => x.labels.role !== "worker").map((x) => `${x.id} ${x.name}`),
+    volumes: [...s.cloud.hetzner.state.volumes.values()].filter((v) => v.labels.role !== "worker").map((v) => `${v.id} ${v.name} ${v.server}`),
+  });
+  /** The steps of an `up`, the first nodes' LiteLLM and Prometheus shortened to their containers' names. */
+  async function up(label: string): Promise<{ changes: string[]; outputs: Record<string, { value: unknown }> }> {
+    const events: EngineEvent[] = [];
+    const result = await s.project.stack.up({ onOutput: onOutput(label), onEvent: (e) => events.push(e), color: "never" });
+    log(`${label}: ${JSON.stringify(result.summary.resourceChanges)}`);
+    assert.equal(result.summary.result, "succeeded");
+    const changes = changesOf(events).map((c) => c.replace(/::ai-dev-[a-z-]*?-(litellm|prometheus)$/, "::$1"));
+    log(`${label}: ${changes.join("; ")}`);
+    return { changes, outputs: result.outputs };
+  }
+
+  before(async () => {
+    s = await startScenario("dev");
+    await up("first up");
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it("adding it stops before any change while the tailnet's policy does not define the worker tag", async () => {
+    const before = fixedState();
+    await s.project.stack.setConfig("ai-platform:devInferenceNodes[0]", { value: WORKER }, true);
+    const events: EngineEvent[] = [];
+    await assert.rejects(
+      s.project.stack.up({ onOutput: onOutput("unmerged"), onEvent: (e) => events.push(e), color: "never" }),
+      (err: Error) => {
+        assert.match(err.message, /tag:ai-dev-worker \(a node's tag\) is not defined in tagOwners/);
+        return true;
+      },
+    );
+    assert.deepEqual(changesOf(events), [], "nothing changed");
+    assert.deepEqual(fixedState(), before);
+    assert.equal(serverOf("b"), undefined);
+  });
+
+  it("once the new policy is merged, it creates b and changes LiteLLM's and Prometheus's configuration only", async () => {
+    const plan = await runProgram("dev", { set: { "ai-platform:devInferenceNodes": [WORKER] } });
+    s.cloud.tailscale.state.policy = String(plan.outputs.tailnetPolicy);
+    s.cloud.tailscale.state.policyIsDefault = false;
+    const before = fixedState();
+    const ollamaBefore = nodeNamed("inference").docker.containerByName("ollama")!.id;
+    const { changes } = await up("add b");
+    const other = changes.filter((c) => !/::ai-dev-inference-b($|-)/.test(c) || !c.startsWith("create "));
+    assert.deepEqual(other.sort(), [...REPLACED].sort(), "besides b's creates, only LiteLLM and Prometheus change");
+    assert.ok(changes.includes("create hcloud:index/server:Server::ai-dev-inference-b"));
+    assert.deepEqual(fixedState(), before, "the first two servers and volumes are the same");
+    assert.equal(nodeNamed("inference").docker.containerByName("ollama")!.id, ollamaBefore, "the first Ollama is the same container");
+
+    const b = nodeNamed("b");
+    const ollama = b.docker.containerByName("ollama");
+    assert.ok(ollama, "Ollama runs on b");
+    const published = b.docker.publishedPorts(ollama).map((p) => `${p.hostIp}:${p.hostPort}`);
+    assert.equal(published.length, 1);
+    assert.match(published[0], /^100\.\d+\.\d+\.\d+:11434$/);
+    const address = published[0].split(":")[0];
+    assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes(`api_base: http://${address}:11434`), "LiteLLM routes to b");
+    assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@b"));
+    const prometheus = file("operations", "prometheus", PROMETHEUS_CONFIG);
+    assert.ok(prometheus.includes(`${address}:9100`) && prometheus.includes(`http://${address}:11434/api/version`), "Prometheus scrapes and probes b");
+  });
+
+  it("a second up changes nothing", async () => {
+    const { changes } = await up("second up");
+    assert.deepEqual(changes, []);
+  });
+
+  it("a third node: adding c creates only c's resources and changes the same two; removing c leaves b as it was", async () => {
+    const withB = { ...fixedState(), b: serverOf("b")!.id, bOllama: nodeNamed("b").docker.containerByName("ollama")!.id };
+    const state = () => ({ ...fixedState(), b: serverOf("b")!.id, bOllama: nodeNamed("b").docker.containerByName("ollama")!.id });
+    await s.project.stack.setConfig("ai-platform:devInferenceNodes[1]", { value: "name=c type=cx23 models=gemma3:1b" }, true);
+    // The worker tag is the environment's, already in the merged policy: no new merge is needed for c.
+    const added = await up("add c");
+    const notC = added.changes.filter((c) => !/::ai-dev-inference-c($|-)/.test(c) || !c.startsWith("create "));
+    assert.deepEqual(notC.sort(), [...REPLACED].sort());
+    assert.deepEqual(state(), withB, "b and the first two nodes are the same");
+    assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@c"));
+
+    await s.project.stack.removeConfig("ai-platform:devInferenceNodes[1]", true);
+    const removed = await up("remove c");
+    const notCDeletes = removed.changes.filter((c) => !/::ai-dev-inference-c($|-)/.test(c) || !c.startsWith("delete "));
+    assert.deepEqual(notCDeletes.sort(), [...REPLACED].sort());
+    assert.equal(serverOf("c"), undefined);
+    assert.deepEqual(state(), withB);
+    assert.ok(!file("inference", "litellm", LITELLM_CONFIG).includes("@c"));
+  });
+
+  it("removing it deletes b's resources and changes the same two back", async () => {
+    const before = fixedState();
+    await s.project.stack.removeConfig("ai-platform:devInferenceNodes");
+    const { changes } = await up("remove b");
+    const other = changes.filter((c) => !/::ai-dev-inference-b($|-)/.test(c) || !c.startsWith("delete "));
+    assert.deepEqual(other.sort(), [...REPLACED].sort());
+    assert.ok(changes.includes("delete hcloud:index/server:Server::ai-dev-inference-b"));
+    assert.equal(serverOf("b"), undefined);
+    assert.deepEqual(fixedState(), before);
+    assert.ok(!file("inference", "litellm", LITELLM_CONFIG).includes("@b"));
+  });
+});
