@@ -15,7 +15,7 @@ import { TAG_PATTERN } from "../catalog/identities";
 import { canonicalModelName, findModel } from "../catalog/models";
 import { MODEL_NAME } from "./models";
 import { Environment, ENVIRONMENTS } from "./naming";
-import { Problems, SettingsReader } from "./reader";
+import { keyValueEntry, Problems, SettingsReader } from "./reader";
 import { SettingName } from "./schema";
 import { cidrsOverlap } from "./cidr";
 import { TAILNET_RANGE } from "./limits";
@@ -88,25 +88,8 @@ export function readBackends(read: SettingsReader, platformTags: readonly string
 
 function parseBackend(entry: string, key: string, platformTags: readonly string[], problems: Problems): ExternalBackend[] {
   const where = `${key} has "${entry}"`;
-  const fields = new Map<string, string>();
-  for (const word of entry.trim().split(/\s+/)) {
-    const eq = word.indexOf("=");
-    const field = eq > 0 ? word.slice(0, eq) : word;
-    if (eq <= 0 || !(KEYS as readonly string[]).includes(field)) {
-      problems.add(`${where}: "${word}" is not one of ${KEYS.map((k) => `${k}=`).join(", ")}; write e.g. "${BACKEND_EXAMPLE}"`);
-      return [];
-    }
-    if (fields.has(field)) {
-      problems.add(`${where}: ${field}= is given twice; give it once`);
-      return [];
-    }
-    fields.set(field, word.slice(eq + 1));
-  }
-  const missing = REQUIRED.filter((k) => !fields.has(k));
-  if (missing.length > 0) {
-    problems.add(`${where}, without ${missing.map((k) => `${k}=`).join(", ")}: write e.g. "${BACKEND_EXAMPLE}"`);
-    return [];
-  }
+  const fields = keyValueEntry(entry, { where, keys: KEYS, required: REQUIRED, example: BACKEND_EXAMPLE }, problems);
+  if (fields === undefined) return [];
   const found = problems.count();
   const name = fields.get("name")!;
   if (!NAME.test(name)) {

@@ -16,7 +16,7 @@ import type { ExternalBackend } from "./backends";
 import { RANGES } from "./limits";
 import type { ModelSettings } from "./models";
 import { Environment, ENVIRONMENTS } from "./naming";
-import { Problems, SettingsReader } from "./reader";
+import { keyValueEntry, Problems, SettingsReader } from "./reader";
 import { SettingName } from "./schema";
 
 export interface InferenceWorker {
@@ -84,25 +84,8 @@ function parseWorker(
   problems: Problems,
 ): InferenceWorker[] {
   const where = `${key} has "${entry}"`;
-  const fields = new Map<string, string>();
-  for (const word of entry.trim().split(/\s+/)) {
-    const eq = word.indexOf("=");
-    const field = eq > 0 ? word.slice(0, eq) : word;
-    if (eq <= 0 || !(KEYS as readonly string[]).includes(field)) {
-      problems.add(`${where}: "${word}" is not one of ${KEYS.map((k) => `${k}=`).join(", ")}; write e.g. "${INFERENCE_NODE_EXAMPLE}"`);
-      return [];
-    }
-    if (fields.has(field)) {
-      problems.add(`${where}: ${field}= is given twice; give it once`);
-      return [];
-    }
-    fields.set(field, word.slice(eq + 1));
-  }
-  const missing = REQUIRED.filter((k) => !fields.has(k));
-  if (missing.length > 0) {
-    problems.add(`${where}, without ${missing.map((k) => `${k}=`).join(", ")}: write e.g. "${INFERENCE_NODE_EXAMPLE}"`);
-    return [];
-  }
+  const fields = keyValueEntry(entry, { where, keys: KEYS, required: REQUIRED, example: INFERENCE_NODE_EXAMPLE }, problems);
+  if (fields === undefined) return [];
   const found = problems.count();
   const name = fields.get("name")!;
   if (!NAME.test(name)) {

@@ -213,3 +213,36 @@ export function isHttpUrl(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * One entry of a list setting written as `key=value` words in any order, e.g.
+ * "name=gpu-box url=http://gpu-box:11434 tag=tag:ai-dev-gpu". Returns its fields, or undefined with the mistake
+ * recorded (naming `where`, the word and the allowed keys, with `example`): a word that is not `key=value` with a
+ * known key, a key given twice, a required key missing.
+ */
+export function keyValueEntry<K extends string>(
+  entry: string,
+  spec: { where: string; keys: readonly K[]; required: readonly K[]; example: string },
+  problems: Problems,
+): Map<K, string> | undefined {
+  const fields = new Map<K, string>();
+  for (const word of entry.trim().split(/\s+/)) {
+    const eq = word.indexOf("=");
+    const field = (eq > 0 ? word.slice(0, eq) : word) as K;
+    if (eq <= 0 || !spec.keys.includes(field)) {
+      problems.add(`${spec.where}: "${word}" is not one of ${spec.keys.map((k) => `${k}=`).join(", ")}; write e.g. "${spec.example}"`);
+      return undefined;
+    }
+    if (fields.has(field)) {
+      problems.add(`${spec.where}: ${field}= is given twice; give it once`);
+      return undefined;
+    }
+    fields.set(field, word.slice(eq + 1));
+  }
+  const missing = spec.required.filter((k) => !fields.has(k));
+  if (missing.length > 0) {
+    problems.add(`${spec.where}, without ${missing.map((k) => `${k}=`).join(", ")}: write e.g. "${spec.example}"`);
+    return undefined;
+  }
+  return fields;
+}

@@ -9,10 +9,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { log } from "../localcloud/cloud";
 import type { FakeNode } from "../localcloud/node";
 import { runProgram } from "../../tools/mocksRunner";
-import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+import { SKIP, changesOf, containerFile, onOutput, startScenario, upSteps, type Scenario } from "./scenario";
 
 const BACKEND = "name=gpu-box url=http://100.101.102.103:11434 tag=tag:ai-dev-gpu models=gemma3:1b,qwen3:8b preferred=true";
 const LITELLM_CONFIG = "/app/config.yaml";
@@ -32,25 +31,12 @@ describe("dev with an external backend", { skip: SKIP }, () => {
     const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === role)!;
     return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
   };
-  const file = (role: string, container: string, path: string) => {
-    const node = nodeOf(role);
-    const c = node.docker.containerByName(container);
-    return c ? (node.docker.fileText(c, path) ?? "") : "";
-  };
+  const file = (role: string, container: string, path: string) => containerFile(nodeOf(role), container, path);
   const cloudState = () => ({
     servers: [...s.cloud.hetzner.state.servers.values()].map((x) => `${x.id} ${x.name}`),
     volumes: [...s.cloud.hetzner.state.volumes.values()].map((v) => `${v.id} ${v.name} ${v.server}`),
   });
-  /** The steps of an `up`, each container's resource name shortened to its container's. */
-  async function up(label: string): Promise<{ changes: string[]; outputs: Record<string, { value: unknown }> }> {
-    const events: EngineEvent[] = [];
-    const result = await s.project.stack.up({ onOutput: onOutput(label), onEvent: (e) => events.push(e), color: "never" });
-    log(`${label}: ${JSON.stringify(result.summary.resourceChanges)}`);
-    assert.equal(result.summary.result, "succeeded");
-    const changes = changesOf(events).map((c) => c.replace(/::ai-dev-[a-z-]*?-(litellm|prometheus)$/, "::$1"));
-    log(`${label}: ${changes.join("; ")}`);
-    return { changes, outputs: result.outputs };
-  }
+  const up = (label: string) => upSteps(s, label);
 
   before(async () => {
     s = await startScenario("dev");

@@ -2,11 +2,13 @@
  * What every lifecycle scenario needs: a local cloud seeded as the stack expects it, a throwaway stack of the
  * real project pointed at it, and the offline plan of the same stack to compare the fakes' state with.
  */
+import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ProgramRun, runProgram } from "../../tools/mocksRunner";
 import { LocalCloud, NETNS_ENV, log } from "../localcloud/cloud";
 import { createProjectStack, type ProjectStack } from "../localcloud/engine";
+import type { FakeNode } from "../localcloud/node";
 
 /** Why a scenario does not run: outside `npm run test:lifecycle` (so `npm test` skips them). */
 export const SKIP = process.env[NETNS_ENV]
@@ -82,4 +84,24 @@ export function changesOf(events: EngineEvent[]): string[] {
     .filter((m): m is NonNullable<typeof m> => m !== undefined && m.op !== "same" && m.op !== "read")
     .map((m) => `${m.op} ${m.type}::${m.urn.split("::").pop()}${m.op === "update" ? ` [${[...(m.diffs ?? [])].sort().join(",")}]` : ""}`)
     .filter((line, i, all) => all.indexOf(line) === i);
+}
+
+/**
+ * Runs `pulumi up`, fails unless it succeeded, and returns its steps (changesOf), each resource name of a LiteLLM
+ * or Prometheus container shortened to the container's name, and the stack's outputs.
+ */
+export async function upSteps(s: Scenario, label: string): Promise<{ changes: string[]; outputs: Record<string, { value: unknown }> }> {
+  const events: EngineEvent[] = [];
+  const result = await s.project.stack.up({ onOutput: onOutput(label), onEvent: (e) => events.push(e), color: "never" });
+  log(`${label}: ${JSON.stringify(result.summary.resourceChanges)}`);
+  assert.equal(result.summary.result, "succeeded");
+  const changes = changesOf(events).map((c) => c.replace(/::[a-z0-9]+-[a-z0-9]+-[a-z-]*?-(litellm|prometheus)$/, "::$1"));
+  log(`${label}: ${changes.join("; ")}`);
+  return { changes, outputs: result.outputs };
+}
+
+/** A file's text in a container of a fake node, empty when the container or the file is not there. */
+export function containerFile(node: FakeNode, container: string, file: string): string {
+  const c = node.docker.containerByName(container);
+  return c ? (node.docker.fileText(c, file) ?? "") : "";
 }

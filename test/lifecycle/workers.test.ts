@@ -9,10 +9,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { log } from "../localcloud/cloud";
 import type { FakeNode } from "../localcloud/node";
 import { runProgram } from "../../tools/mocksRunner";
-import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+import { SKIP, changesOf, containerFile, onOutput, startScenario, upSteps, type Scenario } from "./scenario";
 
 const WORKER = "name=b type=cx33 models=gemma3:1b";
 const LITELLM_CONFIG = "/app/config.yaml";
@@ -30,25 +29,12 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     const server = serverOf(node)!;
     return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
   };
-  const file = (node: string, container: string, path: string) => {
-    const found = nodeNamed(node);
-    const c = found.docker.containerByName(container);
-    return c ? (found.docker.fileText(c, path) ?? "") : "";
-  };
+  const file = (node: string, container: string, path: string) => containerFile(nodeNamed(node), container, path);
   const fixedState = () => ({
     servers: [...s.cloud.hetzner.state.servers.values()].filter((x) => x.labels.role !== "worker").map((x) => `${x.id} ${x.name}`),
     volumes: [...s.cloud.hetzner.state.volumes.values()].filter((v) => v.labels.role !== "worker").map((v) => `${v.id} ${v.name} ${v.server}`),
   });
-  /** The steps of an `up`, the first nodes' LiteLLM and Prometheus shortened to their containers' names. */
-  async function up(label: string): Promise<{ changes: string[]; outputs: Record<string, { value: unknown }> }> {
-    const events: EngineEvent[] = [];
-    const result = await s.project.stack.up({ onOutput: onOutput(label), onEvent: (e) => events.push(e), color: "never" });
-    log(`${label}: ${JSON.stringify(result.summary.resourceChanges)}`);
-    assert.equal(result.summary.result, "succeeded");
-    const changes = changesOf(events).map((c) => c.replace(/::ai-dev-[a-z-]*?-(litellm|prometheus)$/, "::$1"));
-    log(`${label}: ${changes.join("; ")}`);
-    return { changes, outputs: result.outputs };
-  }
+  const up = (label: string) => upSteps(s, label);
 
   before(async () => {
     s = await startScenario("dev");
