@@ -102,18 +102,10 @@ function backendGrantProblems(policy: Record<string, unknown>, tagOwners: Record
   const node = needs.litellmNodeTag;
   if (node === undefined || (needs.backends ?? []).length === 0) return [];
   if (field(policy, "acls") !== undefined) return [];
-  const raw = field(policy, "grants");
-  const grants = (Array.isArray(raw) ? raw : []).map((g) => stringLists(g));
-  const nodeSelectors = [node, "autogroup:tagged"];
   const setting = needs.backendsSetting ?? "the backends setting";
   return (needs.backends ?? []).flatMap((b) => {
     if (!(b.tag in tagOwners)) return [`${b.tag} (the backend ${b.name}, ${setting}) is not defined in tagOwners`];
-    const granted = grants.some(
-      (g) =>
-        matchesAny(g.src ?? [], node, nodeSelectors) &&
-        (g.dst ?? []).some((d) => d === "*" || d === b.tag) &&
-        (g.ip ?? []).some((entry) => ipEntryAllows(entry, "tcp", b.port)),
-    );
+    const granted = grantsReach(policy, node, b.tag, b.port);
     return granted ? [] : [`no grant lets ${node} (LiteLLM's node) reach the backend ${b.name} at ${b.tag}:${b.port} (${setting})`];
   });
 }
