@@ -283,7 +283,7 @@ export function backendRouting(
         kind: b.kind,
         apiBase: b.url,
         models: b.models.map((m) => ({ name: m.name, embedding: m.embedding })),
-        order: b.preferred || !anyPreferred ? 1 : 2,
+        order: b.preferred ? 1 : localOrder,
         weight: b.weight,
       })),
     ],
