@@ -132,6 +132,7 @@ describe("a dev stack with one extra inference node", () => {
     assert.match(section("Nodes"), /^worker b\s+cx33\s+fsn1\s+4\s+8 GB\s+80 GB\s+8\.49\s/m);
     assert.match(section("Services"), /^worker b\s+ollama\s+\S+\s+\d+ MiB\s+tailnet-ip:11434->11434\/tcp/m);
     assert.match(report, /inference node b server cx33\s+8\.49/);
+    assert.match(report, /^gemma3:1b +this node's Ollama, order 1, weight 1; inference node b's Ollama, order 1, weight 1 +-$/m);
   });
 
   it("passes the policy pack's rules (firewall, pinned images, memory limits, ports on a named address, secrets)", () => {

@@ -11,6 +11,7 @@ import { port, SERVICES } from "../components/catalog/services";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import { COOLIFY_PATHS, COOLIFY_PROXY, COOLIFY_TAILNET_PORTS } from "../components/render/coolify";
 import { HOST_FIREWALL_SCRIPT_PATH, METADATA_ADDRESS } from "../components/render/hostFirewall";
+import { LOCAL_DEPLOYMENT } from "../components/render/litellm";
 import { OPERATIONS_PLATFORM_NETWORK } from "../components/plan/exposure";
 import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
@@ -51,6 +52,8 @@ interface ReportedOutputs {
     }
   >;
   models: string[];
+  /** The extra inference nodes, by name (only when there are some). */
+  inferenceNodes?: Record<string, unknown>;
   litellm?: {
     backends?: { name: string; url: string; kind: string; tag: string; models: string[]; preferred: boolean; weight: number }[];
   };
@@ -347,16 +350,20 @@ function modelsSection({ outputs, containers }: ReportContext): string {
     };
   };
   const fallbacks = new Map((config.router_settings?.fallbacks ?? []).flatMap((f) => Object.entries(f)));
+  // The extra inference nodes' deployments are named after them, as a backend's are after it.
+  const workerNames = new Set(Object.keys(outputs.inferenceNodes ?? {}));
   const where = (d: RenderedDeployment): string => {
     const id = d.model_info?.id;
     const at = id?.includes("@") ? id.slice(id.lastIndexOf("@") + 1) : undefined;
     const base = d.litellm_params.api_base;
     const place =
-      at === "local" || (at === undefined && base?.startsWith(`http://${SERVICES.ollama.container}:`))
+      at === LOCAL_DEPLOYMENT || (at === undefined && base?.startsWith(`http://${SERVICES.ollama.container}:`))
         ? "this node's Ollama"
-        : at !== undefined
-          ? `backend ${at} (${base})`
-          : `${d.litellm_params.model.split("/")[0]} API`;
+        : at !== undefined && workerNames.has(at)
+          ? `inference node ${at}'s Ollama`
+          : at !== undefined
+            ? `backend ${at} (${base})`
+            : `${d.litellm_params.model.split("/")[0]} API`;
     return d.litellm_params.order === undefined ? place : `${place}, order ${d.litellm_params.order}, weight ${d.litellm_params.weight ?? 1}`;
   };
   const names = [...new Set(config.model_list.map((d) => d.model_name))];
