@@ -60,6 +60,7 @@ export = async () => {
             workers: {
               tag: nodeTag(settings.namePrefix, settings.environment, WORKER),
               port: port("ollama"),
+              qdrantPeerPort: port("qdrantP2p"),
               setting: `${settings.project}:${INFERENCE_NODES_SETTING[settings.environment]}`,
             },
           }
