@@ -79,24 +79,23 @@ describe("a dev stack with one extra inference node: Qdrant as a cluster", () =>
   });
 
   it("b's memory budget holds its Qdrant peer's share of the vectors", () => {
-    const nodes = run.outputs.inferenceNodes as Record<string, { memoryBudget: { items: { name: string; detail: string }[] } }>;
+    const nodes = run.outputs.inferenceNodes as Record<string, { memoryBudget: { items: { name: string; detail: string; mib: number }[] } }>;
     const item = nodes.b.memoryBudget.items.find((i) => i.name === "qdrant");
     assert.ok(item);
-    assert.match(item.detail, /x 2 copies \/ 2 peers/);
+    assert.match(item.detail, /each of 2 peers may hold a copy of every one/);
+    const first = (run.outputs.memoryBudget as Record<string, { items: { name: string; mib: number }[] }>).inference;
+    assert.equal(first.items.find((i) => i.name === "qdrant")?.mib, nodes.b.memoryBudget.items.find((i) => i.name === "qdrant")?.mib);
   });
 });
 
 describe("the memory of a Qdrant peer", () => {
-  it("one peer holds every vector; two peers at replication 2 each hold all; three hold two thirds each", () => {
+  it("is sized for every vector on every peer, whatever the number of peers: adding a node restarts no other Qdrant", () => {
     const single = qdrantMemory(1_000_000, 768);
-    assert.equal(qdrantMemory(1_000_000, 768, { peers: 1, replicationFactor: 2 }).mib, single.mib);
-    assert.equal(qdrantMemory(1_000_000, 768, { peers: 2, replicationFactor: 2 }).mib, single.mib);
-    const third = qdrantMemory(1_000_000, 768, { peers: 3, replicationFactor: 2 });
-    assert.ok(third.mib < single.mib, `${third.mib} < ${single.mib}`);
-    // 666,667 vectors x 768 x 4 B x 1.5 = 2930 MiB, plus the base 192, rounded up to 16.
-    assert.equal(third.mib, Math.ceil((192 + (666_667 * 768 * 6) / 2 ** 20) / 16) * 16);
-    // Replication 1 over three peers: a third each.
-    assert.ok(qdrantMemory(1_000_000, 768, { peers: 3, replicationFactor: 1 }).mib < third.mib);
+    // 1,000,000 vectors x 768 x 4 B x 1.5 = 4395 MiB, plus the base 192, rounded up to 16.
+    assert.equal(single.mib, Math.ceil((192 + (1_000_000 * 768 * 6) / 2 ** 20) / 16) * 16);
+    for (const peers of [2, 3, 5]) assert.equal(qdrantMemory(1_000_000, 768, { peers }).mib, single.mib, `${peers} peers`);
+    assert.match(qdrantMemory(1_000_000, 768, { peers: 3 }).detail, /each of 3 peers may hold a copy of every one/);
+    assert.equal(qdrantMemory(1_000_000, 768, { peers: 1 }).detail, single.detail);
   });
 
   it("a worker's budget refuses a server too small for its share of the vectors, naming the node", () => {

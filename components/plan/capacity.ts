@@ -124,27 +124,25 @@ export const QDRANT_BASE_MIB = 192;
 
 /**
  * Qdrant's memory: vectors x dimensions x 4 bytes x 1.5 (index and payload overhead), plus its base. In a
- * cluster of `peers`, each peer holds `replicationFactor` / `peers` of the vectors (at most all of them): a new
- * collection has one shard per peer, each kept `replicationFactor` times on different peers. That is the
- * balanced cluster; shards made before a peer joined stay where they are until moved (README, "Qdrant across
- * the inference nodes").
+ * cluster, each peer is sized for every vector too: a collection gets one shard per peer that exists when it is
+ * made, each kept `replicationFactor` times, and its shards stay where they were placed when peers join, so the
+ * first peers of a cluster that grew hold a copy of everything until shards are moved (README, "Qdrant across
+ * the inference nodes"). It also keeps each peer's limit the same whatever the number of peers, so adding or
+ * removing a node does not restart the others' Qdrant.
  */
-export function qdrantMemory(vectors: number, dimensions: number, cluster?: { peers: number; replicationFactor: number }): MemoryItem {
-  const copies = cluster && cluster.peers > 1 ? Math.min(cluster.replicationFactor, cluster.peers) : 1;
-  const peers = cluster && cluster.peers > 1 ? cluster.peers : 1;
-  const held = Math.ceil((vectors * copies) / peers);
-  const vectorMib = (held * dimensions * 4 * 1.5) / 2 ** 20;
-  const share = peers > 1 ? ` (${vectors} x ${copies} copies / ${peers} peers = ${held} held here)` : "";
+export function qdrantMemory(vectors: number, dimensions: number, cluster?: { peers: number }): MemoryItem {
+  const vectorMib = (vectors * dimensions * 4 * 1.5) / 2 ** 20;
+  const copies = cluster && cluster.peers > 1 ? ` (each of ${cluster.peers} peers may hold a copy of every one)` : "";
   return {
     name: "qdrant",
     mib: Math.ceil((QDRANT_BASE_MIB + vectorMib) / 16) * 16,
-    detail: `${vectors} vectors${share} x ${dimensions} dims x 4 B x 1.5 = ${gb(vectorMib)}, base ${gb(QDRANT_BASE_MIB)}`,
+    detail: `${vectors} vectors${copies} x ${dimensions} dims x 4 B x 1.5 = ${gb(vectorMib)}, base ${gb(QDRANT_BASE_MIB)}`,
   };
 }
 
-/** The stack's Qdrant cluster as the memory plan sees it: its peers and the copies of each shard. */
-function qdrantCluster(settings: Settings): { peers: number; replicationFactor: number } {
-  return { peers: qdrantPeers(settings.workers[settings.environment]), replicationFactor: settings.qdrant.replicationFactor };
+/** The stack's Qdrant cluster as the memory plan sees it: its peers. */
+function qdrantCluster(settings: Settings): { peers: number } {
+  return { peers: qdrantPeers(settings.workers[settings.environment]) };
 }
 
 const fixed = (name: keyof typeof SERVICE_MEMORY_MIB, detail: string): MemoryItem => ({
