@@ -78,6 +78,15 @@ describe("a dev stack with one extra inference node: Qdrant as a cluster", () =>
     assert.equal(qdrant.static_configs.find((c) => c.labels?.role === "worker")?.labels?.node, "b");
   });
 
+  it("outputs every peer's URL, the inference node's first, and the collection defaults", () => {
+    const qdrant = run.outputs.qdrant as { url: string; peers: string[]; replicationFactor: number; writeConsistency: number };
+    assert.equal(qdrant.peers.length, 2);
+    assert.equal(qdrant.peers[0], qdrant.url);
+    assert.match(qdrant.peers[1], /^http:\/\/.+:6333$/);
+    assert.equal(qdrant.replicationFactor, 2);
+    assert.equal(qdrant.writeConsistency, 1);
+  });
+
   it("b's memory budget holds its Qdrant peer's share of the vectors", () => {
     const nodes = run.outputs.inferenceNodes as Record<string, { memoryBudget: { items: { name: string; detail: string; mib: number }[] } }>;
     const item = nodes.b.memoryBudget.items.find((i) => i.name === "qdrant");
