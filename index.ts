@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
 import { NodeRole, port, Role, ROLES, WORKER } from "./components/catalog/services";
-import { BACKENDS_SETTING, DEPLOYERS_SETTING, INFERENCE_NODES_SETTING, loadSettings, Settings, SettingsError } from "./components/config";
+import { BACKENDS_SETTING, DEPLOYERS_SETTING, INFERENCE_NODES_SETTING, loadSettings, qdrantClusterCautions, qdrantPeers, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { HostFirewall } from "./components/machines/hostFirewall";
@@ -103,6 +103,9 @@ export = async () => {
   const throughput = planThroughput(settings, cost.totalEurMonth);
   // Not an error: the stack still deploys, and the plan says what would fit.
   if (throughput?.warning) void pulumi.log.warn(throughput.warning);
+  for (const caution of qdrantClusterCautions(settings.project, settings.environment, qdrantPeers(settings.workers[settings.environment]), settings.qdrant)) {
+    void pulumi.log.warn(caution);
+  }
   return buildOutputs({
     settings,
     budgets,

@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
+import { qdrantClusterCautions } from "../components/config";
 import { planWorkers, qdrantMemory, workerCapacityProblems } from "../components/plan/capacity";
+import { buildReport } from "../tools/report";
 import { loadStackSettings, ProgramRun, projectName, runProgram, settingsProblems } from "./harness";
 
 const PROJECT = projectName();
@@ -142,5 +144,32 @@ describe("Qdrant's cluster settings", () => {
     const three = loadStackSettings("dev", { [NODES]: ["name=b type=cx33", "name=c type=cx33"], [`${PROJECT}:qdrantReplicationFactor`]: 3 });
     assert.equal(three.qdrant.replicationFactor, 3);
     assert.equal(loadStackSettings("dev", { [`${PROJECT}:qdrantReplicationFactor`]: 3 }).qdrant.replicationFactor, 3);
+  });
+});
+
+describe("what a Qdrant cluster cannot do, said before it is relied on", () => {
+  it("two peers: warned that either one down stops cluster changes, with the setting to add a third", () => {
+    const cautions = qdrantClusterCautions(PROJECT, "dev", 2, { replicationFactor: 2 });
+    assert.equal(cautions.length, 1, cautions.join("\n"));
+    assert.match(cautions[0], /cluster of two peers/);
+    assert.match(cautions[0], new RegExp(`add a third inference node to ${NODES}`));
+  });
+
+  it("fewer copies than peers: warned that the nightly backup holds only some shards, with the value that would hold all", () => {
+    const cautions = qdrantClusterCautions(PROJECT, "dev", 3, { replicationFactor: 2 });
+    assert.equal(cautions.length, 1, cautions.join("\n"));
+    assert.match(cautions[0], new RegExp(`set ${PROJECT}:qdrantReplicationFactor to 3`));
+    assert.deepEqual(qdrantClusterCautions(PROJECT, "dev", 3, { replicationFactor: 3 }), []);
+    assert.deepEqual(qdrantClusterCautions(PROJECT, "dev", 1, { replicationFactor: 1 }), [], "a single node has nothing to warn of");
+  });
+
+  it("the offline plan shows the cluster's peers, its defaults and the cautions; a stack without extra nodes has no such section", async () => {
+    const three = await runProgram("dev", { set: { [NODES]: ["name=b type=cx33", "name=c type=cx33"] } });
+    const report = buildReport(three);
+    const section = report.slice(report.indexOf("## Qdrant cluster")).split("\n## ")[0];
+    assert.match(section, /^## Qdrant cluster \(3 peers; new collections: 2 copies of each shard, writes acknowledged by 1\)$/m);
+    assert.match(section, /^inference node b\s+\(known after deploy\)\s+the inference node's peer$/m);
+    assert.match(section, new RegExp(`CAUTION: .*set ${PROJECT}:qdrantReplicationFactor to 3`));
+    assert.ok(!buildReport(await runProgram("dev")).includes("## Qdrant cluster"));
   });
 });

@@ -8,6 +8,7 @@ import { parse as parseHujson } from "jsonc-parser";
 import { COOLIFY_VERSION } from "../components/catalog/images";
 import { findServerType, STORAGE_BOX_PRICES_AS_OF, STORAGE_BOX_TYPES } from "../components/catalog/serverTypes";
 import { port, SERVICES } from "../components/catalog/services";
+import { qdrantClusterCautions, type Environment } from "../components/config";
 import { reachMatrix } from "../components/plan/tailnetAccess";
 import { COOLIFY_PATHS, COOLIFY_PROXY, COOLIFY_TAILNET_PORTS } from "../components/render/coolify";
 import { HOST_FIREWALL_SCRIPT_PATH, METADATA_ADDRESS } from "../components/render/hostFirewall";
@@ -17,7 +18,7 @@ import type { TailnetPolicy } from "../components/render/tailnetPolicy";
 import { gb } from "../components/plan/capacity";
 import type { CloudComparison } from "../components/plan/cost";
 import type { ThroughputOutput } from "../components/outputs";
-import { AFTER_DEPLOY, afterDeploy, isAfterDeploy, ProgramRun, RecordedResource } from "./mocksRunner";
+import { AFTER_DEPLOY, afterDeploy, isAfterDeploy, ProgramRun, projectName, RecordedResource } from "./mocksRunner";
 import { nodePlacement, NodePlacement } from "./nodePlacement";
 
 const SERVER = "hcloud:index/server:Server";
@@ -58,6 +59,8 @@ interface ReportedOutputs {
     backends?: { name: string; url: string; kind: string; tag: string; models: string[]; preferred: boolean; weight: number }[];
   };
   alertmanager?: { routes?: { alert: string; severity: string; receiver: string; kind: string }[] };
+  /** Qdrant's cluster, where it is one (peers, replicationFactor and writeConsistency only then). */
+  qdrant?: { url: string; peers?: string[]; replicationFactor?: number; writeConsistency?: number };
   costComparison?: CloudComparison;
   throughput?: ThroughputOutput;
   backup?: {
@@ -412,6 +415,19 @@ function backendsSection({ outputs }: ReportContext): string | undefined {
   );
 }
 
+/** Qdrant's cluster across the inference nodes, and what it cannot do: only where Qdrant is one. */
+function qdrantSection({ outputs }: ReportContext): string | undefined {
+  const q = outputs.qdrant;
+  if (!q?.peers || q.replicationFactor === undefined) return undefined;
+  const nodes = ["inference node", ...Object.keys(outputs.inferenceNodes ?? {}).map((name) => `inference node ${name}`)];
+  const cautions = qdrantClusterCautions(projectName(), outputs.environment as Environment, q.peers.length, { replicationFactor: q.replicationFactor });
+  return [
+    `## Qdrant cluster (${q.peers.length} peers; new collections: ${q.replicationFactor} copies of each shard, writes acknowledged by ${q.writeConsistency})`,
+    table(["peer", "REST URL", "joins through"], q.peers.map((url, i) => [nodes[i] ?? "-", shown(url), i === 0 ? "- (starts the cluster)" : "the inference node's peer"])),
+    ...cautions.map((c) => `CAUTION: ${c}`),
+  ].join("\n");
+}
+
 function alertRoutesSection({ outputs }: ReportContext): string | undefined {
   const routes = outputs.alertmanager?.routes;
   if (!routes) return undefined;
@@ -580,6 +596,7 @@ const SECTIONS: ((context: ReportContext) => string | undefined)[] = [
   memoryBudgetSection,
   modelsSection,
   backendsSection,
+  qdrantSection,
   alertRoutesSection,
   endpointsSection,
   monthlyCostSection,
