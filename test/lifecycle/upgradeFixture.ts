@@ -23,9 +23,10 @@
  *
  * Why OLDER_VERSION is d9d9daf: it is main just before the merge of the extra inference nodes (issue 15; merge
  * ab44256, whose first parent it is), i.e. the last version a user could have deployed without them. The branch
- * itself started from b2d0a26, but main changed LiteLLM's container on purpose after that (11384dd, its
- * sitecustomize.py: "replaced once on the next up"), so a stack deployed by b2d0a26 does show that one replace when
- * upgraded to today, which is not what this proof is about.
+ * itself started from b2d0a26, but main changed three containers on purpose after that, unrelated to the extra
+ * nodes: LiteLLM's (11384dd, its sitecustomize.py, "replaced once on the next up"), Grafana's and Prometheus's
+ * (07bde01 and 1498d8e, the 'Model deployments' row and the LiteLLMDeploymentDown rule). A dev fixture written from
+ * b2d0a26 makes the test fail with exactly those three replaces (checked), which is not what this proof is about.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
