@@ -83,7 +83,14 @@ function exportEncrypted(project: ProjectStack, stack: string): unknown {
     env: { ...process.env, ...project.envVars, PULUMI_HOME: path.join(project.dir, "pulumi-home") },
   });
   if (run.status !== 0) throw new Error(`pulumi stack export failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
+  const exported = JSON.parse(run.stdout) as { deployment: { resources: Record<string, unknown>[] } };
+  // Where the older program declared each resource, on this machine (paths of the temporary copy and of
+  // node_modules): metadata the engine does not diff, and rewrites at the next update.
+  for (const resource of exported.deployment.resources) {
+    delete resource.sourcePosition;
+    delete resource.stackTrace;
+  }
+  return exported;
 }
 
 /** Every string inside the checkpoint's secret values (an export with --show-secrets), of 8 characters or more. */
