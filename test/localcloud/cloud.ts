@@ -15,11 +15,11 @@ import * as fs from "node:fs";
 import { parse } from "yaml";
 import { TAILSCALE_AUTH_KEY_PATH } from "../../components/render/cloudInit";
 import { readBootOrder } from "./bootOrder";
-import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer, type PowerEvent } from "./hetzner";
+import { FAKE_HCLOUD_TOKEN, FakeHetznerCloud, type FakeServer, type HetznerSnapshot, type PowerEvent } from "./hetzner";
 import { startBootstrap } from "./bootstrapRace";
 import { FakeNode } from "./node";
 import { addAddress, currentNetns, NETNS_ENV, removeAddress } from "./netns";
-import { FakeTailscale, JoinError, type Device } from "./tailscale";
+import { FakeTailscale, JoinError, type Device, type TailscaleSnapshot } from "./tailscale";
 
 export { NETNS_ENV };
 
@@ -43,6 +43,18 @@ export interface LocalCloudOptions {
   initialPolicy?: string;
   /** How long each server's bootstrap runs after it has joined the tailnet (./bootstrapRace.ts). Default 1500 ms. */
   bootstrapMs?: number;
+  /**
+   * A state to start from (LocalCloud.snapshot()): the fakes' servers, volumes, firewalls, keys, devices and policy,
+   * on the ports they had, so that a stack's state recorded against that cloud finds it again. initialPolicy is
+   * then ignored. No node runs: a restored server has not booted here.
+   */
+  from?: LocalCloudSnapshot;
+}
+
+/** What LocalCloud.snapshot() returns: the two fakes' states as JSON data. */
+export interface LocalCloudSnapshot {
+  hetzner: HetznerSnapshot;
+  tailscale: TailscaleSnapshot;
 }
 
 /** The user data as the bootstrap would use it: the auth key from its key file, the host name it joins as. */
@@ -82,13 +94,18 @@ export class LocalCloud {
 
   constructor(options: LocalCloudOptions = {}) {
     this.hetzner = new FakeHetznerCloud({
+      port: options.from?.hetzner.port,
       token: FAKE_HCLOUD_TOKEN,
       actionDelayMs: 50,
       onServerCreated: (server) => this.track(this.boot(server)),
       onServerDeleted: (server) => this.shutdown(server),
       onServerPower: (server, event, command) => this.track(this.power(server, event, command)),
     });
-    this.tailscale = new FakeTailscale({ initialPolicy: options.initialPolicy });
+    this.tailscale = new FakeTailscale({ initialPolicy: options.initialPolicy, port: options.from?.tailscale.port });
+    if (options.from) {
+      this.hetzner.restore(options.from.hetzner);
+      this.tailscale.restore(options.from.tailscale);
+    }
     this.bootstrapMs = options.bootstrapMs ?? 1500;
   }
 
@@ -103,6 +120,13 @@ export class LocalCloud {
       if (boot.node && !boot.deletedAt) await this.halt(boot);
     }
     await Promise.all([this.hetzner.stop(), this.tailscale.stop()]);
+  }
+
+  /** The fakes' state, once every boot and action has finished: for a fixture (LocalCloudOptions.from). */
+  async snapshot(): Promise<LocalCloudSnapshot> {
+    await Promise.allSettled([...this.pending]);
+    await this.hetzner.settle();
+    return { hetzner: this.hetzner.snapshot(), tailscale: this.tailscale.snapshot() };
   }
 
   /** The stack config that points the program's providers at the fakes. */

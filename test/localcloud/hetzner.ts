@@ -31,6 +31,7 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { LOCATIONS, SERVER_TYPES, STORAGE_BOX_TYPES, VOLUME_EUR_PER_GB_MONTH } from "../../components/catalog/serverTypes";
+import { fromPlain, toPlain, type Plain } from "./snapshot";
 
 // ---------------------------------------------------------------------------------------------------------
 // State: what the harness may inspect.
@@ -178,6 +179,15 @@ export interface FakeHetznerState {
   sshKeys: Map<number, FakeSshKey>;
   storageBoxes: Map<number, FakeStorageBox>;
   actions: Map<number, FakeAction>;
+}
+
+/** FakeHetznerCloud.snapshot(): its state as JSON data. */
+export interface HetznerSnapshot {
+  port: number;
+  ids: Record<string, number>;
+  nextIpv4Host: number;
+  nextIpv6Net: number;
+  state: Plain;
 }
 
 export interface FakeRequest {
@@ -674,6 +684,30 @@ export class FakeHetznerCloud {
         if (run.after === undefined || this.state.actions.get(run.after)?.status !== "running") this.finish(action, run);
       }
     }
+  }
+
+  /**
+   * What the fake holds, as JSON data (./snapshot.ts), for a fixture: the servers, volumes, firewalls, SSH keys and
+   * Storage Boxes, the counters that give the next ids and addresses, and the port it listens on (a restored state
+   * keeps its endpoint, which the stack's state records). Settle first: the actions' history is left out.
+   */
+  snapshot(): HetznerSnapshot {
+    const { servers, volumes, firewalls, sshKeys, storageBoxes } = this.state;
+    const state = toPlain({ servers, volumes, firewalls, sshKeys, storageBoxes });
+    return { port: this.address?.port ?? this.port, ids: { ...this.ids }, nextIpv4Host: this.nextIpv4Host, nextIpv6Net: this.nextIpv6Net, state };
+  }
+
+  /** Puts a snapshot's state back (before start(); the port is the constructor's, see LocalCloud). */
+  restore(snapshot: HetznerSnapshot): void {
+    if (this.server) throw new Error("FakeHetznerCloud.restore: restore before start()");
+    const restored = fromPlain<Omit<FakeHetznerState, "actions">>(snapshot.state);
+    for (const key of ["servers", "volumes", "firewalls", "sshKeys", "storageBoxes"] as const) {
+      this.state[key].clear();
+      for (const [id, item] of restored[key] as Map<number, never>) (this.state[key] as Map<number, unknown>).set(id, item);
+    }
+    Object.assign(this.ids, snapshot.ids);
+    this.nextIpv4Host = snapshot.nextIpv4Host;
+    this.nextIpv6Net = snapshot.nextIpv6Net;
   }
 
   // -------------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import type { AddressInfo } from "node:net";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { canReach, runPolicyTests } from "../plan/tailnetEvaluator";
 import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
+import { fromPlain, toPlain, type Plain } from "./snapshot";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types
@@ -124,6 +125,15 @@ export interface FakeTailnetState {
   policy: string;
   /** True while the policy is the untouched default (what `If-Match: "ts-default"` tests). */
   policyIsDefault: boolean;
+}
+
+/** FakeTailscale.snapshot(): its state as JSON data. */
+export interface TailscaleSnapshot {
+  port: number;
+  nextDeviceNumber: number;
+  nextNumericId: number;
+  offsetMs: number;
+  state: Plain;
 }
 
 /** One request the fake answered. */
@@ -515,6 +525,34 @@ export class FakeTailscale {
   /** The devices whose OS hostname is `hostname`, in join order. */
   devicesByHostname(hostname: string): Device[] {
     return [...this.state.devices.values()].filter((d) => d.hostname === hostname);
+  }
+
+  /**
+   * What the fake holds, as JSON data (./snapshot.ts), for a fixture: keys, devices, the policy, the counters that
+   * give the next device ids and addresses, the clock's offset and the port it listens on (a restored tailnet keeps
+   * its base URL, which the stack's state records).
+   */
+  snapshot(): TailscaleSnapshot {
+    return {
+      port: this.port || this.requestedPort,
+      nextDeviceNumber: this.nextDeviceNumber,
+      nextNumericId: this.nextNumericId,
+      offsetMs: this.offsetMs,
+      state: toPlain(this.state),
+    };
+  }
+
+  /** Puts a snapshot's state back (before start(); the port is the constructor's, see LocalCloud). */
+  restore(snapshot: TailscaleSnapshot): void {
+    if (this.server) throw new Error("FakeTailscale.restore: restore before start()");
+    const restored = fromPlain<FakeTailnetState>(snapshot.state);
+    this.state.keys = restored.keys;
+    this.state.devices = restored.devices;
+    this.state.policy = restored.policy;
+    this.state.policyIsDefault = restored.policyIsDefault;
+    this.nextDeviceNumber = snapshot.nextDeviceNumber;
+    this.nextNumericId = snapshot.nextNumericId;
+    this.offsetMs = snapshot.offsetMs;
   }
 
   /** The policy's current ETag (without quotes). */
