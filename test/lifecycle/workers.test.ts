@@ -2,9 +2,11 @@
  * An extra inference node in the local cloud: dev, deployed, gets `name=b` in devInferenceNodes. While the
  * tailnet's policy (which dev does not manage) lacks the worker tag, `pulumi up` stops before changing anything;
  * once the user has merged the policy the stack outputs, it creates b's resources and replaces LiteLLM's and
- * Prometheus's containers (their configs name b), and changes nothing else: the first two servers, their
- * volumes and every other container stay. Ollama on b answers on b's tailnet address with b's model pulled. A
- * second `up` changes nothing; removing b deletes its resources and changes the same two containers back.
+ * Prometheus's containers (their configs name b), and Grafana's (its dashboard gains the inference node variable
+ * and row, which the first extra node brings), and changes nothing else: the first two servers, their volumes and
+ * every other container stay. Ollama on b answers on b's tailnet address with b's model pulled. A second `up`
+ * changes nothing; adding and removing a second node c changes LiteLLM and Prometheus only (Grafana's dashboard
+ * names no node); removing b deletes its resources and changes the same three containers back.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -16,9 +18,13 @@ import { SKIP, changesOf, containerFile, onOutput, startScenario, upSteps, type 
 const WORKER = "name=b type=cx33 models=gemma3:1b";
 const LITELLM_CONFIG = "/app/config.yaml";
 const PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
-const REPLACED = ["litellm", "prometheus"].flatMap((c) =>
-  ["delete-replaced", "replace", "create-replacement"].map((op) => `${op} docker:index/container:Container::${c}`),
-);
+const GRAFANA_DASHBOARD = "/etc/grafana/dashboards/stack-overview.json";
+const replaced = (containers: string[]) =>
+  containers.flatMap((c) => ["delete-replaced", "replace", "create-replacement"].map((op) => `${op} docker:index/container:Container::${c}`));
+/** What any change of the extra nodes replaces: the configs that list them. */
+const REPLACED = replaced(["litellm", "prometheus"]);
+/** What the first extra node's coming or going replaces too: Grafana, whose dashboard has the node row only with some. */
+const REPLACED_WITH_GRAFANA = [...REPLACED, ...replaced(["ai-dev-monitoring-grafana"])];
 
 describe("dev with an extra inference node", { skip: SKIP }, () => {
   let s: Scenario;
@@ -60,7 +66,7 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.equal(serverOf("b"), undefined);
   });
 
-  it("once the new policy is merged, it creates b and changes LiteLLM's and Prometheus's configuration only", async () => {
+  it("once the new policy is merged, it creates b and changes LiteLLM's, Prometheus's and Grafana's configuration only", async () => {
     const plan = await runProgram("dev", { set: { "ai-platform:devInferenceNodes": [WORKER] } });
     s.cloud.tailscale.state.policy = String(plan.outputs.tailnetPolicy);
     s.cloud.tailscale.state.policyIsDefault = false;
@@ -68,7 +74,7 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     const ollamaBefore = nodeNamed("inference").docker.containerByName("ollama")!.id;
     const { changes } = await up("add b");
     const other = changes.filter((c) => !/::ai-dev-inference-b($|-)/.test(c) || !c.startsWith("create "));
-    assert.deepEqual(other.sort(), [...REPLACED].sort(), "besides b's creates, only LiteLLM and Prometheus change");
+    assert.deepEqual(other.sort(), [...REPLACED_WITH_GRAFANA].sort(), "besides b's creates, only LiteLLM, Prometheus and Grafana change");
     assert.ok(changes.includes("create hcloud:index/server:Server::ai-dev-inference-b"));
     assert.deepEqual(fixedState(), before, "the first two servers and volumes are the same");
     assert.equal(nodeNamed("inference").docker.containerByName("ollama")!.id, ollamaBefore, "the first Ollama is the same container");
@@ -84,6 +90,9 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@b"));
     const prometheus = file("operations", "prometheus", PROMETHEUS_CONFIG);
     assert.ok(prometheus.includes(`${address}:9100`) && prometheus.includes(`http://${address}:11434/api/version`), "Prometheus scrapes and probes b");
+    assert.ok(prometheus.includes("node: inference"), "the first inference node's targets carry its node label");
+    const dashboard = JSON.parse(file("operations", "grafana", GRAFANA_DASHBOARD)) as { templating: { list: { name: string }[] } };
+    assert.deepEqual(dashboard.templating.list.map((v) => v.name), ["node"], "Grafana's dashboard has the node variable");
   });
 
   it("a second up changes nothing", async () => {
@@ -98,7 +107,7 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     // The worker tag is the environment's, already in the merged policy: no new merge is needed for c.
     const added = await up("add c");
     const notC = added.changes.filter((c) => !/::ai-dev-inference-c($|-)/.test(c) || !c.startsWith("create "));
-    assert.deepEqual(notC.sort(), [...REPLACED].sort());
+    assert.deepEqual(notC.sort(), [...REPLACED].sort(), "Grafana stays: its dashboard names no node");
     assert.deepEqual(state(), withB, "b and the first two nodes are the same");
     assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@c"));
 
@@ -111,12 +120,13 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.ok(!file("inference", "litellm", LITELLM_CONFIG).includes("@c"));
   });
 
-  it("removing it deletes b's resources and changes the same two back", async () => {
+  it("removing it deletes b's resources and changes the same three back", async () => {
     const before = fixedState();
     await s.project.stack.removeConfig("ai-platform:devInferenceNodes");
     const { changes } = await up("remove b");
     const other = changes.filter((c) => !/::ai-dev-inference-b($|-)/.test(c) || !c.startsWith("delete "));
-    assert.deepEqual(other.sort(), [...REPLACED].sort());
+    assert.deepEqual(other.sort(), [...REPLACED_WITH_GRAFANA].sort());
+    assert.deepEqual((JSON.parse(file("operations", "grafana", GRAFANA_DASHBOARD)) as { templating: unknown }).templating, {}, "and without it, no node variable");
     assert.ok(changes.includes("delete hcloud:index/server:Server::ai-dev-inference-b"));
     assert.equal(serverOf("b"), undefined);
     assert.deepEqual(fixedState(), before);
