@@ -31,6 +31,8 @@ import { imageTagsTransformation } from "./components/services/imageTags";
 import { InferenceServices } from "./components/services/inference";
 import { Monitoring } from "./components/services/monitoring";
 import { WorkerInference } from "./components/services/ollama";
+import { ServiceContainer } from "./components/services/container";
+import { qdrantContainer } from "./components/services/qdrant";
 import { checkTailnetPolicy } from "./components/machines/tailnetPreflight";
 
 /** Where each node mounts its data volume. */
@@ -58,6 +60,7 @@ export = async () => {
             workers: {
               tag: nodeTag(settings.namePrefix, settings.environment, WORKER),
               port: port("ollama"),
+              qdrantPeerPort: port("qdrantP2p"),
               setting: `${settings.project}:${INFERENCE_NODES_SETTING[settings.environment]}`,
             },
           }
@@ -246,7 +249,7 @@ function declareWorker(budget: WorkerBudget, context: NodeContext) {
     { transformations: [node.readiness.onThisServer] },
   );
   const hostFirewall = new HostFirewall(`${node.name}-host-firewall`, { spec: hostFirewallSpec(WORKER, false), ssh, after: [] });
-  return { ...node, worker, inference, parts: [...node.parts, inference, hostFirewall] };
+  return { ...node, worker, budget, inference, parts: [...node.parts, inference, hostFirewall] };
 }
 
 type DeclaredWorker = ReturnType<typeof declareWorker>;
@@ -262,6 +265,9 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
   const sshTo = (node: DeclaredNode) => sessionOn(node, rootAccess);
   const inferenceNode = nodeOf("inference");
   const operationsNode = nodeOf("operations");
+  // With extra inference nodes, Qdrant is a cluster of a peer on each of them and on the inference node.
+  const { replicationFactor, writeConsistency } = settings.qdrant;
+  const qdrantCluster = workers.length > 0 ? { replicationFactor, writeConsistency } : undefined;
 
   const inference = new InferenceServices(`${settings.stem}-inference-services`, {
     provider: inferenceNode.readiness.dockerProvider,
@@ -277,6 +283,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       models: w.worker.models.map((m) => ({ name: m.name, embedding: m.embedding })),
       ready: w.inference.models,
     })),
+    qdrantCluster,
     memoryMib: budgets.inference.limits,
     pulls: {
       name: `${settings.stem}-models`,
@@ -284,6 +291,26 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
       formerHome: { type: "aiplatform:services:Inference", name: `${settings.stem}-inference-services` },
     },
   }, { transformations: [inferenceNode.readiness.onThisServer] });
+
+  // Each extra inference node's Qdrant peer joins the cluster through the inference node's, with its keys.
+  const qdrantPeers = workers.map(
+    (w) =>
+      new ServiceContainer(
+        `${w.name}-qdrant`,
+        {
+          provider: w.readiness.dockerProvider,
+          ...qdrantContainer({
+            role: WORKER,
+            tailnetAddress: w.tailnetAddress,
+            dataDir: DATA_MOUNT_POINT,
+            memoryMib: w.budget.limits.qdrant,
+            keys: inference.qdrantKeys,
+            cluster: { ...qdrantCluster!, bootstrap: inferenceNode.tailnetAddress },
+          }),
+        },
+        { dependsOn: [inference.qdrant], transformations: [w.readiness.onThisServer] },
+      ),
+  );
 
   // Monitoring and Coolify were one component, aiplatform:services:Operations, before they were split:
   // the aliases keep an existing stack's resources where they are.
@@ -330,7 +357,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
         formerHome: formerOperations,
       })
     : undefined;
-  return { inference, monitoring, coolify, parts: [inference, monitoring, ...hostFirewalls, ...(coolify ? [coolify] : [])] };
+  return { inference, monitoring, coolify, parts: [inference, ...qdrantPeers, monitoring, ...hostFirewalls, ...(coolify ? [coolify] : [])] };
 }
 
 /**

@@ -94,6 +94,21 @@ export const OUTPUT_CONTRACT: readonly OutputPromise[] = [
   { path: "qdrant.url", description: `Qdrant's REST URL on the tailnet (…:${port("qdrant")}; gRPC on ${port("qdrantGrpc")})` },
   { path: "qdrant.apiKey", description: "Qdrant's read-write API key", secret: true },
   { path: "qdrant.readOnlyApiKey", description: "Qdrant's read-only API key", secret: true },
+  {
+    path: "qdrant.peers",
+    description: "where Qdrant is a cluster: every peer's REST URL, the inference node's first; each answers for the whole cluster",
+    onlyWhen: "devInferenceNodes or prodInferenceNodes lists some for this environment",
+  },
+  {
+    path: "qdrant.replicationFactor",
+    description: "where Qdrant is a cluster: the copies of each shard a new collection keeps (qdrantReplicationFactor)",
+    onlyWhen: "devInferenceNodes or prodInferenceNodes lists some for this environment",
+  },
+  {
+    path: "qdrant.writeConsistency",
+    description: "where Qdrant is a cluster: the copies that acknowledge a write (qdrantWriteConsistency)",
+    onlyWhen: "devInferenceNodes or prodInferenceNodes lists some for this environment",
+  },
   { path: "grafana.url", description: `Grafana on the tailnet (…:${port("grafana")})` },
   { path: "grafana.adminUser", description: "Grafana's admin user name" },
   { path: "grafana.adminPassword", description: "Grafana's generated admin password", secret: true },
@@ -233,6 +248,16 @@ export function buildOutputs(s: OutputSources) {
       url: s.inference.qdrantUrl,
       apiKey: s.inference.qdrantApiKey,
       readOnlyApiKey: s.inference.qdrantReadOnlyApiKey,
+      ...(workers.length === 0
+        ? {}
+        : {
+            peers: [
+              s.inference.qdrantUrl,
+              ...workers.map((w) => pulumi.interpolate`http://${w.device.addresses.apply((a) => a[0])}:${port("qdrant")}`),
+            ],
+            replicationFactor: s.settings.qdrant.replicationFactor,
+            writeConsistency: s.settings.qdrant.writeConsistency,
+          }),
     },
     grafana: { url: s.monitoring.grafanaUrl, adminUser: "admin", adminPassword: s.monitoring.grafanaAdminPassword },
     prometheus: { url: s.monitoring.prometheusUrl },

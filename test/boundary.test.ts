@@ -114,8 +114,10 @@ describe("a dev stack with an extra inference node: its security boundary", () =
   it("every port the worker publishes has a grant, and every grant to the worker tag a listener", () => {
     const published = publishedOnTailnet(run);
     assert.deepEqual(boundaryMismatches(published, grantedOnTailnet(policyOf(run), "ai", "dev")), []);
-    assert.deepEqual([...published.worker].sort((a, b) => a - b), [22, 8080, 9100, 11434]);
-    // The inference node's own Ollama stays unpublished.
+    // Qdrant's API, gRPC and peer-to-peer ports: its peer of the cluster.
+    assert.deepEqual([...published.worker].sort((a, b) => a - b), [22, 6333, 6334, 6335, 8080, 9100, 11434]);
+    // The inference node's own Ollama stays unpublished; its Qdrant, now the cluster's first peer, publishes the peer port.
     assert.ok(!published.inference.has(11434));
+    assert.ok(published.inference.has(6335));
   });
 });

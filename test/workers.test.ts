@@ -146,7 +146,7 @@ describe("a dev stack with one extra inference node", () => {
     assert.deepEqual(Object.keys(nodes), ["b"]);
     assert.equal(nodes.b.serverType, "cx33");
     assert.deepEqual(nodes.b.models, ["gemma3:1b"]);
-    assert.deepEqual((nodes.b.memoryBudget as { items: { name: string }[] }).items.map((i) => i.name), ["ollama", "nodeExporter", "cadvisor"]);
+    assert.deepEqual((nodes.b.memoryBudget as { items: { name: string }[] }).items.map((i) => i.name), ["ollama", "qdrant", "nodeExporter", "cadvisor"]);
     assert.ok(Array.isArray(nodes.b.tailnetAddresses));
   });
 

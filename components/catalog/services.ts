@@ -32,10 +32,11 @@ export const FIRST_INFERENCE_NODE = "inference";
 /**
  * Who may reach a port over the tailnet: the platform's admins, the user group, the environment's own
  * operations node (Prometheus scraping and probing), the deployers (`pulumi up`), the environment's own
- * LiteLLM node (the inference node, which calls the workers' Ollama). No one else: a port with an empty list
- * is reached by nobody over the tailnet.
+ * LiteLLM node (the inference node, which calls the workers' Ollama), the environment's Qdrant peers (its
+ * inference node and its workers, when Qdrant is a cluster). No one else: a port with an empty list is reached
+ * by nobody over the tailnet.
  */
-export type Reacher = "admins" | "users" | "monitoring" | "deployers" | "litellm";
+export type Reacher = "admins" | "users" | "monitoring" | "deployers" | "litellm" | "qdrantPeers";
 
 export interface ServicePort {
   /** The port's name in the tailnet policy's spec and the access table, e.g. "qdrantGrpc". */
@@ -53,6 +54,11 @@ export interface ServicePort {
    * node's but those in `reach`) include it on every node.
    */
   neverGranted?: true;
+  /**
+   * Published, granted and tested only in an environment whose Qdrant is a cluster, i.e. that has extra
+   * inference nodes (Qdrant's peer-to-peer port): a stack without them publishes and renders what it always did.
+   */
+  clusterOnly?: true;
 }
 
 export interface ServiceEntry {
@@ -125,12 +131,20 @@ export const SERVICES = {
     ports: [tcp("postgres", 5432, NOWHERE, [])],
     deployedBy: "container",
   },
+  /**
+   * Qdrant runs on the inference node, and with extra inference nodes on each of them too, as one cluster
+   * (components/render/qdrant.ts): every peer answers the API for the whole cluster, so users and monitoring
+   * reach each one. The peers replicate over the peer-to-peer port, which has no authentication of its own
+   * (whoever reaches it can write): granted between the environment's peers only, and published only where the
+   * environment's Qdrant is a cluster.
+   */
   qdrant: {
     container: "qdrant",
-    roles: INFERENCE,
+    roles: [...INFERENCE, WORKER],
     ports: [
-      tcp("qdrant", 6333, INFERENCE, ["admins", "users", "monitoring"]),
-      tcp("qdrantGrpc", 6334, INFERENCE, ["admins", "users"]),
+      tcp("qdrant", 6333, [...INFERENCE, WORKER], ["admins", "users", "monitoring"]),
+      tcp("qdrantGrpc", 6334, [...INFERENCE, WORKER], ["admins", "users"]),
+      { ...tcp("qdrantP2p", 6335, [...INFERENCE, WORKER], ["qdrantPeers"]), neverGranted: true, clusterOnly: true },
     ],
     deployedBy: "container",
     scrape: { job: "qdrant", port: "qdrant" },
@@ -238,27 +252,37 @@ export function scrapeJob(service: { [S in ServiceName]: (typeof SERVICES)[S] ex
   return SERVICES[service].scrape.job;
 }
 
-/** The ports of one service that are published on a role's tailnet address, in catalog order. */
-export function publishedPorts(service: ServiceName, role: NodeRole): number[] {
-  return (SERVICES[service] as ServiceEntry).ports.filter((p) => p.publishedOn.includes(role)).map((p) => p.port);
+/**
+ * The ports of one service that are published on a role's tailnet address, in catalog order; a cluster-only
+ * port (Qdrant's peer-to-peer) only when `cluster`.
+ */
+export function publishedPorts(service: ServiceName, role: NodeRole, cluster = false): number[] {
+  return (SERVICES[service] as ServiceEntry).ports
+    .filter((p) => p.publishedOn.includes(role) && (cluster || !p.clusterOnly))
+    .map((p) => p.port);
+}
+
+/** The catalog's ports, the cluster-only ones only when `cluster`. */
+export function catalogPorts(cluster: boolean): typeof SERVICE_PORTS {
+  return SERVICE_PORTS.filter((p) => cluster || !p.clusterOnly);
 }
 
 /** The ports published on a role's tailnet address that `who` may reach, ascending. */
-export function portsReachableBy(who: Reacher, role: NodeRole): number[] {
-  return sortedPorts(SERVICE_PORTS.filter((p) => p.publishedOn.includes(role) && p.reach.includes(who)).map((p) => p.port));
+export function portsReachableBy(who: Reacher, role: NodeRole, cluster = false): number[] {
+  return sortedPorts(catalogPorts(cluster).filter((p) => p.publishedOn.includes(role) && p.reach.includes(who)).map((p) => p.port));
 }
 
 /** The ports published on a role's tailnet address, ascending. */
-export function portsPublishedOn(role: NodeRole): number[] {
-  return sortedPorts(SERVICE_PORTS.filter((p) => p.publishedOn.includes(role)).map((p) => p.port));
+export function portsPublishedOn(role: NodeRole, cluster = false): number[] {
+  return sortedPorts(catalogPorts(cluster).filter((p) => p.publishedOn.includes(role)).map((p) => p.port));
 }
 
 /**
  * The ports the tailnet policy speaks of: every port someone may reach, and every port that must stay closed.
  * A port reached by nobody and guarded by nothing (Postgres on its Docker network) is not in the policy.
  */
-export function policyPorts(): number[] {
-  return sortedPorts(SERVICE_PORTS.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port));
+export function policyPorts(cluster = false): number[] {
+  return sortedPorts(catalogPorts(cluster).filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port));
 }
 
 function sortedPorts(values: readonly number[]): number[] {

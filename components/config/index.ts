@@ -18,6 +18,7 @@ import { Environment, ENVIRONMENTS, readEnvironment, readNamePrefix } from "./na
 import { NetworkSettings, readNetwork } from "./network";
 import { NodeSettings, readNodes } from "./nodes";
 import { OperationsSettings, readOperations } from "./operations";
+import { QdrantSettings, readQdrant } from "./qdrant";
 import { checkUnknownKeys, ConfigSource, Problems, pulumiConfigSource, SettingsReader } from "./reader";
 import { readTailnet, TailnetSettings } from "./tailnet";
 import { readWorkload, WorkloadSettings } from "./workload";
@@ -32,6 +33,8 @@ export type { NetworkSettings } from "./network";
 export type { NodeSettings } from "./nodes";
 export type { AlertRoute, OperationsSettings } from "./operations";
 export type { BackupSettings } from "./backup";
+export type { QdrantSettings } from "./qdrant";
+export { qdrantPeers } from "./qdrant";
 export type { BackendKind, BackendModel, ExternalBackend } from "./backends";
 export { BACKENDS_SETTING } from "./backends";
 export type { InferenceWorker } from "./inferenceNodes";
@@ -56,7 +59,7 @@ export interface Settings {
   models: ModelSettings[];
   ollama: OllamaSettings;
   litellm: LiteLlmSettings;
-  qdrant: { vectors: number; dimensions: number };
+  qdrant: QdrantSettings;
   network: NetworkSettings;
   operations: OperationsSettings;
   /** The nightly backups off the nodes. */
@@ -124,7 +127,7 @@ export function loadSettings(
     models,
     ollama,
     litellm,
-    qdrant: { vectors: read.integer("qdrantVectors"), dimensions: read.integer("qdrantDimensions") },
+    qdrant: readQdrant(read, problems, project, environment, workers),
     network,
     operations,
     backup,

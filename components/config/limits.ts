@@ -21,6 +21,8 @@ export const RANGES = {
   maxLoadedModels: { min: 1, max: 4 },
   qdrantVectors: { min: 0, max: 100_000_000 },
   qdrantDimensions: { min: 1, max: 65536 },
+  qdrantReplicationFactor: { min: 1, max: 16 },
+  qdrantWriteConsistency: { min: 1, max: 16 },
   prometheusRetentionDays: { min: 1, max: 365 },
   prometheusRetentionGb: { min: 1, max: MAX_VOLUME_GB },
   comparisonRequestsPerMonth: { min: 1, max: 1_000_000_000 },

@@ -216,6 +216,16 @@ export const SETTINGS = {
     default: 768,
     description: `Dimensions of those vectors (nomic-embed-text: 768, mxbai-embed-large: 1024); ${fromTo(RANGES.qdrantDimensions)}.`,
   },
+  qdrantReplicationFactor: {
+    type: "integer",
+    default: 2,
+    description: `Where Qdrant is a cluster (the environment has extra inference nodes): copies of each shard a new collection keeps, one per peer, so that it survives the loss of a node; at most the number of peers; ${fromTo(RANGES.qdrantReplicationFactor)}. A single node keeps one.`,
+  },
+  qdrantWriteConsistency: {
+    type: "integer",
+    default: 1,
+    description: `Where Qdrant is a cluster: copies of a shard that must apply a write before Qdrant acknowledges it (higher is safer and slower, and fails while fewer peers are up); at most qdrantReplicationFactor; ${fromTo(RANGES.qdrantWriteConsistency)}.`,
+  },
   coolify: {
     type: "boolean",
     default: true,

@@ -5,7 +5,7 @@
  */
 import { SERVER_TYPES, ServerType } from "../catalog/serverTypes";
 import { WORKER, type NodeRole, type Role } from "../catalog/services";
-import { INFERENCE_NODES_SETTING, type InferenceWorker, type KvCacheType, type ModelSettings, type OllamaSettings, type Settings } from "../config";
+import { INFERENCE_NODES_SETTING, qdrantPeers, type InferenceWorker, type KvCacheType, type ModelSettings, type OllamaSettings, type Settings } from "../config";
 
 const MIB_PER_GB = 1e9 / 2 ** 20;
 const MIB_PER_GIB = 1024;
@@ -122,14 +122,27 @@ export const SERVICE_MEMORY_MIB = {
 /** Qdrant's floor beside its vectors: the process, its WAL and its optimizer's buffers. */
 export const QDRANT_BASE_MIB = 192;
 
-/** Qdrant's memory: vectors x dimensions x 4 bytes x 1.5 (index and payload overhead), plus its base. */
-export function qdrantMemory(vectors: number, dimensions: number): MemoryItem {
+/**
+ * Qdrant's memory: vectors x dimensions x 4 bytes x 1.5 (index and payload overhead), plus its base. In a
+ * cluster, each peer is sized for every vector too: a collection gets one shard per peer that exists when it is
+ * made, each kept `replicationFactor` times, and its shards stay where they were placed when peers join, so the
+ * first peers of a cluster that grew hold a copy of everything until shards are moved (README, "Qdrant across
+ * the inference nodes"). It also keeps each peer's limit the same whatever the number of peers, so adding or
+ * removing a node does not restart the others' Qdrant.
+ */
+export function qdrantMemory(vectors: number, dimensions: number, cluster?: { peers: number }): MemoryItem {
   const vectorMib = (vectors * dimensions * 4 * 1.5) / 2 ** 20;
+  const copies = cluster && cluster.peers > 1 ? ` (each of ${cluster.peers} peers may hold a copy of every one)` : "";
   return {
     name: "qdrant",
     mib: Math.ceil((QDRANT_BASE_MIB + vectorMib) / 16) * 16,
-    detail: `${vectors} vectors x ${dimensions} dims x 4 B x 1.5 = ${gb(vectorMib)}, base ${gb(QDRANT_BASE_MIB)}`,
+    detail: `${vectors} vectors${copies} x ${dimensions} dims x 4 B x 1.5 = ${gb(vectorMib)}, base ${gb(QDRANT_BASE_MIB)}`,
   };
+}
+
+/** The stack's Qdrant cluster as the memory plan sees it: its peers. */
+function qdrantCluster(settings: Settings): { peers: number } {
+  return { peers: qdrantPeers(settings.workers[settings.environment]) };
 }
 
 const fixed = (name: keyof typeof SERVICE_MEMORY_MIB, detail: string): MemoryItem => ({
@@ -152,7 +165,7 @@ export function workloads(settings: Settings): Record<Role, { items: MemoryItem[
         ollamaMemory(settings.models, settings.ollama),
         fixed("litellm", "one worker"),
         ...(settings.litellm.database ? [fixed("postgres", "LiteLLM's keys and spend")] : []),
-        qdrantMemory(settings.qdrant.vectors, settings.qdrant.dimensions),
+        qdrantMemory(settings.qdrant.vectors, settings.qdrant.dimensions, qdrantCluster(settings)),
         fixed("blackbox", "probes Ollama from inside its network"),
         ...exporters(),
       ],
@@ -314,11 +327,13 @@ function budgetProblems(settings: Settings, budget: NodeBudget, subject: BudgetS
 /** The memory limits, MiB, of a worker's containers. */
 export interface WorkerLimits {
   ollama: number;
+  /** Its Qdrant peer (the environment's Qdrant is a cluster as soon as it has a worker). */
+  qdrant: number;
   nodeExporter: number;
   cadvisor: number;
 }
 
-/** An extra inference node's budget: Ollama with the models it serves, and the exporters. */
+/** An extra inference node's budget: Ollama with the models it serves, its Qdrant peer, and the exporters. */
 export type WorkerBudget = NodeBudget & { name: string; limits: WorkerLimits };
 
 /** The budget of each of the stack's own extra inference nodes, in the setting's order. */
@@ -327,10 +342,18 @@ export function planWorkers(settings: Settings): WorkerBudget[] {
 }
 
 function workerBudget(settings: Settings, worker: InferenceWorker): WorkerBudget {
-  const items = [ollamaMemory(worker.models, settings.ollama), ...exporters()];
+  const items = [
+    ollamaMemory(worker.models, settings.ollama),
+    qdrantMemory(settings.qdrant.vectors, settings.qdrant.dimensions, qdrantCluster(settings)),
+    ...exporters(),
+  ];
   const budget = budgetFor(WORKER, worker.serverType, items, worker.models.reduce((sum, m) => sum + m.fileGb, 0));
   const limit = limitsOf(budget);
-  return { ...budget, name: worker.name, limits: { ollama: limit("ollama"), nodeExporter: limit("nodeExporter"), cadvisor: limit("cadvisor") } };
+  return {
+    ...budget,
+    name: worker.name,
+    limits: { ollama: limit("ollama"), qdrant: limit("qdrant"), nodeExporter: limit("nodeExporter"), cadvisor: limit("cadvisor") },
+  };
 }
 
 /** What is wrong with each worker's budget, phrased as what to change in its entry: empty when all fit. */

@@ -23,9 +23,10 @@ export interface TagOwnershipNeeds {
   backendsSetting?: string;
   /**
    * The environment's extra inference nodes, when it has some: their tag (also in `nodeTags`), the port of their
-   * Ollama, which the LiteLLM node (`litellmNodeTag`) must be granted, and the setting that lists them.
+   * Ollama, which the LiteLLM node (`litellmNodeTag`) must be granted, and the setting that lists them; and
+   * Qdrant's peer port, which the inference node and the workers must be granted towards each other.
    */
-  workers?: { tag: string; port: number; setting: string };
+  workers?: { tag: string; port: number; setting: string; qdrantPeerPort?: number };
 }
 
 /**
@@ -75,9 +76,18 @@ function workerGrantProblems(policy: Record<string, unknown>, tagOwners: Record<
   const node = needs.litellmNodeTag;
   const workers = needs.workers;
   if (node === undefined || workers === undefined || !(workers.tag in tagOwners) || field(policy, "acls") !== undefined) return [];
-  return grantsReach(policy, node, workers.tag, workers.port)
+  const problems = grantsReach(policy, node, workers.tag, workers.port)
     ? []
     : [`no grant lets ${node} (LiteLLM's node) reach Ollama on the extra inference nodes at ${workers.tag}:${workers.port} (${workers.setting})`];
+  const peer = workers.qdrantPeerPort;
+  if (peer !== undefined) {
+    for (const [src, dst] of [[node, workers.tag], [workers.tag, node], [workers.tag, workers.tag]]) {
+      if (!grantsReach(policy, src, dst, peer)) {
+        problems.push(`no grant lets ${src} reach Qdrant's peer port at ${dst}:${peer}, so Qdrant's peers cannot form a cluster (${workers.setting})`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** Whether a grant of the policy lets the tagged node `src` reach `tag` on a TCP port. */

@@ -11,7 +11,7 @@
 // membership function says so), and SSH "check" periods.
 
 import { isUserIdentity } from "../catalog/identities";
-import { SERVICE_PORTS } from "../catalog/services";
+import { catalogPorts, SERVICE_PORTS } from "../catalog/services";
 import type { TailnetPolicy } from "../render/tailnetPolicy";
 
 /** The selectors an identity matches: itself, its groups, its autogroups. */
@@ -53,7 +53,9 @@ export function reachMatrix(
   policy: TailnetPolicy,
   options: { tags?: readonly string[] } = {},
 ): ReachRow[] {
-  const services: [string, number][] = SERVICE_PORTS.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => [
+  // A cluster-only port (Qdrant's peer-to-peer) shows where some grant opens it, i.e. where Qdrant is a cluster.
+  const cluster = SERVICE_PORTS.some((p) => p.clusterOnly && policy.grants.some((g) => g.ip.includes(`tcp:${p.port}`)));
+  const services: [string, number][] = catalogPorts(cluster).filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => [
     p.name,
     p.port,
   ]);

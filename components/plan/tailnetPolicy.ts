@@ -5,7 +5,7 @@
 // module opens is asserted as an accept, and every access it must keep closed (Ollama, cross-environment,
 // users beyond LiteLLM and Qdrant) as a deny. A widened grant then fails at `pulumi up`, not in production.
 import { isUserIdentity, nodeTag, TAG_PATTERN, userGroup } from "../catalog/identities";
-import { NODE_ROLES, NodeRole, port, Reacher, Role, ROLES, SERVICE_PORTS, ServicePort, WORKER } from "../catalog/services";
+import { catalogPorts, NODE_ROLES, NodeRole, port, Reacher, Role, ROLES, ServicePort, WORKER } from "../catalog/services";
 import { ENVIRONMENTS, type Settings } from "../config";
 import type { TailnetGrant, TailnetPolicy, TailnetSshRule, TailnetSshTest, TailnetTest } from "../render/tailnetPolicy";
 
@@ -102,6 +102,8 @@ interface PolicyContext {
   workerTag: (env: string) => string | undefined;
   /** The worker tags of every environment that has workers. */
   workerTags: string[];
+  /** The Qdrant peers' tags (inference and worker) of every environment whose Qdrant is a cluster (it has workers). */
+  clusterTags: string[];
   allNodeTags: string[];
   ollama: number;
   /** Every port the policy speaks of: what someone may reach, and what must stay closed. */
@@ -128,8 +130,9 @@ export const OUTSIDER = "nobody@example.com";
 export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
   validate(spec);
   const envs = sortedUnique(spec.environments);
-  const catalog = SERVICE_PORTS;
   const withWorkers = new Set(spec.workers ?? []);
+  // Qdrant's peer-to-peer port is spoken of only where some environment's Qdrant is a cluster (has workers).
+  const catalog = catalogPorts(withWorkers.size > 0);
   const workerTag = (env: string) => (withWorkers.has(env) ? nodeTag(spec.prefix, env, WORKER) : undefined);
   const envTags = (env: string) => [...ROLES.map((role) => nodeTag(spec.prefix, env, role)), ...optional(workerTag(env))];
   const ctx: PolicyContext = {
@@ -148,6 +151,7 @@ export function buildTailnetPolicy(spec: TailnetPolicySpec): TailnetPolicy {
     envTags,
     workerTag,
     workerTags: envs.flatMap((env) => optional(workerTag(env))),
+    clusterTags: envs.flatMap((env) => (withWorkers.has(env) ? [nodeTag(spec.prefix, env, "inference"), nodeTag(spec.prefix, env, WORKER)] : [])),
     allNodeTags: envs.flatMap(envTags),
     ollama: port("ollama"),
     everyPort: sortedPorts(catalog.filter((p) => p.reach.length > 0 || p.neverGranted).map((p) => p.port)),
@@ -187,7 +191,7 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
   }));
   if (ctx.workerTags.length > 0) {
     grants.push({
-      comment: "Admins: the exporters and Tailscale SSH on the extra inference nodes; never Ollama.",
+      comment: "Admins: Qdrant, the exporters and Tailscale SSH on the extra inference nodes; never Ollama, never Qdrant's peer port.",
       src: ["autogroup:admin", ...ctx.admins],
       dst: ctx.workerTags,
       ip: ctx.reachable("admins", WORKER).map(tcp),
@@ -208,6 +212,14 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
         src: [ctx.group],
         dst: ctx.tags(role),
         ip: ctx.reachable("users", role).map(tcp),
+      });
+    }
+    if (ctx.workerTags.length > 0) {
+      grants.push({
+        comment: "Users: Qdrant on the extra inference nodes (each peer answers for the whole cluster), nothing else.",
+        src: [ctx.group],
+        dst: ctx.workerTags,
+        ip: ctx.reachable("users", WORKER).map(tcp),
       });
     }
   }
@@ -237,10 +249,16 @@ function buildGrants(ctx: PolicyContext): TailnetGrant[] {
           ip: ctx.reachable("litellm", WORKER).map(tcp),
         },
         {
-          comment: `${env} operations node: scrapes the exporters of ${env}'s extra inference nodes.`,
+          comment: `${env} operations node: scrapes the exporters and Qdrant of ${env}'s extra inference nodes.`,
           src: [operations],
           dst: [worker],
           ip: ctx.reachable("monitoring", WORKER).map(tcp),
+        },
+        {
+          comment: `${env} Qdrant peers: the inference node and the extra inference nodes replicate over Qdrant's peer-to-peer port, which has no authentication; nothing else reaches it.`,
+          src: [ctx.tags("inference")[index], worker],
+          dst: [ctx.tags("inference")[index], worker],
+          ip: ctx.reachable("qdrantPeers", WORKER).map(tcp),
         },
       );
     }
@@ -291,6 +309,9 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
   const { allNodeTags, everyPort, ollama } = ctx;
   const inferenceTags = ctx.tags("inference");
   const userPorts = ctx.reachable("users", "inference");
+  const userWorkerPorts = ctx.reachable("users", WORKER);
+  // Qdrant's peer-to-peer port on the nodes of the environments whose Qdrant is a cluster: no person reaches it.
+  const peerPorts = at(ctx.clusterTags, ctx.reachable("qdrantPeers", WORKER));
 
   const tests: TailnetTest[] = [];
   if (exampleAdmin !== undefined) {
@@ -298,7 +319,7 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
       comment: "Admins reach every port but Ollama on every node.",
       src: exampleAdmin,
       accept: [...ROLES.flatMap((role) => at(ctx.tags(role), ctx.reachable("admins", role))), ...at(ctx.workerTags, ctx.reachable("admins", WORKER))],
-      deny: at(allNodeTags, [ollama]),
+      deny: [...at(allNodeTags, [ollama]), ...peerPorts],
     });
   }
   for (const env of ctx.envs) {
@@ -316,8 +337,8 @@ function buildTests(ctx: PolicyContext, spec: TailnetPolicySpec): { tests: Tailn
     tests.push({
       comment: "Users reach LiteLLM and Qdrant only: no Ollama, no SSH, no exporters, nothing on the operations nodes.",
       src: exampleUser,
-      accept: at(inferenceTags, userPorts),
-      deny: [...at(inferenceTags, without(everyPort, userPorts)), ...at(ctx.tags("operations"), everyPort), ...at(ctx.workerTags, everyPort)],
+      accept: [...at(inferenceTags, userPorts), ...at(ctx.workerTags, userWorkerPorts)],
+      deny: [...at(inferenceTags, without(everyPort, userPorts)), ...at(ctx.tags("operations"), everyPort), ...at(ctx.workerTags, without(everyPort, userWorkerPorts))],
     });
   } else {
     tests.push({ comment: "Someone in no list of this policy reaches no port of any node.", src: OUTSIDER, deny: at(allNodeTags, everyPort) });
@@ -361,18 +382,26 @@ function environmentTests(ctx: PolicyContext, env: string, index: number): Tailn
       return deny.length === 0 ? [] : [{ comment: `${other} LiteLLM node never reaches ${env}'s external backends.`, src: tag, deny }];
     }),
   ];
+  const peer = ctx.reachable("qdrantPeers", WORKER);
+  const fromInference = [...ctx.reachable("litellm", WORKER), ...peer];
   const workerTests: TailnetTest[] = worker === undefined ? [] : [
     {
-      comment: `${env} LiteLLM node reaches Ollama on ${env}'s extra inference nodes, and nothing else there.`,
+      comment: `${env} LiteLLM node reaches Ollama and Qdrant's peer port on ${env}'s extra inference nodes, and nothing else there.`,
       src: inference,
-      accept: at([worker], ctx.reachable("litellm", WORKER)),
-      deny: at([worker], without(ctx.everyPort, ctx.reachable("litellm", WORKER))),
+      accept: at([worker], fromInference),
+      deny: at([worker], without(ctx.everyPort, fromInference)),
     },
     {
-      comment: `${env} operations node scrapes the exporters of ${env}'s extra inference nodes, never their Ollama.`,
+      comment: `${env} operations node scrapes the exporters and Qdrant of ${env}'s extra inference nodes, never their Ollama or Qdrant's peer port.`,
       src: operations,
       accept: at([worker], ctx.reachable("monitoring", WORKER)),
       deny: at([worker], without(ctx.everyPort, ctx.reachable("monitoring", WORKER))),
+    },
+    {
+      comment: `${env} extra inference nodes reach Qdrant's peer port on ${env}'s inference node and on each other, nothing else of the platform.`,
+      src: worker,
+      accept: at([inference, worker], peer),
+      deny: [...at([inference], without(ctx.everyPort, peer)), ...at([worker], without(ctx.everyPort, peer)), ...at([operations], ctx.everyPort), ...at(otherEnvTags, ctx.everyPort)],
     },
   ];
   return [

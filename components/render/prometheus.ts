@@ -4,7 +4,7 @@
 // scrapes every node over the tailnet. The alert rules themselves, and why each exists, are in alertRules.ts.
 
 import { stringify } from "yaml";
-import { NodeRole, port, PROBE_JOB, scrapeJob } from "../catalog/services";
+import { NodeRole, port, PROBE_JOB, scrapeJob, WORKER } from "../catalog/services";
 import { alertDefinitions, AlertNaming, AlertThresholds, DEFAULT_ALERT_THRESHOLDS, validateThresholds } from "./alertRules";
 
 /** Where the operations node's Prometheus scrapes and what it sends its alerts to. */
@@ -166,9 +166,9 @@ function checkSpec(spec: PrometheusSpec): { interval: number; ports: ScrapePorts
 function scrapeConfigs(spec: PrometheusSpec, ports: ScrapePorts): ScrapeConfig[] {
   // Sorted so that the order of nodes in the spec does not change the text.
   const nodes = [...spec.nodes].sort((a, b) => a.role.localeCompare(b.role) || a.address.localeCompare(b.address));
-  const perNode = (port: number, only?: "inference"): StaticConfig[] =>
+  const perNode = (port: number, only?: readonly NodeRole[]): StaticConfig[] =>
     nodes
-      .filter((n) => only === undefined || n.role === only)
+      .filter((n) => only === undefined || only.includes(n.role))
       .map((n) => ({ targets: [`${n.address}:${port}`], labels: { role: n.role, ...(n.name === undefined ? {} : { node: n.name }) } }));
 
   return [
@@ -186,7 +186,7 @@ function scrapeConfigs(spec: PrometheusSpec, ports: ScrapePorts): ScrapeConfig[]
       fallback_scrape_protocol: "PrometheusText0.0.4",
       // No credential: the metrics port serves nothing but metrics, and the tailnet policy lets only the
       // operations node and admins reach it. No key that can spend or manage keys is on the operations node.
-      static_configs: perNode(ports.litellm, "inference"),
+      static_configs: perNode(ports.litellm, ["inference"]),
     },
     {
       job_name: SCRAPE_JOBS.qdrant,
@@ -195,7 +195,8 @@ function scrapeConfigs(spec: PrometheusSpec, ports: ScrapePorts): ScrapeConfig[]
       // The read-only key: /metrics needs global access, which the read-only key has (read, never write, delete or
       // manage; qdrant src/common/auth/mod.rs, src/actix/api/service_api.rs). It does read every collection.
       authorization: { type: "Bearer", credentials_file: spec.credentials.qdrantReadOnlyKeyFile },
-      static_configs: perNode(ports.qdrant, "inference"),
+      // Every Qdrant peer: the inference node's, and each extra inference node's where Qdrant is a cluster.
+      static_configs: perNode(ports.qdrant, ["inference", WORKER]),
     },
     probeScrapeConfig(spec),
   ];

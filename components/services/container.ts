@@ -19,10 +19,11 @@ export interface PublishedPort {
 
 /**
  * The ports the services catalog publishes for a service on a role's node, each bound to the node's tailnet
- * address: the one way a container's ports are published, so that they agree with the tailnet policy.
+ * address: the one way a container's ports are published, so that they agree with the tailnet policy. A
+ * cluster-only port (Qdrant's peer-to-peer) only when `cluster`.
  */
-export function tailnetPorts(service: ServiceName, role: NodeRole, tailnetAddress: pulumi.Input<string>): PublishedPort[] {
-  return publishedPorts(service, role).map((port) => ({ port, hostIp: tailnetAddress }));
+export function tailnetPorts(service: ServiceName, role: NodeRole, tailnetAddress: pulumi.Input<string>, cluster = false): PublishedPort[] {
+  return publishedPorts(service, role, cluster).map((port) => ({ port, hostIp: tailnetAddress }));
 }
 
 export interface ServiceContainerArgs {
@@ -47,7 +48,8 @@ export interface ServiceContainerArgs {
    * read them from files). Docker writes them as root; `mode` is an octal string such as "0440".
    */
   files?: { path: string; content: pulumi.Input<string>; mode?: string }[];
-  command?: string[];
+  /** The command, with the node's tailnet address where a flag names it (Qdrant's peers). */
+  command?: pulumi.Input<pulumi.Input<string>[]>;
   /** Docker health check: the test command, run every 30 s. */
   healthcheck?: string[];
   /** Extra container options (user, capabilities, mounts) for the services that need them. */

@@ -24,11 +24,13 @@ import {
   renderLiteLlmConfig,
   type LiteLlmSpec,
 } from "../render/litellm";
+import type { QdrantClusterSettings } from "../render/qdrant";
 import { ServiceContainer, ServiceContainerArgs, tailnetPorts } from "./container";
 import { blackboxExporter } from "./exporters";
 import { FormerHome } from "./formerHome";
 import { Models } from "./models";
 import { ollamaContainer, workerOllamaUrl } from "./ollama";
+import { qdrantContainer } from "./qdrant";
 
 const OLLAMA_PORT = port("ollama");
 const LITELLM_PORT = port("litellm");
@@ -63,6 +65,11 @@ export interface InferenceServicesArgs {
    * deployment of the models it serves, and waits for its pulls (`ready`). Default none.
    */
   workers?: readonly InferenceWorkerRoute[];
+  /**
+   * Qdrant's cluster settings where the environment has extra inference nodes (this Qdrant is then the first
+   * peer); none for the single-node Qdrant.
+   */
+  qdrantCluster?: QdrantClusterSettings;
   /** Memory limits, MiB, from the node's budget. */
   memoryMib: { ollama: number; litellm: number; postgres?: number; qdrant: number; blackbox: number };
   /** The model pulls (services/models.ts), a component of their own inside this one. */
@@ -95,6 +102,10 @@ export class InferenceServices extends pulumi.ComponentResource {
   readonly litellmMasterKey: pulumi.Output<string>;
   readonly qdrantApiKey: pulumi.Output<string>;
   readonly qdrantReadOnlyApiKey: pulumi.Output<string>;
+  /** Both keys, as Qdrant reads them: every peer of a cluster has the same. */
+  readonly qdrantKeys: { QDRANT__SERVICE__API_KEY: pulumi.Output<string>; QDRANT__SERVICE__READ_ONLY_API_KEY: pulumi.Output<string> };
+  /** Qdrant's container: the first peer, which the other peers of a cluster join. */
+  readonly qdrant: docker.Container;
   /** The Ollama container: what pulls a model into it waits for. */
   readonly ollama: docker.Container;
 
@@ -155,8 +166,23 @@ export class InferenceServices extends pulumi.ComponentResource {
         dependsOn: [ollama.container, models, ...(postgres ? [postgres.container] : []), ...(args.workers ?? []).flatMap((w) => (w.ready ? [w.ready] : []))],
       },
     );
-    const qdrantKeys = { QDRANT__SERVICE__API_KEY: this.qdrantApiKey, QDRANT__SERVICE__READ_ONLY_API_KEY: this.qdrantReadOnlyApiKey };
-    new ServiceContainer(`${name}-qdrant`, { ...common, ...qdrantContainer(args, qdrantKeys) }, child);
+    this.qdrantKeys = { QDRANT__SERVICE__API_KEY: this.qdrantApiKey, QDRANT__SERVICE__READ_ONLY_API_KEY: this.qdrantReadOnlyApiKey };
+    // With extra inference nodes, the first peer of the cluster: the others join it (index.ts).
+    this.qdrant = new ServiceContainer(
+      `${name}-qdrant`,
+      {
+        ...common,
+        ...qdrantContainer({
+          role: "inference",
+          tailnetAddress: args.tailnetAddress,
+          dataDir: args.dataDir,
+          memoryMib: args.memoryMib.qdrant,
+          keys: this.qdrantKeys,
+          cluster: args.qdrantCluster,
+        }),
+      },
+      child,
+    ).container;
 
     // Ollama answers no one outside its network and has no /metrics: this exporter, on the same network and
     // on the tailnet for the operations node's Prometheus, is how its health is seen.
@@ -234,23 +260,6 @@ function litellmContainer(args: InferenceServicesArgs, secrets: Record<string, p
       `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${LITELLM_PORT}${SERVICES.litellm.health}', timeout=5)`,
     ],
     extra: { tmpfs: { [LITELLM_METRICS_DIR]: "rw,noexec,nosuid,size=64m" } },
-  };
-}
-
-function qdrantContainer(args: InferenceServicesArgs, keys: Record<string, pulumi.Input<string>>): ContainerSpec {
-  return {
-    name: SERVICES.qdrant.container,
-    image: IMAGES.qdrant,
-    memoryMib: args.memoryMib.qdrant,
-    ports: tailnetPorts("qdrant", "inference", args.tailnetAddress),
-    secretEnv: keys,
-    env: { QDRANT__TELEMETRY_DISABLED: "true" },
-    // On the data volume: a server replacement keeps the collections.
-    volumes: [
-      { hostPath: `${args.dataDir}/qdrant/storage`, containerPath: "/qdrant/storage" },
-      { hostPath: `${args.dataDir}/qdrant/snapshots`, containerPath: "/qdrant/snapshots" },
-    ],
-    healthcheck: ["CMD-SHELL", `bash -c ':> /dev/tcp/127.0.0.1/${QDRANT_HTTP_PORT}'`],
   };
 }
 

@@ -22,7 +22,7 @@ describe("extra inference nodes: capacity", () => {
     assert.equal(b.name, "b");
     assert.equal(b.role, "worker");
     assert.equal(b.serverType.name, "cx23");
-    assert.deepEqual(b.items.map((i) => i.name), ["ollama", "nodeExporter", "cadvisor"]);
+    assert.deepEqual(b.items.map((i) => i.name), ["ollama", "qdrant", "nodeExporter", "cadvisor"]);
     const only7b = s.models.filter((m) => m.name === "qwen2.5:7b");
     assert.equal(b.limits.ollama, ollamaMemory(only7b, s.ollama).mib);
     assert.equal(c.limits.ollama, ollamaMemory(s.models.filter((m) => m.name === "llama3.2:1b"), s.ollama).mib);
