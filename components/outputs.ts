@@ -46,6 +46,12 @@ const THROUGHPUT_OUTPUTS: readonly OutputPromise[] = [
   { path: "throughput.fallback", description: "the requests above capacity: share, requests a month, each cloud fallback's cost, EUR a month in all" },
   { path: "throughput.costPerMillionOutputTokens", description: "EUR per million output tokens here at that utilization, beside each API's output price and its cost per million output tokens of this workload (USD)" },
   {
+    path: "throughput.nodes",
+    description:
+      "each inference node's part of the workload (LiteLLM's equal shares of each model it serves): name, server type, models, requests and busy hours a month, utilization, and at the peak hour utilization, M/M/1 queueing delay and median request time; each chat model of throughput.speed then lists the nodes serving it, and busy hours, utilization and the peak are the busiest node's",
+    onlyWhen: "devInferenceNodes or prodInferenceNodes lists some for this environment",
+  },
+  {
     path: "throughput.warning",
     description: "what would fit (a faster catalogued server type, a smaller model, a cloud fallback); also logged at preview",
     onlyWhen: "the workload is above the ceiling without a fallback",
@@ -349,6 +355,7 @@ function throughputOutput(t: ThroughputPlan) {
       eurMonth: t.fallbackEurMonth,
     },
     costPerMillionOutputTokens: { eur: t.eurPerMillionOutputTokens, cloud: t.cloudPerMillionOutputTokens },
+    ...(t.nodes ? { nodes: t.nodes } : {}),
     ...(t.warning ? { warning: t.warning } : {}),
   };
 }

@@ -150,6 +150,46 @@ describe("a dev stack with one extra inference node", () => {
     assert.ok(Array.isArray(nodes.b.tailnetAddresses));
   });
 
+  it("gives the first inference node the node label inference, labels each Ollama probe with its node, and names the node in the alerts", () => {
+    const prometheus = run.resources.find((r) => r.type === CONTAINER && r.name === "ai-dev-monitoring-prometheus")!;
+    const config = parse(upload(prometheus, "/etc/prometheus/prometheus.yml")) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
+    };
+    const job = (name: string) => config.scrape_configs.find((j) => j.job_name === name)!;
+    for (const name of ["node", "cadvisor", "litellm", "qdrant"]) {
+      const first = job(name).static_configs.filter((c) => c.labels?.role === "inference");
+      assert.deepEqual(first.map((c) => c.labels?.node), ["inference"], name);
+    }
+    assert.equal(job("node").static_configs.find((c) => c.labels?.role === "operations")?.labels?.node, undefined);
+    const probes = Object.fromEntries(job("probes").static_configs.map((c): [string, string | undefined] => [c.labels?.probe ?? "", c.labels?.node]));
+    assert.deepEqual(probes, { litellm: undefined, ollama: "inference", "ollama-b": "b", qdrant: undefined });
+    const rules = parse(upload(prometheus, "/etc/prometheus/rules/platform.yml")) as { groups: { rules: { alert: string; annotations: { description: string } }[] }[] };
+    const nodeDown = rules.groups[0].rules.find((r) => r.alert === "NodeDown")!;
+    assert.match(nodeDown.annotations.description, /\(\{\{ \$labels\.role \}\} node\{\{ with \$labels\.node \}\} "\{\{ \. \}\}"\{\{ end \}\}\)/);
+  });
+
+  it("Grafana's dashboard has the node variable and the Inference nodes row", () => {
+    const grafana = run.resources.find((r) => r.type === CONTAINER && r.name === "ai-dev-monitoring-grafana")!;
+    const board = JSON.parse(upload(grafana, "/etc/grafana/dashboards/stack-overview.json")) as { templating: { list: { name: string }[] }; panels: { title: string }[] };
+    assert.deepEqual(board.templating.list.map((v) => v.name), ["node"]);
+    assert.ok(board.panels.some((p) => p.title === "Inference nodes"));
+  });
+
+  it("with a second extra inference node, Grafana's files and the alert rules are the same: they name no node", async () => {
+    const two = await runProgram("dev", {
+      set: { [`${PROJECT}:devInferenceNodes`]: ["name=b type=cx33 volume=20 models=gemma3:1b", "name=c type=cx33 volume=20 models=gemma3:1b"] },
+    });
+    const files = (r: ProgramRun, name: string) => {
+      const container = r.resources.find((x) => x.type === CONTAINER && x.name === name)!;
+      return (container.inputs.uploads as { file: string; content: string }[]).filter((u) => !u.file.includes("secret"));
+    };
+    assert.deepEqual(files(two, "ai-dev-monitoring-grafana"), files(run, "ai-dev-monitoring-grafana"));
+    const rules = (r: ProgramRun) => upload(r.resources.find((x) => x.type === CONTAINER && x.name === "ai-dev-monitoring-prometheus")!, "/etc/prometheus/rules/platform.yml");
+    assert.equal(rules(two), rules(run));
+    assert.notEqual(upload(two.resources.find((x) => x.type === CONTAINER && x.name === "ai-dev-monitoring-prometheus")!, "/etc/prometheus/prometheus.yml"),
+      upload(run.resources.find((x) => x.type === CONTAINER && x.name === "ai-dev-monitoring-prometheus")!, "/etc/prometheus/prometheus.yml"));
+  });
+
   it("installs its host firewall and its exporters on it", () => {
     assert.ok(run.one(COMMAND, `${B}-host-firewall`));
     for (const c of ["node-exporter", "cadvisor"]) {

@@ -558,17 +558,50 @@ function throughputSection({ outputs }: ReportContext): string | undefined {
   if (!t) return undefined;
   const { speed, capacity, workload, fallback } = t;
   const measured = speed.estimate ? `an estimate from ${speed.measuredOn}, the nearest measured type of its CPU family` : `measured on ${speed.serverType}`;
+  // With extra inference nodes: which nodes serve each model, each node's part, and the busiest node's figures.
+  const nodes = t.nodes;
+  const busiest = nodes?.reduce((a, b) => (b.utilization > a.utilization ? b : a));
+  const modelColumns = ["chat model", "share", "prompt tok/s", "generation tok/s", "one request alone", "cloud fallback"];
   const lines = [
-    `## Throughput of the inference node (${speed.serverType}; ${measured}; ${speed.source}, ${speed.measured})`,
+    nodes === undefined
+      ? `## Throughput of the inference node (${speed.serverType}; ${measured}; ${speed.source}, ${speed.measured})`
+      : `## Throughput of the inference nodes (the first on ${speed.serverType}, ${measured}; and ${nodes.length - 1} more; ${speed.source}, ${speed.measured})`,
     table(
-      ["chat model", "share", "prompt tok/s", "generation tok/s", "one request alone", "cloud fallback"],
-      speed.models.map((m) => [m.model, percent(m.share), String(m.promptTokS), String(m.generationTokS), `${m.requestSeconds} s`, m.fallback ?? "-"]),
+      nodes === undefined ? modelColumns : [...modelColumns, "served by (equal shares)"],
+      speed.models.map((m) => [
+        m.model,
+        percent(m.share),
+        String(m.promptTokS),
+        String(m.generationTokS),
+        `${m.requestSeconds} s`,
+        m.fallback ?? "-",
+        ...(nodes === undefined ? [] : [(m.nodes ?? []).join(", ")]),
+      ]),
     ),
+    ...(nodes === undefined
+      ? []
+      : [
+          "Speeds and one request alone above are the first node's. Each node is its own M/M/1 server at its own type's speed; LiteLLM gives each node serving a model an equal share of it:",
+          table(
+            ["node", "type", "models", "requests/month", "busy hours", "utilization", "peak utilization", "peak queueing delay"],
+            nodes.map((n) => [
+              n.name,
+              n.estimate ? `${n.serverType} (est. from ${n.measuredOn})` : n.serverType,
+              n.models.join(", "),
+              String(n.requestsPerMonth),
+              String(n.busyHoursPerMonth),
+              percent(n.utilization),
+              percent(n.peakUtilization),
+              seconds(n.peakQueueDelaySeconds),
+            ]),
+          ),
+        ]),
     `The ${speed.parallelRequests} parallel request(s) per model share the node's speed; they do not multiply it.`,
-    `Capacity at ${percent(capacity.utilizationCeiling)} utilization: ${capacity.requestsPerMonth} requests, ${capacity.outputTokensPerMonth} output tokens a month.`,
-    `Workload: ${workload.requestsPerMonth} requests a month, ${workload.busyHoursPerMonth} busy hours, utilization ${percent(workload.utilization)}: ` +
+    `Capacity at ${percent(capacity.utilizationCeiling)} utilization: ${capacity.requestsPerMonth} requests, ${capacity.outputTokensPerMonth} output tokens a month` +
+      (busiest === undefined ? "." : `, until the busiest node (${busiest.name}) reaches it.`),
+    `Workload: ${workload.requestsPerMonth} requests a month, ${workload.busyHoursPerMonth} busy hours${busiest === undefined ? "" : ` on ${busiest.name}`}, utilization ${percent(workload.utilization)}: ` +
       (workload.fits ? "it fits." : `it does not fit; ${workload.servedRequestsPerMonth} served here.`),
-    `Median request alone: ${capacity.requestSeconds} s. At the peak hour (${workload.peakFactor} x the average; M/M/1): utilization ` +
+    `Median request alone: ${capacity.requestSeconds} s. At the peak hour (${workload.peakFactor} x the average; M/M/1${busiest === undefined ? "" : `, on ${busiest.name}`}): utilization ` +
       `${percent(workload.peakUtilization)}, mean queueing delay ${seconds(workload.peakQueueDelaySeconds)}, median request ${seconds(workload.peakMedianRequestSeconds)}.`,
     fallback.requestsPerMonth === 0
       ? "Nothing above capacity: no request goes to a cloud fallback."

@@ -23,6 +23,13 @@ export type NodeRole = Role | typeof WORKER;
 export const NODE_ROLES: readonly NodeRole[] = [...ROLES, WORKER];
 
 /**
+ * The first inference node's `node` label in Prometheus, given only when the environment has workers (each of
+ * which carries its own name there): its role word, which is what the dashboard's role legends and the docs call
+ * it, so that every inference node's series can be told apart by `node`. No worker may take it as a name.
+ */
+export const FIRST_INFERENCE_NODE = "inference";
+
+/**
  * Who may reach a port over the tailnet: the platform's admins, the user group, the environment's own
  * operations node (Prometheus scraping and probing), the deployers (`pulumi up`), the environment's own
  * LiteLLM node (the inference node, which calls the workers' Ollama), the environment's Qdrant peers (its

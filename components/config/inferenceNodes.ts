@@ -11,6 +11,7 @@
  * `models` is optional (default: every local model of the `models` setting); `volume` defaults to 10 GB.
  */
 import { findServerType, LOCATIONS, ServerType, SERVER_TYPES } from "../catalog/serverTypes";
+import { FIRST_INFERENCE_NODE } from "../catalog/services";
 import { canonicalModelName } from "../catalog/models";
 import type { ExternalBackend } from "./backends";
 import { RANGES } from "./limits";
@@ -40,9 +41,10 @@ const REQUIRED: readonly (typeof KEYS)[number][] = ["name", "type"];
 const NAME = /^[a-z]([a-z0-9-]{0,14}[a-z0-9])?$/;
 /**
  * Words a worker may not be named: the first inference node's resources are `<stem>-inference-<word>...`
- * (its services, exporters, host firewall, models), and "local" is its deployments' name in LiteLLM.
+ * (its services, exporters, host firewall, models), "local" is its deployments' name in LiteLLM, and
+ * "inference" its `node` label in Prometheus (catalog FIRST_INFERENCE_NODE).
  */
-export const RESERVED_WORKER_NAMES = ["services", "exporters", "host", "models", "local"] as const;
+export const RESERVED_WORKER_NAMES = ["services", "exporters", "host", "models", "local", FIRST_INFERENCE_NODE] as const;
 /** The default size of a worker's data volume, GB: the smallest Hetzner sells. */
 export const DEFAULT_WORKER_VOLUME_GB = RANGES.inferenceVolumeGb.min;
 /** The example every message about an entry's form gives. */
@@ -92,8 +94,8 @@ function parseWorker(
     problems.add(`${where}: name "${name}" must be 1 to 16 lowercase letters, digits and dashes, starting with a letter`);
   } else if ((RESERVED_WORKER_NAMES as readonly string[]).includes(name.split("-")[0])) {
     problems.add(
-      `${where}: name "${name}" starts with "${name.split("-")[0]}", which the first inference node's resources ` +
-        `or LiteLLM already use (${RESERVED_WORKER_NAMES.join(", ")}): choose another name, e.g. b`,
+      `${where}: name "${name}" starts with "${name.split("-")[0]}", which the first inference node's resources, ` +
+        `LiteLLM or Prometheus already use (${RESERVED_WORKER_NAMES.join(", ")}): choose another name, e.g. b`,
     );
   }
   const typeName = fields.get("type")!;

@@ -82,7 +82,22 @@ export function liteLlmDeploymentState(by: string): string {
   );
 }
 
-export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
+/** How the descriptions name the host an alert is about. */
+export interface AlertNaming {
+  /**
+   * The environment has extra inference nodes, so its inference nodes' series carry a `node` label (a worker's
+   * name, or catalog FIRST_INFERENCE_NODE for the first): the descriptions name the node beside its address.
+   * The operations node has no such label and reads as before. Default false: the descriptions of a stack without
+   * workers stay as they always were, so its Prometheus is not replaced on upgrade.
+   */
+  nodeNames?: boolean;
+}
+
+export function alertDefinitions(t: AlertThresholds, naming: AlertNaming = {}): AlertDefinition[] {
+  // `with` renders nothing for a series without the label (Go's text/template, which Prometheus expands).
+  const named = naming.nodeNames === true ? '{{ with $labels.node }} "{{ . }}"{{ end }}' : "";
+  const host = `{{ $labels.instance }}${naming.nodeNames === true ? '{{ with $labels.node }} (node "{{ . }}"){{ end }}' : ""}`;
+  const hostAndRole = `{{ $labels.instance }} ({{ $labels.role }} node${named})`;
   const nodeJob = scrapeJob("nodeExporter");
   const node = `job="${nodeJob}"`;
   const freeRatio = `node_filesystem_avail_bytes{${FILESYSTEMS}} / node_filesystem_size_bytes{${FILESYSTEMS}}`;
@@ -103,7 +118,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `up{${node}} == 0`,
       summary: "A node stopped answering node-exporter scrapes",
       description:
-        "node-exporter on {{ $labels.instance }} ({{ $labels.role }} node) has not answered for 2 minutes. " +
+        `node-exporter on ${hostAndRole} has not answered for 2 minutes. ` +
         "Check the server in the Hetzner console, `tailscale status` on the operations node (is the node still on the tailnet?), " +
         "then `docker ps` on the node for the node-exporter container.",
     },
@@ -114,7 +129,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `up{job!="${nodeJob}"} == 0`,
       summary: "A scrape target stopped answering",
       description:
-        "Prometheus cannot scrape job {{ $labels.job }} at {{ $labels.instance }} for 5 minutes. " +
+        `Prometheus cannot scrape job {{ $labels.job }} at ${host} for 5 minutes. ` +
         "Check the container with `docker ps` and `docker logs` on that node, and for litellm or qdrant that the mounted key still matches (a 401 or 403 shows on the Prometheus targets page).",
     },
     {
@@ -124,7 +139,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `${freeRatio} < ${t.diskFreeRatio}`,
       summary: `Less than ${percent(t.diskFreeRatio)} free on a filesystem`,
       description:
-        "{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} free. " +
+        `{{ $labels.mountpoint }} on ${host} has {{ $value | humanizePercentage }} free. ` +
         "Check `docker system df` (images, build cache), container logs under /var/lib/docker/containers, Ollama models and Qdrant snapshots; " +
         "`du -xh --max-depth=2 {{ $labels.mountpoint }}` finds the rest.",
     },
@@ -135,7 +150,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `predict_linear(node_filesystem_avail_bytes{${FILESYSTEMS}}[6h], ${t.predictFullHours} * 3600) < 0`,
       summary: `A filesystem will be full within ${t.predictFullHours} hours at the current rate`,
       description:
-        `At the rate of the last 6 hours {{ $labels.mountpoint }} on {{ $labels.instance }} fills up within ${t.predictFullHours} hours. ` +
+        `At the rate of the last 6 hours {{ $labels.mountpoint }} on ${host} fills up within ${t.predictFullHours} hours. ` +
         "Find what is growing: container logs, model pulls, Qdrant storage or snapshots, Prometheus's own TSDB on the operations node.",
     },
     {
@@ -145,7 +160,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < ${t.memoryAvailableRatio}`,
       summary: `Less than ${percent(t.memoryAvailableRatio)} of memory available`,
       description:
-        "{{ $labels.instance }} ({{ $labels.role }} node) has {{ $value | humanizePercentage }} of its memory available; the OOM killer is next. " +
+        `${hostAndRole} has {{ $value | humanizePercentage }} of its memory available; the OOM killer is next. ` +
         "Check `docker stats` for the biggest containers, the models Ollama keeps loaded (`ollama ps`), its context size and OLLAMA_NUM_PARALLEL, and LiteLLM's worker count.",
     },
     {
@@ -154,7 +169,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: "increase(node_vmstat_oom_kill[15m]) > 0",
       summary: "The kernel OOM killer ended a process",
       description:
-        "The kernel on {{ $labels.instance }} killed a process for lack of memory in the last 15 minutes. " +
+        `The kernel on ${host} killed a process for lack of memory in the last 15 minutes. ` +
         "`journalctl -k | grep -i oom` names the process; `docker inspect <container> | grep OOMKilled` tells whether a container was hit. " +
         "Then look at memory limits and the models Ollama loads.",
     },
@@ -167,7 +182,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `changes(container_start_time_seconds{name!=""}[15m]) >= ${t.restartsIn15m}`,
       summary: `A container restarted at least ${t.restartsIn15m} times in 15 minutes`,
       description:
-        "Container {{ $labels.name }} on {{ $labels.instance }} keeps restarting (image {{ $labels.image }}). " +
+        `Container {{ $labels.name }} on ${host} keeps restarting (image {{ $labels.image }}). ` +
         "Check `docker logs --tail 100 {{ $labels.name }}` and `docker inspect` (exit code, OOMKilled), and whether a dependency it needs is down.",
     },
     {
@@ -177,7 +192,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: "probe_success == 0",
       summary: "A service's health endpoint is failing",
       description:
-        "The {{ $labels.probe }} health check at {{ $labels.instance }} has failed for 2 minutes. " +
+        `The {{ $labels.probe }} health check at ${host} has failed for 2 minutes. ` +
         "Check the container on its node (`docker ps`, `docker logs`), then the node itself; probe_http_status_code and probe_duration_seconds for this instance show whether it answered badly or not at all.",
     },
     {
@@ -232,7 +247,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `abs(node_timex_offset_seconds) > ${t.clockOffsetSeconds} or node_timex_sync_status == 0`,
       summary: "A node's clock is off or not synchronised",
       description:
-        `The clock of {{ $labels.instance }} is more than ${t.clockOffsetSeconds} s off, or the kernel reports it unsynchronised. ` +
+        `The clock of ${host} is more than ${t.clockOffsetSeconds} s off, or the kernel reports it unsynchronised. ` +
         "Check `timedatectl` and `chronyc tracking` (or systemd-timesyncd) on the node, and that outbound NTP (UDP 123) is allowed.",
     },
     {
@@ -247,7 +262,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
         ` unless on (instance, store) aiplatform_backup_last_success_timestamp_seconds{${node}})`,
       summary: `A store has had no successful backup for more than ${t.backupMaxAgeHours} hours`,
       description:
-        "The last successful backup of {{ $labels.store }} on {{ $labels.instance }} ({{ $labels.role }} node) was {{ $value | humanizeDuration }} ago " +
+        `The last successful backup of {{ $labels.store }} on ${hostAndRole} was {{ $value | humanizeDuration }} ago ` +
         "(when none ever succeeded: that long since its backups were set up). " +
         "On the node: `systemctl list-timers ai-platform-backup.timer` (did it run?), `journalctl -u ai-platform-backup` (why did it fail?), " +
         "then `ai-platform-backup` to take one now.",
@@ -258,7 +273,7 @@ export function alertDefinitions(t: AlertThresholds): AlertDefinition[] {
       expr: `aiplatform_backup_last_run_success{${node}} == 0`,
       summary: "The last backup run of a store failed",
       description:
-        "The last nightly backup of {{ $labels.store }} on {{ $labels.instance }} ({{ $labels.role }} node) failed; its last good copy is still in the repository. " +
+        `The last nightly backup of {{ $labels.store }} on ${hostAndRole} failed; its last good copy is still in the repository. ` +
         "`journalctl -u ai-platform-backup` on the node says why (the repository unreachable or refusing its password, a store's container down, the disk full); " +
         "fix it and run `ai-platform-backup` on the node to take one now.",
     },

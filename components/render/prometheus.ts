@@ -5,7 +5,7 @@
 
 import { stringify } from "yaml";
 import { NodeRole, port, PROBE_JOB, scrapeJob, WORKER } from "../catalog/services";
-import { alertDefinitions, AlertThresholds, DEFAULT_ALERT_THRESHOLDS, validateThresholds } from "./alertRules";
+import { alertDefinitions, AlertNaming, AlertThresholds, DEFAULT_ALERT_THRESHOLDS, validateThresholds } from "./alertRules";
 
 /** Where the operations node's Prometheus scrapes and what it sends its alerts to. */
 export interface PrometheusSpec {
@@ -28,9 +28,10 @@ export interface PrometheusSpec {
   /**
    * HTTP health endpoints the blackbox exporter probes, e.g. { name: "litellm", url: "http://100.64.0.1:4000/health/liveliness" }.
    * Names are unique. `via` names another blackbox exporter for a target only it can reach (Ollama, from
-   * inside the inference node's Docker network); the default is `blackboxAddress`.
+   * inside the inference node's Docker network); the default is `blackboxAddress`. `node` is the inference node
+   * whose Ollama it probes, as the `node` label its exporters' series carry (given only with extra inference nodes).
    */
-  probes: { name: string; url: string; via?: string }[];
+  probes: { name: string; url: string; via?: string; node?: string }[];
   /** The blackbox exporter as Prometheus reaches it on the Docker network, e.g. "blackbox:9115". */
   blackboxAddress: string;
   /** Alertmanager as Prometheus reaches it on the Docker network, e.g. "alertmanager:9093". */
@@ -151,6 +152,7 @@ function checkSpec(spec: PrometheusSpec): { interval: number; ports: ScrapePorts
   const probeNames = new Set<string>();
   for (const probe of spec.probes) {
     requireName("probe name", probe.name);
+    if (probe.node !== undefined) requireName(`node of probe ${probe.name}`, probe.node);
     if (probeNames.has(probe.name)) throw new Error(`probe name ${JSON.stringify(probe.name)} is used twice; names must be unique`);
     probeNames.add(probe.name);
     if (!/^https?:\/\/[^/\s]+/.test(probe.url)) {
@@ -208,7 +210,10 @@ function probeScrapeConfig(spec: PrometheusSpec): ScrapeConfig {
     params: { module: [BLACKBOX_HTTP_MODULE] },
     static_configs: [...spec.probes]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((p) => ({ targets: [p.url], labels: { probe: p.name, [BLACKBOX_LABEL]: p.via ?? spec.blackboxAddress } })),
+      .map((p) => ({
+        targets: [p.url],
+        labels: { probe: p.name, ...(p.node === undefined ? {} : { node: p.node }), [BLACKBOX_LABEL]: p.via ?? spec.blackboxAddress },
+      })),
     // The target is the URL to probe; the scrape goes to the target's exporter, and `instance` keeps the
     // URL. The exporter's address rides in a `__` label, which Prometheus drops after relabelling.
     relabel_configs: [
@@ -237,12 +242,15 @@ export function renderPrometheusConfig(spec: PrometheusSpec): string {
   return GENERATED_HEADER + stringify(config, { lineWidth: 0 });
 }
 
-/** The alert rules of one environment, as a Prometheus rule file. `environment` becomes a label on every alert. */
-export function renderAlertRules(environment: string, thresholds?: Partial<AlertThresholds>): string {
+/**
+ * The alert rules of one environment, as a Prometheus rule file. `environment` becomes a label on every alert;
+ * `naming.nodeNames` (an environment with extra inference nodes) names the inference node in the descriptions.
+ */
+export function renderAlertRules(environment: string, thresholds?: Partial<AlertThresholds>, naming: AlertNaming = {}): string {
   requireName("environment", environment);
   const t: AlertThresholds = { ...DEFAULT_ALERT_THRESHOLDS, ...thresholds };
   validateThresholds(t);
-  const rules = alertDefinitions(t).map((a) => ({
+  const rules = alertDefinitions(t, naming).map((a) => ({
     alert: a.name,
     expr: a.expr,
     ...(a.for === undefined ? {} : { for: a.for }),

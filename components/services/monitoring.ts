@@ -8,7 +8,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { IMAGES } from "../catalog/images";
-import { port, SERVICES, WORKER } from "../catalog/services";
+import { FIRST_INFERENCE_NODE, port, SERVICES, WORKER } from "../catalog/services";
 import { ALERTMANAGER_SECRET_FILES, AlertingSettings, alertmanagerSpec } from "../plan/alertRouting";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import {
@@ -143,12 +143,15 @@ export function backendProbes(backends: readonly Pick<ExternalBackend, "name" | 
 function prometheusContainer(args: MonitoringArgs) {
   const workers = args.workers ?? [];
   const workerAddresses = pulumi.all(workers.map((w) => w.address));
+  // With workers every inference node's series carry a `node` label, the first node's too, so that the alerts and
+  // the dashboard can tell them apart; without, the config stays as it was (no label, no change on upgrade).
+  const firstNode: { name?: string } = workers.length === 0 ? {} : { name: FIRST_INFERENCE_NODE };
   const config = pulumi.all([args.inferenceAddress, args.tailnetAddress, workerAddresses]).apply(([inference, operations, addresses]) =>
     renderPrometheusConfig({
       environment: args.environment,
       scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
       nodes: [
-        { role: "inference", address: inference },
+        { role: "inference", address: inference, ...firstNode },
         { role: "operations", address: operations },
         ...workers.map((w, i) => ({ role: WORKER, address: addresses[i], name: w.name })),
       ],
@@ -161,11 +164,13 @@ function prometheusContainer(args: MonitoringArgs) {
           name: "ollama",
           url: `http://${SERVICES.ollama.container}:${port("ollama")}${SERVICES.ollama.health}`,
           via: `${inference}:${port("blackbox")}`,
+          ...(firstNode.name === undefined ? {} : { node: firstNode.name }),
         },
         ...workers.map((w, i) => ({
           name: `ollama-${w.name}`,
           url: `${workerOllamaUrl(addresses[i])}${SERVICES.ollama.health}`,
           via: `${inference}:${port("blackbox")}`,
+          node: w.name,
         })),
         ...backendProbes(args.backends ?? [], `${inference}:${port("blackbox")}`),
       ],
@@ -181,7 +186,7 @@ function prometheusContainer(args: MonitoringArgs) {
     ports: tailnetPorts("prometheus", "operations", args.tailnetAddress),
     files: [
       { path: "/etc/prometheus/prometheus.yml", content: config },
-      { path: "/etc/prometheus/rules/platform.yml", content: renderAlertRules(args.environment) },
+      { path: "/etc/prometheus/rules/platform.yml", content: renderAlertRules(args.environment, undefined, { nodeNames: workers.length > 0 }) },
       { path: PROMETHEUS_SECRET_FILES.qdrantReadOnlyKey, content: args.qdrantReadOnlyApiKey, ...readable },
     ],
     command: [
@@ -223,6 +228,8 @@ function grafanaContainer(args: MonitoringArgs, adminPassword: pulumi.Input<stri
     environment: args.environment,
     prometheusUrl: `http://${SERVICES.prometheus.container}:${port("prometheus")}`,
     scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s`,
+    // Whether there are workers, not how many: adding a second one leaves Grafana as it is.
+    ...((args.workers ?? []).length > 0 ? { inferenceNodes: true } : {}),
   };
   return {
     name: SERVICES.grafana.container,

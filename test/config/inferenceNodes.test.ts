@@ -75,6 +75,8 @@ describe("extra inference nodes", () => {
     oneProblem(settingsProblems("dev", { devInferenceNodes: ["name=b type=cx33", "name=b type=cx43"] }), "\"b\" more than once");
     oneProblem(settingsProblems("dev", { devInferenceNodes: ["name=services type=cx33"] }), "name \"services\"", "choose another name");
     oneProblem(settingsProblems("dev", { devInferenceNodes: ["name=local type=cx33"] }), "name \"local\"");
+    // The first inference node's node label in Prometheus: a worker by that name could not be told from it.
+    oneProblem(settingsProblems("dev", { devInferenceNodes: ["name=inference type=cx33"] }), "name \"inference\"", "Prometheus");
     oneProblem(
       settingsProblems("dev", {
         tailnetDevBackends: ["name=gpu url=http://gpu:11434 tag=tag:ai-dev-gpu models=qwen3:8b"],

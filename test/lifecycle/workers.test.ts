@@ -2,9 +2,11 @@
  * An extra inference node in the local cloud: dev, deployed, gets `name=b` in devInferenceNodes. While the
  * tailnet's policy (which dev does not manage) lacks the worker tag, `pulumi up` stops before changing anything;
  * once the user has merged the policy the stack outputs, it creates b's resources and replaces LiteLLM's and
- * Prometheus's containers (their configs name b), and changes nothing else: the first two servers, their
- * volumes and every other container stay. Ollama on b answers on b's tailnet address with b's model pulled. A
- * second `up` changes nothing; removing b deletes its resources and changes the same two containers back.
+ * Prometheus's containers (their configs name b), and Grafana's (its dashboard gains the inference node variable
+ * and row, which the first extra node brings), and changes nothing else: the first two servers, their volumes and
+ * every other container stay. Ollama on b answers on b's tailnet address with b's model pulled. A second `up`
+ * changes nothing; adding and removing a second node c changes LiteLLM and Prometheus only (Grafana's dashboard
+ * names no node); removing b deletes its resources and changes the same containers back.
  *
  * Qdrant becomes a cluster with b: the inference node's Qdrant is replaced once, as the first peer (its peer
  * port published, `--uri` its tailnet address), and b runs a peer that joins it (`--bootstrap` the inference
@@ -21,11 +23,16 @@ import { SKIP, changesOf, containerFile, onOutput, startScenario, upSteps, type 
 const WORKER = "name=b type=cx33 models=gemma3:1b";
 const LITELLM_CONFIG = "/app/config.yaml";
 const PROMETHEUS_CONFIG = "/etc/prometheus/prometheus.yml";
+const GRAFANA_DASHBOARD = "/etc/grafana/dashboards/stack-overview.json";
 const replaced = (containers: string[]) =>
   containers.flatMap((c) => ["delete-replaced", "replace", "create-replacement"].map((op) => `${op} docker:index/container:Container::${c}`));
+/** What any change of the extra nodes replaces: the configs that list them. */
 const REPLACED = replaced(["litellm", "prometheus"]);
-/** Adding the first extra node, or removing the last, also turns the inference node's Qdrant into a peer or back. */
-const REPLACED_WITH_QDRANT = replaced(["litellm", "prometheus", "ai-dev-inference-services-qdrant"]);
+/**
+ * Adding the first extra node, or removing the last, also turns the inference node's Qdrant into a peer or back,
+ * and gives or takes Grafana's dashboard its node variable and Inference nodes row.
+ */
+const REPLACED_WITH_FIRST = replaced(["litellm", "prometheus", "ai-dev-inference-services-qdrant", "ai-dev-monitoring-grafana"]);
 
 /** A container's command line, as Docker runs it. */
 const commandOf = (node: FakeNode, container: string): string[] => {
@@ -74,7 +81,7 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.equal(serverOf("b"), undefined);
   });
 
-  it("once the new policy is merged, it creates b and changes LiteLLM's and Prometheus's configuration only", async () => {
+  it("once the new policy is merged, it creates b and changes only LiteLLM's, Prometheus's and Grafana's configuration and makes the first Qdrant a peer", async () => {
     const plan = await runProgram("dev", { set: { "ai-platform:devInferenceNodes": [WORKER] } });
     s.cloud.tailscale.state.policy = String(plan.outputs.tailnetPolicy);
     s.cloud.tailscale.state.policyIsDefault = false;
@@ -82,7 +89,7 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     const ollamaBefore = nodeNamed("inference").docker.containerByName("ollama")!.id;
     const { changes } = await up("add b");
     const other = changes.filter((c) => !/::ai-dev-inference-b($|-)/.test(c) || !c.startsWith("create "));
-    assert.deepEqual(other.sort(), [...REPLACED_WITH_QDRANT].sort(), "besides b's creates, only LiteLLM, Prometheus and the first Qdrant change");
+    assert.deepEqual(other.sort(), [...REPLACED_WITH_FIRST].sort(), "besides b's creates, only LiteLLM, Prometheus, Grafana and the first Qdrant change");
     assert.ok(changes.includes("create hcloud:index/server:Server::ai-dev-inference-b"));
     assert.deepEqual(fixedState(), before, "the first two servers and volumes are the same");
     assert.equal(nodeNamed("inference").docker.containerByName("ollama")!.id, ollamaBefore, "the first Ollama is the same container");
@@ -98,6 +105,9 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@b"));
     const prometheus = file("operations", "prometheus", PROMETHEUS_CONFIG);
     assert.ok(prometheus.includes(`${address}:9100`) && prometheus.includes(`http://${address}:11434/api/version`), "Prometheus scrapes and probes b");
+    assert.ok(prometheus.includes("node: inference"), "the first inference node's targets carry its node label");
+    const dashboard = JSON.parse(file("operations", "grafana", GRAFANA_DASHBOARD)) as { templating: { list: { name: string }[] } };
+    assert.deepEqual(dashboard.templating.list.map((v) => v.name), ["node"], "Grafana's dashboard has the node variable");
     assert.ok(prometheus.includes(`${address}:6333`), "Prometheus scrapes b's Qdrant");
   });
 
@@ -137,7 +147,7 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     // The worker tag is the environment's, already in the merged policy: no new merge is needed for c.
     const added = await up("add c");
     const notC = added.changes.filter((c) => !/::ai-dev-inference-c($|-)/.test(c) || !c.startsWith("create "));
-    assert.deepEqual(notC.sort(), [...REPLACED].sort());
+    assert.deepEqual(notC.sort(), [...REPLACED].sort(), "Grafana stays: its dashboard names no node");
     assert.deepEqual(state(), withB, "b and the first two nodes are the same");
     assert.ok(file("inference", "litellm", LITELLM_CONFIG).includes("id: gemma3:1b@c"));
     assert.ok(commandOf(nodeNamed("c"), "qdrant").includes("--bootstrap"), "c's Qdrant joins the cluster");
@@ -151,12 +161,13 @@ describe("dev with an extra inference node", { skip: SKIP }, () => {
     assert.ok(!file("inference", "litellm", LITELLM_CONFIG).includes("@c"));
   });
 
-  it("removing it deletes b's resources and changes the same two back", async () => {
+  it("removing it deletes b's resources and changes the same containers back", async () => {
     const before = fixedState();
     await s.project.stack.removeConfig("ai-platform:devInferenceNodes");
     const { changes } = await up("remove b");
     const other = changes.filter((c) => !/::ai-dev-inference-b($|-)/.test(c) || !c.startsWith("delete "));
-    assert.deepEqual(other.sort(), [...REPLACED_WITH_QDRANT].sort());
+    assert.deepEqual(other.sort(), [...REPLACED_WITH_FIRST].sort());
+    assert.deepEqual((JSON.parse(file("operations", "grafana", GRAFANA_DASHBOARD)) as { templating: unknown }).templating, {}, "and without it, no node variable");
     assert.ok(changes.includes("delete hcloud:index/server:Server::ai-dev-inference-b"));
     assert.equal(serverOf("b"), undefined);
     assert.deepEqual(fixedState(), before);

@@ -146,6 +146,67 @@ describe("the workload on prod's inference node", () => {
   });
 });
 
+describe("several inference nodes (prodInferenceNodes): each its own M/M/1, each model's requests split equally", () => {
+  const T = HOURS_PER_MONTH * 3600;
+  const seconds = (type: string, fileGb: number) => {
+    const speed = modelSpeed(type, fileGb)!;
+    return 1000 / speed.promptTokS + 500 / speed.generationTokS;
+  };
+  const qwen = 4.7;
+
+  it("without extra nodes the plan has no node figures, as before", () => {
+    const plan = planThroughput(settingsOf("prod"), 28.32)!;
+    assert.equal(plan.nodes, undefined);
+    assert.ok(plan.models.every((m) => m.nodes === undefined));
+  });
+
+  it("a second node of the same type serving the model doubles the capacity and halves each node's load", () => {
+    const one = planThroughput(settingsOf("prod"), 28.32)!;
+    const plan = planThroughput(settingsOf("prod", { prodInferenceNodes: ["name=b type=cx43"] }), 28.32)!;
+    const s = seconds("cx43", qwen);
+    assert.equal(plan.capacityRequestsPerMonth, Math.floor((UTILIZATION_CEILING * T) / (s / 2)));
+    assert.ok(plan.capacityRequestsPerMonth >= 2 * one.capacityRequestsPerMonth);
+    assert.deepEqual(plan.models.map((m) => [m.model, m.nodes]), [["qwen2.5:7b", ["inference", "b"]]]);
+    assert.deepEqual(plan.nodes!.map((n) => [n.name, n.serverType, n.requestsPerMonth]), [["inference", "cx43", 5000], ["b", "cx43", 5000]]);
+    close(plan.busyHoursPerMonth, Math.round(((5000 * s) / 3600) * 10) / 10);
+    close(plan.utilization, Math.round(((5000 * s) / 3600 / HOURS_PER_MONTH) * 1000) / 1000);
+    // Each node at the peak hour: half the arrivals, the same request length.
+    const peak = mm1((10000 / T) * 3 * 0.5, s);
+    for (const n of plan.nodes!) close(n.peakQueueDelaySeconds!, Math.round(peak.meanWaitSeconds * 10) / 10);
+    assert.ok(plan.peakQueueDelaySeconds! < one.peakQueueDelaySeconds!);
+  });
+
+  it("a node serving one of two models takes half of that model only; the first node keeps the other whole", () => {
+    const plan = planThroughput(
+      settingsOf("prod", {
+        models: ["qwen2.5:7b", "llama3.2:1b", "nomic-embed-text"],
+        comparisonModelShares: ["qwen2.5:7b=80", "llama3.2:1b=20"],
+        prodInferenceNodes: ["name=b type=cx43 models=llama3.2:1b"],
+      }),
+      28.32,
+    )!;
+    assert.deepEqual(plan.models.map((m) => [m.model, m.nodes]), [["qwen2.5:7b", ["inference"]], ["llama3.2:1b", ["inference", "b"]]]);
+    assert.deepEqual(plan.nodes!.map((n) => [n.name, n.models, n.requestsPerMonth]), [["inference", ["qwen2.5:7b", "llama3.2:1b"], 9000], ["b", ["llama3.2:1b"], 1000]]);
+    const first = 0.8 * seconds("cx43", qwen) + 0.1 * seconds("cx43", 1.3);
+    assert.equal(plan.capacityRequestsPerMonth, Math.floor((UTILIZATION_CEILING * T) / first), "the first node is the busiest");
+    close(plan.nodes![1].busyHoursPerMonth, Math.round(((10000 * 0.1 * seconds("cx43", 1.3)) / 3600) * 10) / 10);
+  });
+
+  it("on unequal types the slower node fills first: equal shares give less than the sum of the two capacities", () => {
+    const plan = planThroughput(settingsOf("prod", { prodInferenceNodes: ["name=b type=cx33"], comparisonRequestsPerMonth: 100000 }), 28.32)!;
+    const fast = seconds("cx43", qwen);
+    const slow = seconds("cx33", qwen);
+    assert.equal(plan.capacityRequestsPerMonth, Math.floor((UTILIZATION_CEILING * T) / (slow / 2)));
+    assert.ok(plan.capacityRequestsPerMonth < Math.floor((UTILIZATION_CEILING * T) / fast) + Math.floor((UTILIZATION_CEILING * T) / slow));
+    const busiest = plan.nodes!.find((n) => n.name === "b")!;
+    assert.equal(plan.utilization, busiest.utilization);
+    assert.ok(busiest.utilization > plan.nodes![0].utilization);
+    assert.equal(plan.fits, false);
+    assert.match(plan.warning!, /on its busiest inference node, b \(cx33\)/);
+    assert.match(plan.warning!, /\d+ more inference node\(s\) of type cx43 serving every model \(ai-platform:prodInferenceNodes\)/);
+  });
+});
+
 describe("the README's throughput figures", () => {
   it("are prod's plan at the default and ten times the load", () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");

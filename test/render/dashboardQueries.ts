@@ -48,3 +48,9 @@ export function dashboardTargets(dashboardJson: string): DashboardTarget[] {
 export function dashboardQueries(dashboardJson: string): string[] {
   return dashboardTargets(dashboardJson).map((target) => target.expr);
 }
+
+/**
+ * Stand-ins for every variable of the dashboards: the range macros, and the `node` variable at "All" (its allValue,
+ * render/grafana/queries.ts NODE_ALL), as Grafana writes it into a query.
+ */
+export const GRAFANA_VARIABLE_STANDINS: Readonly<Record<string, string>> = Object.freeze({ ...GRAFANA_MACRO_STANDINS, node: ".+" });

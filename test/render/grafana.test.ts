@@ -6,8 +6,9 @@
 // and review the diff.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   GRAFANA_DASHBOARDS_DIR,
   PROMETHEUS_DATASOURCE_UID,
@@ -18,8 +19,8 @@ import {
   type GrafanaSpec,
 } from "../../components/render/grafana";
 import { liteLlmDeploymentState } from "../../components/render/alertRules";
-import { dashboardQueries, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
-import { promtoolCheckExpressions } from "../validators/promql";
+import { dashboardQueries, dashboardTargets, GRAFANA_MACRO_STANDINS, GRAFANA_VARIABLE_STANDINS } from "./dashboardQueries";
+import { promtoolCheckExpressions, runPrometheusTool, substituteVariables, tempDir } from "../validators/promql";
 import { assertMatchesSnapshot } from "../snapshots";
 
 const spec: GrafanaSpec = { environment: "dev", prometheusUrl: "http://prometheus:9090" };
@@ -339,5 +340,119 @@ describe("Grafana provisioning", () => {
     assert.equal(provider.allowUiUpdates, false);
     assert.equal(provider.options.path, GRAFANA_DASHBOARDS_DIR);
     assert.match(GRAFANA_DASHBOARDS_DIR, /^\/(etc|var\/lib)\/grafana\/dashboards$/);
+  });
+});
+
+describe("stack overview dashboard in an environment with extra inference nodes", () => {
+  const withNodes = buildStackOverviewDashboard({ ...devStackSpec, inferenceNodes: true });
+  const model = JSON.parse(withNodes) as Dashboard & { templating?: { list: Record<string, unknown>[] } };
+  const start = model.panels.findIndex((p) => p.type === "row" && p.title === "Inference nodes");
+  const end = model.panels.findIndex((p, i) => i > start && p.type === "row");
+  const rowOfNodes = model.panels.slice(start + 1, end);
+  const find = (title: RegExp) => {
+    const found = rowOfNodes.filter((p) => title.test(p.title));
+    assert.equal(found.length, 1, String(title));
+    return found[0];
+  };
+
+  it("without them the dashboard is what it was: no variable, no row", () => {
+    assert.equal(buildStackOverviewDashboard({ ...devStackSpec, inferenceNodes: false }), buildStackOverviewDashboard(devStackSpec));
+    assert.deepEqual((JSON.parse(buildStackOverviewDashboard(devStackSpec)) as { templating?: unknown }).templating, {});
+    assert.ok(!board.panels.some((p) => p.title === "Inference nodes"));
+  });
+
+  it("has a node variable read from Prometheus's labels, multi-select, All meaning every series with a node label", () => {
+    const list = model.templating?.list ?? [];
+    assert.equal(list.length, 1);
+    const variable = list[0];
+    assert.equal(variable.name, "node");
+    assert.equal(variable.type, "query");
+    assert.equal(variable.query, 'label_values(up{job="node"}, node)');
+    assert.deepEqual(variable.datasource, { type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+    assert.equal(variable.refresh, 2, "refreshed with the time range: a new worker shows without a new dashboard");
+    assert.equal(variable.multi, true);
+    assert.equal(variable.includeAll, true);
+    assert.equal(variable.allValue, ".+");
+    assert.doesNotMatch(withNodes, /"ai-dev-inference|"b"/, "no node is named in the dashboard");
+  });
+
+  it("adds a row of CPU, memory, Ollama probe and disk per inference node, after Service health; the other rows are as they were", () => {
+    assert.notEqual(start, -1);
+    assert.equal(model.panels[start - 3]?.title, "Service health");
+    assert.deepEqual(rowOfNodes.map((p) => p.title), ["Inference node Ollama probe", "Inference node CPU busy", "Inference node memory used and available", "Inference node disk used %"]);
+    for (const p of rowOfNodes) {
+      for (const t of p.targets ?? []) {
+        assert.match(t.expr, /node=~"\$node"/, `${p.title}: picked by the variable`);
+        assert.match(t.legendFormat ?? "", /^\{\{node\}\}/, `${p.title}: one series per node`);
+      }
+    }
+    assert.equal(find(/Ollama probe/).targets?.[0].expr, 'min by (node) (probe_success{job="probes", node=~"$node"})');
+    const strip = (panels: Panel[]) => panels.map(({ id: _id, gridPos: _gridPos, ...rest }) => rest);
+    assert.deepEqual(strip(model.panels.filter((_, i) => i < start || i >= end)), strip(board.panels));
+  });
+
+  it("its queries are PromQL that the real promtool accepts, with the node variable at All", () => {
+    promtoolCheckExpressions(dashboardQueries(withNodes), GRAFANA_VARIABLE_STANDINS);
+  });
+
+  it("selects the picked node's series and never the operations node's, in the real Prometheus engine (promtool test rules)", () => {
+    // Series of three nodes as Prometheus scrapes them: the first inference node, a worker b, the operations node
+    // (no node label). Each node has its own values, so a wrong pick shows as a wrong sample.
+    const nodes = [
+      { node: "inference", role: "inference", address: "100.64.0.1", idlePerMinute: 45, availableGb: 2, avail: 60, probe: 0 },
+      { node: "b", role: "worker", address: "100.64.0.9", idlePerMinute: 30, availableGb: 4, avail: 25, probe: 1 },
+      { node: undefined, role: "operations", address: "100.64.0.2", idlePerMinute: 15, availableGb: 1, avail: 90, probe: 1 },
+    ];
+    type Node = (typeof nodes)[number];
+    const labels = (n: Node, extra: Record<string, string>) =>
+      `{${Object.entries({ ...extra, role: n.role, ...(n.node === undefined ? {} : { node: n.node }) }).map(([k, v]) => `${k}="${v}"`).join(", ")}}`;
+    const exporter = (n: Node) => ({ instance: `${n.address}:9100`, job: "node" });
+    const fs_ = (n: Node) => ({ ...exporter(n), device: "/dev/sdb", fstype: "ext4", mountpoint: "/mnt/data" });
+    const probeOf = (n: Node) => ({ instance: `http://${n.address}:11434/api/version`, job: "probes", probe: n.node === "inference" ? "ollama" : `ollama-${n.node ?? "ops"}` });
+    const input_series = nodes.flatMap((n) => [
+      { series: `node_cpu_seconds_total${labels(n, { ...exporter(n), cpu: "0", mode: "idle" })}`, values: `0+${n.idlePerMinute}x20` },
+      { series: `node_memory_MemTotal_bytes${labels(n, exporter(n))}`, values: "8000000000x20" },
+      { series: `node_memory_MemAvailable_bytes${labels(n, exporter(n))}`, values: `${n.availableGb * 1e9}x20` },
+      { series: `node_filesystem_avail_bytes${labels(n, fs_(n))}`, values: `${n.avail}x20` },
+      { series: `node_filesystem_size_bytes${labels(n, fs_(n))}`, values: "100x20" },
+      { series: `probe_success${labels(n, probeOf(n))}`, values: `${n.probe}x20` },
+    ]);
+    // What each panel's query gives for one node.
+    const expected: Record<string, (n: Node) => { labels: string; value: number }[]> = {
+      "Inference node Ollama probe": (n) => [{ labels: `{node="${n.node}"}`, value: n.probe }],
+      "Inference node CPU busy": (n) => [{ labels: `{node="${n.node}"}`, value: 1 - n.idlePerMinute / 60 }],
+      "Inference node memory used and available": (n) => [
+        { labels: labels(n, exporter(n)), value: 8e9 - n.availableGb * 1e9 },
+        { labels: `node_memory_MemAvailable_bytes${labels(n, exporter(n))}`, value: n.availableGb * 1e9 },
+      ],
+      "Inference node disk used %": (n) => [{ labels: labels(n, fs_(n)), value: 1 - n.avail / 100 }],
+    };
+    // Each target with its index among its panel's queries.
+    const targets = dashboardTargets(withNodes)
+      .map((t, i, all) => ({ ...t, index: all.slice(0, i).filter((o) => o.panel === t.panel).length }))
+      .filter((t) => t.panel in expected);
+    assert.equal(targets.length, 5);
+    // Grafana writes one picked value as itself, several as (a|b), and All as the allValue.
+    const picks = [
+      { value: "b", nodes: [nodes[1]] },
+      { value: "(b|inference)", nodes: [nodes[0], nodes[1]] },
+      { value: ".+", nodes: [nodes[0], nodes[1]] },
+    ];
+    const tests = picks.map((pick) => ({
+      name: `node = ${pick.value}`,
+      interval: "1m",
+      input_series,
+      promql_expr_test: targets.map((t) => ({
+        expr: substituteVariables(t.expr, { __rate_interval: "5m", node: pick.value }),
+        eval_time: "10m",
+        exp_samples: pick.nodes.map((n) => expected[t.panel](n)[t.index]),
+      })),
+    }));
+    const dir = tempDir("grafana-nodes-");
+    fs.writeFileSync(path.join(dir, "rules.yml"), stringify({ groups: [] }));
+    fs.writeFileSync(path.join(dir, "tests.yml"), stringify({ rule_files: ["rules.yml"], evaluation_interval: "1m", tests }, { lineWidth: 0 }));
+    const result = runPrometheusTool("promtool", ["test", "rules", "tests.yml"], dir);
+    assert.equal(result.status, 0, `promtool test rules failed:\n${result.output}`);
+    assert.match(result.output, /SUCCESS/);
   });
 });

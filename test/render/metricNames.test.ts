@@ -20,7 +20,7 @@ import { LITELLM_MASTER_KEY_ENV, renderLiteLlmConfig } from "../../components/re
 import { BLACKBOX_HTTP_MODULE, renderAlertRules, renderBlackboxConfig, SCRAPE_JOBS } from "../../components/render/prometheus";
 import { CADVISOR_FLAGS, NODE_EXPORTER_FLAGS, NODE_EXPORTER_TEXTFILE_DIR } from "../../components/services/exporters";
 import { installPrograms, mustRun, requireProgram, TOOLS_BIN, writeEnv } from "../backup/drill";
-import { dashboardTargets, GRAFANA_MACRO_STANDINS } from "./dashboardQueries";
+import { dashboardTargets, GRAFANA_VARIABLE_STANDINS } from "./dashboardQueries";
 import { exposedNames, freePort, metricNamesOfJob, parsedSelectors, prometheusApi, RunningProgram, sleep, startProgram } from "../validators/exporters";
 import { assertLiteLlmInstalled, type Recorded, type Reply, startLiteLlmProxy, startStandIn } from "../validators/litellm";
 import { requirePrometheusTool, substituteVariables } from "../validators/promql";
@@ -34,13 +34,14 @@ interface Use {
 
 /** What the stack queries: every panel's queries (macros replaced) and every alert rule's; and what recording rules produce. */
 function stackQueries(): { uses: Use[]; recorded: Set<string> } {
-  const dashboard = buildStackOverviewDashboard({ environment: "dev", prometheusUrl: "http://prometheus:9090" });
+  // With extra inference nodes: every panel of the dashboard without them, and the Inference nodes row.
+  const dashboard = buildStackOverviewDashboard({ environment: "dev", prometheusUrl: "http://prometheus:9090", inferenceNodes: true });
   const uses: Use[] = dashboardTargets(dashboard).map((t) => ({
     where: `dashboard panel "${t.panel}"`,
-    expr: substituteVariables(t.expr, GRAFANA_MACRO_STANDINS),
+    expr: substituteVariables(t.expr, GRAFANA_VARIABLE_STANDINS),
   }));
   const recorded = new Set<string>();
-  const rules = parse(renderAlertRules("dev")) as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] };
+  const rules = parse(renderAlertRules("dev", undefined, { nodeNames: true })) as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] };
   for (const rule of rules.groups.flatMap((g) => g.rules)) {
     if (rule.record !== undefined) {
       recorded.add(rule.record);

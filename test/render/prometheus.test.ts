@@ -659,9 +659,15 @@ const CASES: Record<string, { firing: AlertCase[]; quiet: AlertCase[] }> = {
   },
 };
 
-/** The annotation as Prometheus renders it for these labels; the only templates used are $labels.x and $value | fn. */
+/**
+ * The annotation as Prometheus renders it for these labels; the only templates used are $labels.x, $value | fn,
+ * and `{{ with $labels.x }}...{{ . }}...{{ end }}` (nothing when the series has no label x).
+ */
 function expandAnnotation(template: string, labels: Labels, value: string | undefined, where: string): string {
   const text = template
+    .replace(/\{\{ with \$labels\.(\w+) \}\}(.*?)\{\{ end \}\}/g, (_, name: string, inner: string) =>
+      labels[name] === undefined || labels[name] === "" ? "" : inner.split("{{ . }}").join(labels[name]),
+    )
     .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => {
       assert.ok(name in labels, `${where}: the annotation uses $labels.${name}, which the case does not set`);
       return labels[name];
@@ -675,9 +681,9 @@ function expandAnnotation(template: string, labels: Labels, value: string | unde
 }
 
 /** The `promtool test rules` file: one test group per case, each checking one alert at one time. */
-function ruleTests(rulesFile: string, rules: RuleFile): string {
+function ruleTests(rulesFile: string, rules: RuleFile, cases: Partial<Record<string, { firing: AlertCase[]; quiet: AlertCase[] }>> = CASES): string {
   const byName = new Map(rules.groups.flatMap((g) => g.rules).map((r) => [r.alert, r]));
-  const tests = Object.entries(CASES).flatMap(([alertname, { firing, quiet }]) =>
+  const tests = Object.entries(cases).flatMap(([alertname, { firing, quiet } = { firing: [], quiet: [] }]) =>
     [...firing, ...quiet].map((c) => {
       const rule = byName.get(alertname);
       assert.ok(rule, `no rule for ${alertname}`);
@@ -776,6 +782,92 @@ describe("renderAlertRules", () => {
     assert.throws(() => renderAlertRules(ENV, { restartsIn15m: 0.5 }), /threshold restartsIn15m must be a whole number.* got 0\.5/);
     assert.throws(() => renderAlertRules(ENV, { clockOffsetSeconds: -1 }), /threshold clockOffsetSeconds must be a positive number; got -1/);
     assert.throws(() => renderAlertRules(ENV, { backupMaxAgeHours: 0 }), /threshold backupMaxAgeHours must be a positive number; got 0/);
+  });
+});
+
+describe("renderAlertRules in an environment with extra inference nodes (nodeNames)", () => {
+  const WORKER_ADDRESS = "100.64.0.9";
+  const named = renderAlertRules(ENV, undefined, { nodeNames: true });
+  const namedRules = parse(named) as RuleFile;
+  const plainRules = parse(renderAlertRules(ENV)) as RuleFile;
+
+  /** A case of CASES moved onto a node: its series and expected labels relabelled as that node's. */
+  function onNode(c: AlertCase, to: { address: string; role: string; node?: string }): AlertCase {
+    const relabel = (labels: Labels): Labels => {
+      const moved = Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, k === "instance" ? v.replace(INFERENCE, to.address) : k === "role" ? to.role : v]));
+      return to.node === undefined ? moved : { ...moved, node: to.node };
+    };
+    const series = c.series.map(({ series, values }) => {
+      const match = /^(\w+)\{(.*)\}$/.exec(series);
+      assert.ok(match, series);
+      const labels = Object.fromEntries([...match[2].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      return { series: selector(match[1], relabel(labels)), values };
+    });
+    return { ...c, title: `${c.title}, on ${to.node ?? to.role}`, series, expected: c.expected.map((e) => ({ ...e, labels: relabel(e.labels) })) };
+  }
+  const worker = { address: WORKER_ADDRESS, role: "worker", node: "b" };
+  const first = { address: INFERENCE, role: "inference", node: "inference" };
+  const operations = { address: OPERATIONS, role: "operations" };
+  const firing = (name: string, to: typeof worker | typeof operations) => ({ firing: CASES[name].firing.map((c) => onNode(c, to)), quiet: [] });
+  const NODE_LEVEL = ["NodeDown", "DiskSpaceLow", "DiskWillFillIn24h", "MemoryPressure", "OOMKill", "ContainerRestarting", "ClockSkew", "TargetDown"];
+
+  /** The description Prometheus gives the first firing case of `alert` moved onto `to`, as this test expands it. */
+  function description(alert: string, to: typeof worker | typeof operations): string {
+    const rule = namedRules.groups.flatMap((g) => g.rules).find((r) => r.alert === alert)!;
+    const c = onNode(CASES[alert].firing[0], to);
+    return expandAnnotation(rule.annotations.description, c.expected[0].labels, c.expected[0].value, alert);
+  }
+
+  it("is the unchanged file when the environment has no extra inference node", () => {
+    assert.equal(renderAlertRules(ENV, undefined, { nodeNames: false }), renderAlertRules(ENV));
+    matchesSnapshot("rules.yml", renderAlertRules(ENV, undefined, {}));
+  });
+
+  it("changes only descriptions: the same alerts, expressions, labels and summaries", () => {
+    const strip = (f: RuleFile) => f.groups.flatMap((g) => g.rules).map((r) => ({ ...r, annotations: { ...r.annotations, description: "" } }));
+    assert.deepEqual(strip(namedRules), strip(plainRules));
+    assert.notEqual(named, renderAlertRules(ENV));
+  });
+
+  it("names the node in the description of every node-level alert of a worker, and of the first inference node", () => {
+    const down = 'node-exporter on 100.64.0.9:9100 (worker node "b") has not answered for 2 minutes. ';
+    assert.equal(description("NodeDown", worker).slice(0, down.length), down);
+    assert.match(description("MemoryPressure", worker), /^100\.64\.0\.9:9100 \(worker node "b"\) has 6\.25% of its memory available/);
+    assert.match(description("DiskSpaceLow", worker), /^\/ on 100\.64\.0\.9:9100 \(node "b"\) has 5% free/);
+    assert.match(description("NodeDown", first), /^node-exporter on 100\.64\.0\.1:9100 \(inference node "inference"\)/);
+    for (const alert of NODE_LEVEL) assert.match(description(alert, worker), /node "b"/, alert);
+    // The operations node has no node label: its text is what it was.
+    assert.match(description("NodeDown", operations), /^node-exporter on 100\.64\.0\.2:9100 \(operations node\) has not answered/);
+  });
+
+  it("promtool check rules accepts the file, and promtool test rules expands every alert as expected on every kind of node", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "rules.yml"), named);
+    const check = runPrometheusTool("promtool", ["check", "rules", "--lint=all", "--lint-fatal", path.join(dir, "rules.yml")]);
+    assert.equal(check.status, 0, `promtool check rules failed:\n${check.output}`);
+    // Every case as it is (no node label: the text without a name), then the node-level ones moved onto a worker,
+    // the first inference node and the operations node, and Ollama's probe on a worker.
+    const cases: Record<string, { firing: AlertCase[]; quiet: AlertCase[] }> = { ...CASES };
+    const suites = [cases];
+    for (const to of [worker, first, operations]) suites.push(Object.fromEntries(NODE_LEVEL.map((name) => [name, firing(name, to)])));
+    const probe = { instance: `http://${WORKER_ADDRESS}:11434/api/version`, job: "probes", probe: "ollama-b", node: "b" };
+    suites.push({
+      ProbeFailed: {
+        firing: [{ title: "a worker's Ollama failing", series: [{ series: selector("probe_success", probe), values: "0x5" }], evalTime: "5m", expected: [{ labels: probe }] }],
+        quiet: [],
+      },
+    });
+    const probeText = expandAnnotation(
+      namedRules.groups.flatMap((g) => g.rules).find((r) => r.alert === "ProbeFailed")!.annotations.description,
+      probe,
+      undefined,
+      "ProbeFailed",
+    );
+    assert.match(probeText, /^The ollama-b health check at http:\/\/100\.64\.0\.9:11434\/api\/version \(node "b"\) has failed/);
+    suites.forEach((suite, i) => fs.writeFileSync(path.join(dir, `tests-${i}.yml`), ruleTests("rules.yml", namedRules, suite)));
+    const result = runPrometheusTool("promtool", ["test", "rules", ...suites.map((_, i) => `tests-${i}.yml`)], dir);
+    assert.equal(result.status, 0, `promtool test rules failed:\n${result.output}`);
+    assert.match(result.output, /SUCCESS/, result.output);
   });
 });
 

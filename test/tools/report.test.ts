@@ -75,6 +75,18 @@ describe("the throughput section", () => {
     assert.doesNotMatch(report, /WARNING/);
   });
 
+  it("prod with an extra inference node: the nodes serving each model, each node's part, the busiest node's figures", async () => {
+    const report = buildReport(await runProgram("prod", { set: { [`${PROJECT}:prodInferenceNodes`]: ["name=b type=cx33"] } }));
+    const section = report.slice(report.indexOf("## Throughput")).split("\n## ")[0];
+    assert.match(section, /^## Throughput of the inference nodes \(the first on cx43, measured on cx43; and 1 more;/);
+    assert.match(section, /served by \(equal shares\)\n/);
+    assert.match(section, /qwen2\.5:7b\s+100 %\s+27\.8\s+15\.9\s+67\.5 s\s+-\s+inference, b\n/);
+    assert.match(section, /\ninference\s+cx43\s+qwen2\.5:7b\s+5000\s+93\.7\s+12\.8 %/);
+    assert.match(section, /\nb\s+cx33\s+qwen2\.5:7b\s+5000\s+\d+(\.\d)?\s+[\d.]+ %/);
+    assert.match(section, /until the busiest node \(b\) reaches it\./);
+    assert.match(section, /busy hours on b, utilization/);
+  });
+
   it("prod with ten times the load: it does not fit, and a warning says what would (also logged at preview)", async () => {
     const pulumi = await import("@pulumi/pulumi");
     const warnings: string[] = [];

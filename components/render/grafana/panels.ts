@@ -7,7 +7,7 @@ import type * as TimeseriesSdk from "@grafana/grafana-foundation-sdk/dist/timese
 import { common, dashboard, prometheus, stat, timeseries } from "./sdk";
 import { PROMETHEUS_DATASOURCE_UID } from "./spec";
 
-const PROMETHEUS_DATASOURCE: CommonSdk.DataSourceRef = { type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID };
+export const PROMETHEUS_DATASOURCE: CommonSdk.DataSourceRef = { type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID };
 
 /** One PromQL query of a panel and the legend of its series. */
 export interface Query {

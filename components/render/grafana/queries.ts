@@ -31,4 +31,13 @@ export const CONTAINER = `job="${scrapeJob("cadvisor")}", name!=""`;
 export const FILESYSTEM = `${NODE}, fstype=~"ext4|xfs|btrfs"`;
 export const PROBES = `job="${PROBE_JOB}"`;
 
+/**
+ * The dashboard variable that picks inference nodes by their `node` label (render/prometheus.ts: a worker's name,
+ * catalog FIRST_INFERENCE_NODE for the first; only in an environment with workers), and its matcher. "All" is
+ * `.+`: every series that has the label, so the operations node (which has none) is never among them.
+ */
+export const NODE_VARIABLE = "node";
+export const NODE_ALL = ".+";
+export const PICKED_NODES = `${NODE_VARIABLE}=~"$${NODE_VARIABLE}"`;
+
 export const rate = (metric: string, selector: string): string => `rate(${metric}{${selector}}[$__rate_interval])`;

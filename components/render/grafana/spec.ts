@@ -11,6 +11,12 @@ export interface GrafanaSpec {
    * the `scrape_interval` Prometheus is configured with. Default: unset, and Grafana assumes 15s.
    */
   scrapeInterval?: string;
+  /**
+   * The environment has extra inference nodes (workers): the dashboard gets the `node` variable and the
+   * "Inference nodes" row. Whether, not how many: the same dashboard serves one worker or several. Default false,
+   * the dashboard as it always was.
+   */
+  inferenceNodes?: boolean;
 }
 
 /** The uid of the provisioned Prometheus datasource; every panel names it. */
