@@ -91,6 +91,11 @@ export interface AlertNaming {
    * workers stay as they always were, so its Prometheus is not replaced on upgrade.
    */
   nodeNames?: boolean;
+  /**
+   * The environment's Qdrant is a cluster (it has extra inference nodes): one more alert, on a shard copy that
+   * is not active. Default false, for the same reason.
+   */
+  qdrantCluster?: boolean;
 }
 
 export function alertDefinitions(t: AlertThresholds, naming: AlertNaming = {}): AlertDefinition[] {
@@ -277,7 +282,28 @@ export function alertDefinitions(t: AlertThresholds, naming: AlertNaming = {}): 
         "`journalctl -u ai-platform-backup` on the node says why (the repository unreachable or refusing its password, a store's container down, the disk full); " +
         "fix it and run `ai-platform-backup` on the node to take one now.",
     },
+    ...(naming.qdrantCluster === true ? [qdrantReplicaAlert(host)] : []),
   ];
+}
+
+/**
+ * A Qdrant peer reports shards with a copy that is not active: a copy Qdrant marked dead after a write to it
+ * failed, or one still being filled. Qdrant's `collection_dead_replicas` counts those shards on the peer
+ * (src/common/metrics.rs at v1.19.0); it has no per-peer reachability metric, and `cluster_peers_total` counts an
+ * unreachable peer too.
+ */
+function qdrantReplicaAlert(host: string): AlertDefinition {
+  return {
+    name: "QdrantReplicaInactive",
+    severity: "warning",
+    for: "15m",
+    expr: `max by (instance, role, node) (collection_dead_replicas{job="qdrant"}) > 0`,
+    summary: "A Qdrant shard has a copy that is not active",
+    description:
+      `Qdrant on ${host} has reported {{ $value | humanize }} shard(s) with a copy that is not active for 15 minutes: writes to them are not kept on every copy. ` +
+      "On the tailnet, `GET /cluster` shows which peer is unreachable and `GET /collections/<name>/cluster` each shard's copies and their state. " +
+      "A peer that was down recovers its copies once it answers again; a lost peer is taken out and its shards replicated again (README, \"Qdrant across the inference nodes\").",
+  };
 }
 
 export function validateThresholds(t: AlertThresholds): void {

@@ -186,7 +186,7 @@ function prometheusContainer(args: MonitoringArgs) {
     ports: tailnetPorts("prometheus", "operations", args.tailnetAddress),
     files: [
       { path: "/etc/prometheus/prometheus.yml", content: config },
-      { path: "/etc/prometheus/rules/platform.yml", content: renderAlertRules(args.environment, undefined, { nodeNames: workers.length > 0 }) },
+      { path: "/etc/prometheus/rules/platform.yml", content: renderAlertRules(args.environment, undefined, { nodeNames: workers.length > 0, qdrantCluster: workers.length > 0 }) },
       { path: PROMETHEUS_SECRET_FILES.qdrantReadOnlyKey, content: args.qdrantReadOnlyApiKey, ...readable },
     ],
     command: [

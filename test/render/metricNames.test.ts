@@ -41,7 +41,7 @@ function stackQueries(): { uses: Use[]; recorded: Set<string> } {
     expr: substituteVariables(t.expr, GRAFANA_VARIABLE_STANDINS),
   }));
   const recorded = new Set<string>();
-  const rules = parse(renderAlertRules("dev", undefined, { nodeNames: true })) as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] };
+  const rules = parse(renderAlertRules("dev", undefined, { nodeNames: true, qdrantCluster: true })) as { groups: { rules: { alert?: string; record?: string; expr: string }[] }[] };
   for (const rule of rules.groups.flatMap((g) => g.rules)) {
     if (rule.record !== undefined) {
       recorded.add(rule.record);

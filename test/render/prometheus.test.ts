@@ -871,6 +871,43 @@ describe("renderAlertRules in an environment with extra inference nodes (nodeNam
   });
 });
 
+describe("renderAlertRules where Qdrant is a cluster (qdrantCluster)", () => {
+  const rules = renderAlertRules(ENV, undefined, { nodeNames: true, qdrantCluster: true });
+  const parsed = parse(rules) as RuleFile;
+  const peer = { instance: "100.64.0.9:6333", job: "qdrant", role: "worker", node: "b" };
+  const shown = { instance: peer.instance, role: peer.role, node: peer.node };
+
+  it("adds the alert on inactive shard copies only there: the rules of an environment without a cluster are unchanged", () => {
+    assert.equal(renderAlertRules(ENV, undefined, { nodeNames: true }).includes("QdrantReplicaInactive"), false);
+    assert.deepEqual(
+      parsed.groups.flatMap((g) => g.rules).map((r) => r.alert).filter((a) => !(parse(renderAlertRules(ENV, undefined, { nodeNames: true })) as RuleFile).groups.flatMap((g) => g.rules).some((r) => r.alert === a)),
+      ["QdrantReplicaInactive"],
+    );
+  });
+
+  it("promtool accepts it; it fires for a peer whose shard copy stays inactive 15 minutes, naming the node, and not for a transfer that ends", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "rules.yml"), rules);
+    const check = runPrometheusTool("promtool", ["check", "rules", "--lint=all", "--lint-fatal", path.join(dir, "rules.yml")]);
+    assert.equal(check.status, 0, `promtool check rules failed:\n${check.output}`);
+    const series = (values: string) => [{ series: selector("collection_dead_replicas", peer), values }];
+    const cases = {
+      QdrantReplicaInactive: {
+        firing: [{ title: "a copy dead on b", series: series("0 1x20"), evalTime: "17m", expected: [{ labels: shown, value: "1" }] }],
+        quiet: [
+          { title: "a copy filled in 10 minutes", series: series("0 1x9 0x10"), evalTime: "19m", expected: [] },
+          { title: "every copy active", series: series("0x20"), evalTime: "19m", expected: [] },
+        ],
+      },
+    };
+    fs.writeFileSync(path.join(dir, "tests.yml"), ruleTests("rules.yml", parsed, cases));
+    const result = runPrometheusTool("promtool", ["test", "rules", "tests.yml"], dir);
+    assert.equal(result.status, 0, `promtool test rules failed:\n${result.output}`);
+    const rule = parsed.groups.flatMap((g) => g.rules).find((r) => r.alert === "QdrantReplicaInactive")!;
+    assert.match(expandAnnotation(rule.annotations.description, shown, "1", "QdrantReplicaInactive"), /^Qdrant on 100\.64\.0\.9:6333 \(node "b"\) has reported 1 shard\(s\)/);
+  });
+});
+
 describe("promtoolCheckExpressions", () => {
   it("accepts the rules' own expressions and Grafana-style queries once variables are given", () => {
     const exprs = (parse(renderAlertRules(ENV)) as RuleFile).groups[0].rules.map((r) => r.expr);
