@@ -1,10 +1,13 @@
 // LiteLLM's router with the rendered config for two inference nodes and one external backend, in the real proxy
 // at the pinned version (.venv-litellm, bash .ci/install-litellm.sh; without it the tests fail, they never skip).
 //
-// Three Ollama stand-ins on 127.0.0.1: the node's own Ollama (`ollamaApiBase`), a second inference node (backend
-// "inference-2", kind ollama) and the team's GPU box (backend "gpu-box", preferred: order 1, the nodes order 2);
-// and an OpenAI-compatible one (backend "vllm"). One proxy serves every case below, in order, each leaving the
-// stand-ins as the next expects them. Nothing leaves 127.0.0.1: an egress trap records what would.
+// The config is built as the program builds it: backendRouting (components/services/inference.ts) turns the
+// second inference node (a worker, "inference-2") and the external backends read by the settings parser (the
+// team's GPU box "gpu-box", preferred, and an OpenAI-compatible "vllm") into LiteLLM's deployments and orders
+// (the GPU box 1, the nodes 2). Three Ollama stand-ins: the node's own Ollama (`ollamaApiBase`) and the GPU box on
+// 127.0.0.1, the second node on a loopback address of its own at Ollama's port, where workerOllamaUrl puts a
+// worker's Ollama; and an OpenAI-compatible one on 127.0.0.1. One proxy serves every case below, in order, each
+// leaving the stand-ins as the next expects them. Nothing leaves loopback: an egress trap records what would.
 //
 // What LiteLLM 1.110.2 does, and where its source says so (site-packages/litellm/ under .venv-litellm):
 // - simple-shuffle draws a deployment at random in proportion to its weight (router_strategy/simple_shuffle.py),
@@ -16,13 +19,18 @@
 //   APIConnectionError): a stopped Ollama is never cooled down, and weighted failover is what steps around it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { IMAGES } from "../../components/catalog/images";
+import { port as servicePort } from "../../components/catalog/services";
+import type { ExternalBackend } from "../../components/config/backends";
 import { LITELLM_MASTER_KEY_ENV, renderLiteLlmConfig } from "../../components/render/litellm";
+import { backendRouting } from "../../components/services/inference";
+import { loadStackSettings } from "../harness";
 import { freePort, type RunningProgram, sleep } from "../validators/exporters";
 import {
   assertLiteLlmInstalled,
@@ -51,6 +59,27 @@ const LOCAL = "local";
 const SECOND = "inference-2";
 const GPU = "gpu-box";
 const id = (model: string, where: string) => `${model}@${where}`;
+/** Where a worker's Ollama listens, on its own address (workerOllamaUrl). */
+const WORKER_OLLAMA_PORT = servicePort("ollama");
+
+/**
+ * The external backends as the settings parser reads them (tailnetDevBackends). It accepts only tailnet hosts, so
+ * the entries name tailnet addresses, and only the address (url, host, port) of each parsed backend is then
+ * replaced by its loopback stand-in's: name, kind, models, preference and weight are the parser's.
+ */
+function parsedBackends(at: Record<string, string>): ExternalBackend[] {
+  const parsed = loadStackSettings("dev", {
+    tailnetDevBackends: [
+      `name=${GPU} url=http://100.101.102.103:11434 kind=ollama tag=tag:ai-dev-gpu models=${PREFERRED} preferred=true`,
+      `name=vllm kind=openai url=http://100.101.102.104:8000/v1 tag=tag:ai-dev-vllm models=${OPENAI_ONLY}`,
+    ],
+  }).backends.dev;
+  assert.deepEqual(parsed.map((b) => b.name), [GPU, "vllm"]);
+  return parsed.map((b) => {
+    const url = new URL(at[b.name]);
+    return { ...b, url: at[b.name], host: url.hostname, port: Number(url.port) };
+  });
+}
 
 describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box`, { timeout: 300_000 }, () => {
   const masterKey = `sk-test-${randomBytes(16).toString("hex")}`;
@@ -59,7 +88,11 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
   const chats: Record<string, Recorded[]> = { [LOCAL]: [], [SECOND]: [], [GPU]: [] };
   /** How the second node answers while it is up. */
   let secondFails = false;
+  /** The Ollama stand-ins on 127.0.0.1: the node's own and the GPU box. */
   const stands: Record<string, StandIn> = {};
+  /** The second node's address, 127.0.0.x, and its Ollama stand-in there, at WORKER_OLLAMA_PORT, while it is up. */
+  let secondAddress = "";
+  let second: http.Server | undefined;
   let vllm: StandIn;
   let egress: StandIn;
   let proxy: RunningProgram | undefined;
@@ -109,6 +142,58 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
   const restart = async (where: string, port: number) => {
     stands[where] = await startStandIn(ollama(where), port);
   };
+
+  const listen = (server: net.Server, host: string, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  /**
+   * The second node's Ollama stand-in on `address`, at a worker's fixed Ollama port. startStandIn listens on
+   * 127.0.0.1 alone, where that port may be taken, so the second node has a loopback address of its own.
+   */
+  async function startSecond(address: string): Promise<void> {
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const raw = Buffer.concat(chunks).toString("utf8");
+        let body: Record<string, unknown>;
+        try {
+          body = raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
+        } catch {
+          body = { raw };
+        }
+        const answer = ollama(SECOND)({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer.body));
+      });
+    });
+    await listen(server, address, WORKER_OLLAMA_PORT);
+    second = server;
+  }
+  async function stopSecond(): Promise<void> {
+    const server = second;
+    second = undefined;
+    if (server === undefined) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  /** 127.0.0.x with x drawn in 2..250, another drawn while the one drawn has the port taken. */
+  async function startSecondSomewhere(): Promise<string> {
+    for (let tries = 1; ; tries++) {
+      const address = `127.0.0.${randomInt(2, 251)}`;
+      try {
+        await startSecond(address);
+        return address;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || tries === 10) throw e;
+      }
+    }
+  }
   const calls = (where: string, model: string) => chats[where].filter((r) => r.body.model === model).length;
 
   interface Answer {
@@ -172,9 +257,14 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
 
   async function startProxy(): Promise<void> {
     assertLiteLlmInstalled();
-    for (const where of [LOCAL, SECOND, GPU]) stands[where] = await startStandIn(ollama(where));
+    for (const where of [LOCAL, GPU]) stands[where] = await startStandIn(ollama(where));
+    secondAddress = await startSecondSomewhere();
     vllm = await startStandIn(openaiCompatible);
-    egress = await startStandIn(() => ({ status: 403, body: { error: "egress trap: nothing may leave 127.0.0.1" } }));
+    egress = await startStandIn(() => ({ status: 403, body: { error: "egress trap: nothing may leave loopback" } }));
+    const backends = parsedBackends({ [GPU]: stands[GPU].url, vllm: `${vllm.url}/v1` });
+    const routing = backendRouting(backends, [
+      { name: SECOND, address: secondAddress, models: [{ name: SPREAD, embedding: false }, { name: PREFERRED, embedding: false }] },
+    ]);
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "litellm-routing-"));
     const configFile = path.join(workDir, "config.yaml");
     fs.writeFileSync(
@@ -186,12 +276,10 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
         fallbacks: {},
         database: false,
         requestTimeoutSeconds: TIMEOUT_SECONDS,
-        backends: [
-          { name: SECOND, kind: "ollama", apiBase: stands[SECOND].url, models: [{ name: SPREAD }, { name: PREFERRED }], order: 2 },
-          { name: GPU, kind: "ollama", apiBase: stands[GPU].url, models: [{ name: PREFERRED }], order: 1 },
-          { name: "vllm", kind: "openai", apiBase: `${vllm.url}/v1`, models: [{ name: OPENAI_ONLY }], apiKeyEnv: OPENAI_KEY_ENV },
-        ],
-        localOrder: 2,
+        localOrder: routing.localOrder,
+        // The settings have no key for a backend yet (backendRouting names none, and LiteLLM sends a placeholder):
+        // the renderer's apiKeyEnv, added here, is what the OpenAI-compatible case shows.
+        backends: routing.backends?.map((b) => (b.name === "vllm" ? { ...b, apiKeyEnv: OPENAI_KEY_ENV } : b)),
         routing: { strategy: "simple-shuffle", allowedFails: ALLOWED_FAILS, cooldownSeconds: COOLDOWN_SECONDS, numRetries: 1 },
       }),
     );
@@ -206,12 +294,19 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
       metricsPort,
       workDir,
       egress,
-      env: { [LITELLM_MASTER_KEY_ENV]: masterKey, [OPENAI_KEY_ENV]: backendKey },
+      env: {
+        [LITELLM_MASTER_KEY_ENV]: masterKey,
+        [OPENAI_KEY_ENV]: backendKey,
+        // egressTrapEnv's exceptions and the second node's address: without it, its requests go to the trap.
+        NO_PROXY: `127.0.0.1,${secondAddress},localhost`,
+        no_proxy: `127.0.0.1,${secondAddress},localhost`,
+      },
     });
   }
 
   after(async () => {
     await proxy?.stop();
+    await stopSecond();
     await Promise.all([...Object.values(stands), vllm, egress].filter((s) => s !== undefined).map((s) => s.close()));
     if (workDir !== "") fs.rmSync(workDir, { recursive: true, force: true });
   });
@@ -264,8 +359,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
   it("with a node stopped (connection refused) every request succeeds on the other node, and LiteLLM does not cool it down", async () => {
     requireProxy();
     const failuresBefore = await metric("litellm_deployment_failure_responses_total", id(SPREAD, SECOND));
-    const secondPort = portOf(SECOND);
-    await stop(SECOND);
+    await stopSecond();
     try {
       const answers = await ask(SPREAD, 24);
       assertAllAnswered(answers);
@@ -276,7 +370,7 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
       assert.ok(refused >= 1, "the stopped node was never tried");
       assert.equal(await metric("litellm_deployment_cooled_down_total", id(SPREAD, SECOND)), 0, "LiteLLM cooled down a node for a refused connection");
     } finally {
-      await restart(SECOND, secondPort);
+      await startSecond(secondAddress);
     }
   });
 
@@ -312,11 +406,10 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
 
   it("cools a node that accepts connections and never answers down after its requests time out, and opens no connection to it then", async () => {
     requireProxy();
-    const secondPort = portOf(SECOND);
-    await stop(SECOND);
+    await stopSecond();
     const accepted: net.Socket[] = [];
     const hung = net.createServer((socket) => accepted.push(socket));
-    await new Promise<void>((resolve) => hung.listen(secondPort, "127.0.0.1", resolve));
+    await listen(hung, secondAddress, WORKER_OLLAMA_PORT);
     try {
       const answers: Answer[] = [];
       while (accepted.length < ALLOWED_FAILS + 1 && answers.length < 40) answers.push(await chat(SPREAD));
@@ -347,8 +440,12 @@ describe(`LiteLLM ${IMAGES.litellm.version} routing over two nodes and a GPU box
     assert.equal(sent[0].headers.authorization, `Bearer ${backendKey}`);
   });
 
-  it("sent nothing anywhere but the stand-ins on 127.0.0.1", () => {
+  it("sent nothing anywhere but the stand-ins on loopback: 127.0.0.1 and the second node's 127.0.0.x", () => {
     requireProxy();
     assert.deepEqual(egress.requests.map((r) => `${r.method} ${r.url}`), []);
+    assert.match(secondAddress, /^127\.0\.0\.([2-9]|[1-9]\d|1\d\d|2[0-4]\d|250)$/);
+    // The second node was reached where the program's config sends a worker's requests: its address, Ollama's port.
+    assert.ok(chats[SECOND].length > 0);
+    assert.deepEqual([...new Set(chats[SECOND].map((r) => r.headers.host))], [`${secondAddress}:${WORKER_OLLAMA_PORT}`]);
   });
 });
