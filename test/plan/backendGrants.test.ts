@@ -5,14 +5,10 @@ import assert from "node:assert/strict";
 import { buildTailnetPolicy, stackPolicySpec, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
 import { loadStackSettings, projectName } from "../harness";
-import { canReach, runPolicyTests } from "./tailnetEvaluator";
+import { canReach, runPolicyTests, TWO_ENVIRONMENTS } from "./tailnetEvaluator";
 
 const spec: TailnetPolicySpec = {
-  prefix: "ai",
-  environments: ["dev", "prod"],
-  admins: ["admin@example.com"],
-  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
-  users: ["alice@example.com"],
+  ...TWO_ENVIRONMENTS,
   backends: {
     dev: [{ name: "gpu-box", tag: "tag:ai-dev-gpu", port: 11434 }],
     prod: [

@@ -7,16 +7,9 @@ import assert from "node:assert/strict";
 import { tagOwnershipProblems } from "../../components/plan/tagOwnership";
 import { buildTailnetPolicy, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
-import { canReach, runPolicyTests } from "./tailnetEvaluator";
+import { canReach, runPolicyTests, TWO_ENVIRONMENTS } from "./tailnetEvaluator";
 
-const spec: TailnetPolicySpec = {
-  prefix: "ai",
-  environments: ["dev", "prod"],
-  admins: ["admin@example.com"],
-  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
-  users: ["alice@example.com"],
-  workers: ["dev"],
-};
+const spec: TailnetPolicySpec = { ...TWO_ENVIRONMENTS, workers: ["dev"] };
 const I = "tag:ai-dev-inference";
 const W = "tag:ai-dev-worker";
 const P2P = 6335;

@@ -2,7 +2,7 @@
 // ends, and the policy's own `tests` and `sshTests` run against its grants and SSH rules. Test code: the
 // program and the plan need only the access table of components/plan/tailnetAccess.ts.
 import { ipEntryAllows, matchesAny, Membership, policyMembership, type ReachRow } from "../../components/plan/tailnetAccess";
-import { TAILSCALE_SSH_PORT } from "../../components/plan/tailnetPolicy";
+import { TAILSCALE_SSH_PORT, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import type { TailnetPolicy } from "../../components/render/tailnetPolicy";
 
 export { reachMatrix } from "../../components/plan/tailnetAccess";
@@ -172,3 +172,15 @@ function parseHostPort(text: string): { host: string; port: number } | undefined
 function testName(section: string, index: number, comment: string | undefined, src: string): string {
   return `${section}[${index}]${comment === undefined ? "" : ` "${comment}"`} (src ${src})`;
 }
+
+/**
+ * The two environments of the platform's own stacks, with one admin, each environment's deployer tag and one
+ * user: the policy spec the policy's tests start from, each adding what it is about (backends, workers).
+ */
+export const TWO_ENVIRONMENTS: TailnetPolicySpec = {
+  prefix: "ai",
+  environments: ["dev", "prod"],
+  admins: ["admin@example.com"],
+  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
+  users: ["alice@example.com"],
+};

@@ -9,16 +9,9 @@ import { tagOwnershipProblems } from "../../components/plan/tagOwnership";
 import { buildTailnetPolicy, stackPolicySpec, type TailnetPolicySpec } from "../../components/plan/tailnetPolicy";
 import { renderTailnetPolicy } from "../../components/render/tailnetPolicy";
 import { loadStackSettings, projectName } from "../harness";
-import { canReach, runPolicyTests, sshOutcome } from "./tailnetEvaluator";
+import { canReach, runPolicyTests, sshOutcome, TWO_ENVIRONMENTS } from "./tailnetEvaluator";
 
-const spec: TailnetPolicySpec = {
-  prefix: "ai",
-  environments: ["dev", "prod"],
-  admins: ["admin@example.com"],
-  deployers: { dev: ["tag:ai-dev-deployer"], prod: ["tag:ai-prod-deployer"] },
-  users: ["alice@example.com"],
-  workers: ["dev"],
-};
+const spec: TailnetPolicySpec = { ...TWO_ENVIRONMENTS, workers: ["dev"] };
 
 describe("extra inference nodes in the tailnet policy", () => {
   const policy = buildTailnetPolicy(spec);
