@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { FakeNode } from "../localcloud/node";
 import { runProgram } from "../../tools/mocksRunner";
-import { SKIP, changesOf, containerFile, onOutput, startScenario, upSteps, type Scenario } from "./scenario";
+import { changesOf, containerFile, onOutput, runningNode, SKIP, startScenario, upSteps, type Scenario } from "./scenario";
 
 const BACKEND = "name=gpu-box url=http://100.101.102.103:11434 tag=tag:ai-dev-gpu models=gemma3:1b,qwen3:8b preferred=true";
 const LITELLM_CONFIG = "/app/config.yaml";
@@ -27,10 +27,7 @@ const CHANGED = [
 
 describe("dev with an external backend", { skip: SKIP }, () => {
   let s: Scenario;
-  const nodeOf = (role: string): FakeNode => {
-    const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === role)!;
-    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
-  };
+  const nodeOf = (role: string): FakeNode => runningNode(s, role);
   const file = (role: string, container: string, path: string) => containerFile(nodeOf(role), container, path);
   const cloudState = () => ({
     servers: [...s.cloud.hetzner.state.servers.values()].map((x) => `${x.id} ${x.name}`),

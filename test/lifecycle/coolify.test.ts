@@ -16,7 +16,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { COOLIFY_VERSION } from "../../components/catalog/images";
 import { log } from "../localcloud/cloud";
 import type { FakeNode } from "../localcloud/node";
-import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+import { changesOf, onOutput, runningNode, SKIP, startScenario, type Scenario } from "./scenario";
 
 const NEXT_VERSION = "4.1.2";
 
@@ -42,10 +42,7 @@ function bumpCoolifyInCopy(workDir: string, version: string): void {
 describe("Coolify in dev: installed, then upgraded by a new version", { skip: SKIP }, () => {
   let s: Scenario;
   /** The running node of the server labelled with `role`. */
-  const nodeOf = (role: string): FakeNode => {
-    const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === role)!;
-    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
-  };
+  const nodeOf = (role: string): FakeNode => runningNode(s, role);
 
   before(async () => {
     s = await startScenario("dev");

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { log } from "../localcloud/cloud";
 import { defaultHandlers } from "../localcloud/node";
-import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+import { changesOf, onOutput, runningNode, SKIP, startScenario, type Scenario } from "./scenario";
 
 const ADDED = "llama3.2:1b";
 const LITELLM_CONFIG = "/app/config.yaml";
@@ -17,10 +17,7 @@ const LITELLM_CONFIG = "/app/config.yaml";
 describe("dev models lifecycle", { skip: SKIP }, () => {
   let s: Scenario;
   /** The inference node: the running boot of the server labelled so (its names carry a generation). */
-  const models = () => {
-    const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === "inference")!;
-    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
-  };
+  const models = () => runningNode(s, "inference");
   /** What LiteLLM's running container had as its config whenever a pull or a removal of ADDED started. */
   const seen: { command: "pull" | "rm"; litellmRunning: boolean; configNamesModel: boolean }[] = [];
 

@@ -17,7 +17,7 @@ import { port } from "../../components/catalog/services";
 import { log } from "../localcloud/cloud";
 import type { FakeContainer } from "../localcloud/docker";
 import type { FakeNode } from "../localcloud/node";
-import { SKIP, changesOf, onOutput, startScenario, type Scenario } from "./scenario";
+import { changesOf, onOutput, runningNode, SKIP, startScenario, type Scenario } from "./scenario";
 
 const FORMER_KEY_FILE = "/etc/prometheus/secrets/litellm-master-key";
 
@@ -83,10 +83,7 @@ describe("Prometheus gives up LiteLLM's master key on an existing dev stack", { 
   let backToCurrent: () => void;
   let former: Credentials;
   /** The running node of the server labelled with `role`. */
-  const nodeOf = (role: string): FakeNode => {
-    const server = [...s.cloud.hetzner.state.servers.values()].find((x) => x.labels.role === role)!;
-    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
-  };
+  const nodeOf = (role: string): FakeNode => runningNode(s, role);
   const credentials = (outputs: Record<string, { value: unknown }>): Credentials => {
     const litellm = outputs.litellm.value as { masterKey: string };
     const qdrant = outputs.qdrant.value as { apiKey: string; readOnlyApiKey: string };

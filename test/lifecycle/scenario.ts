@@ -105,3 +105,20 @@ export function containerFile(node: FakeNode, container: string, file: string): 
   const c = node.docker.containerByName(container);
   return c ? (node.docker.fileText(c, file) ?? "") : "";
 }
+
+/**
+ * The server of a node by its labels: "inference", "operations", or an extra inference node's name (its server
+ * is labelled role=worker, node=<name>); undefined when there is none.
+ */
+export function serverOf(s: Scenario, node: string) {
+  return [...s.cloud.hetzner.state.servers.values()].find((x) => (x.labels.role === "worker" ? x.labels.node : x.labels.role) === node);
+}
+
+/** The running fake node of a node's server (serverOf): its boot that has not been deleted. */
+export function runningNode(s: Scenario, node: string): FakeNode {
+  const server = serverOf(s, node);
+  assert.ok(server, `no server for the ${node} node`);
+  const boot = s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt);
+  assert.ok(boot?.node, `the ${node} node's server ${server.name} is not running`);
+  return boot.node;
+}

@@ -18,7 +18,7 @@ import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { FakeNode } from "../localcloud/node";
 import { runProgram } from "../../tools/mocksRunner";
-import { SKIP, changesOf, containerFile, onOutput, startScenario, upSteps, type Scenario } from "./scenario";
+import { changesOf, containerFile, onOutput, runningNode, serverOf as serverOfNode, SKIP, startScenario, upSteps, type Scenario } from "./scenario";
 
 const WORKER = "name=b type=cx33 models=gemma3:1b";
 const LITELLM_CONFIG = "/app/config.yaml";
@@ -43,13 +43,9 @@ const commandOf = (node: FakeNode, container: string): string[] => {
 
 describe("dev with an extra inference node", { skip: SKIP }, () => {
   let s: Scenario;
-  /** A node by its server's labels: "inference", "operations", or a worker's name. */
-  const serverOf = (node: string) =>
-    [...s.cloud.hetzner.state.servers.values()].find((x) => (x.labels.role === "worker" ? x.labels.node : x.labels.role) === node);
-  const nodeNamed = (node: string): FakeNode => {
-    const server = serverOf(node)!;
-    return s.cloud.boots.find((b) => b.serverId === server.id && b.node && !b.deletedAt)!.node!;
-  };
+  /** A node's server and its running fake node, by "inference", "operations" or a worker's name. */
+  const serverOf = (node: string) => serverOfNode(s, node);
+  const nodeNamed = (node: string): FakeNode => runningNode(s, node);
   const file = (node: string, container: string, path: string) => containerFile(nodeNamed(node), container, path);
   const fixedState = () => ({
     servers: [...s.cloud.hetzner.state.servers.values()].filter((x) => x.labels.role !== "worker").map((x) => `${x.id} ${x.name}`),
