@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeTag } from "./components/catalog/identities";
 import { NodeRole, port, Role, ROLES, WORKER } from "./components/catalog/services";
-import { BACKENDS_SETTING, DEPLOYERS_SETTING, INFERENCE_NODES_SETTING, loadSettings, qdrantClusterCautions, qdrantPeers, Settings, SettingsError } from "./components/config";
+import { BACKENDS_SETTING, DEPLOYERS_SETTING, INFERENCE_NODES_SETTING, loadSettings, qdrantPeers, Settings, SettingsError } from "./components/config";
 import { DeletionGuard } from "./components/deletionGuard";
 import { HetznerNode, SERVER_IMAGE } from "./components/machines/hetznerNode";
 import { HostFirewall } from "./components/machines/hostFirewall";
@@ -21,6 +21,7 @@ import { CapacityPlan, capacityProblems, planCapacity, planWorkers, WorkerBudget
 import { compareWithCloud, estimateCost } from "./components/plan/cost";
 import { hostFirewallSpec, publicFirewallRules } from "./components/plan/exposure";
 import { planThroughput } from "./components/plan/throughput";
+import { qdrantClusterCautions } from "./components/plan/qdrantCluster";
 import { buildTailnetPolicy, stackPolicySpec } from "./components/plan/tailnetPolicy";
 import { renderCloudInit } from "./components/render/cloudInit";
 import { renderTailnetPolicy } from "./components/render/tailnetPolicy";
@@ -270,7 +271,8 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
   const operationsNode = nodeOf("operations");
   // With extra inference nodes, Qdrant is a cluster of a peer on each of them and on the inference node.
   const { replicationFactor, writeConsistency } = settings.qdrant;
-  const qdrantCluster = workers.length > 0 ? { replicationFactor, writeConsistency } : undefined;
+  const clusterSettings = { replicationFactor, writeConsistency };
+  const qdrantCluster = workers.length > 0 ? clusterSettings : undefined;
 
   const inference = new InferenceServices(`${settings.stem}-inference-services`, {
     provider: inferenceNode.readiness.dockerProvider,
@@ -296,7 +298,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
   }, { transformations: [inferenceNode.readiness.onThisServer] });
 
   // Each extra inference node's Qdrant peer joins the cluster through the inference node's, with its keys.
-  const qdrantPeers = workers.map(
+  const workerQdrants = workers.map(
     (w) =>
       new ServiceContainer(
         `${w.name}-qdrant`,
@@ -308,7 +310,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
             dataDir: DATA_MOUNT_POINT,
             memoryMib: w.budget.limits.qdrant,
             keys: inference.qdrantKeys,
-            cluster: { ...qdrantCluster!, bootstrap: inferenceNode.tailnetAddress },
+            cluster: { ...clusterSettings, bootstrap: inferenceNode.tailnetAddress },
           }),
         },
         { dependsOn: [inference.qdrant], transformations: [w.readiness.onThisServer] },
@@ -360,7 +362,7 @@ function declareServices(settings: Settings, budgets: CapacityPlan, nodes: Decla
         formerHome: formerOperations,
       })
     : undefined;
-  return { inference, monitoring, coolify, parts: [inference, ...qdrantPeers, monitoring, ...hostFirewalls, ...(coolify ? [coolify] : [])] };
+  return { inference, monitoring, coolify, parts: [inference, ...workerQdrants, monitoring, ...hostFirewalls, ...(coolify ? [coolify] : [])] };
 }
 
 /**

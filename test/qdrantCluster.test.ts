@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { qdrantClusterCautions } from "../components/config";
+import { qdrantClusterCautions } from "../components/plan/qdrantCluster";
 import { planWorkers, qdrantMemory, workerCapacityProblems } from "../components/plan/capacity";
 import { buildReport } from "../tools/report";
 import { loadStackSettings, ProgramRun, projectName, runProgram, settingsProblems } from "./harness";

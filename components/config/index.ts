@@ -34,7 +34,7 @@ export type { NodeSettings } from "./nodes";
 export type { AlertRoute, OperationsSettings } from "./operations";
 export type { BackupSettings } from "./backup";
 export type { QdrantSettings } from "./qdrant";
-export { qdrantClusterCautions, qdrantPeers } from "./qdrant";
+export { qdrantPeers } from "./qdrant";
 export type { BackendKind, BackendModel, ExternalBackend } from "./backends";
 export { BACKENDS_SETTING } from "./backends";
 export type { InferenceWorker } from "./inferenceNodes";
